@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both install what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install browser site check lint format bench clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	touch $@
+
+install: $(BIN)/.installed
+
+# Browser tests need Debian's Chromium (Playwright drives it; its own browser downloads are not used).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installing Chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null; \
+	fi
+
+check: install
+	$(BIN)/python build.py check
+
+site: install
+	$(BIN)/python build.py site
+
+run: site
+	@echo "Serving the site on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/python -m http.server --bind $(HOST) --directory build/site $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install browser lint check
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/build_speed.py
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

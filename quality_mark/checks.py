@@ -1,0 +1,282 @@
+"""Checks that a schema alone cannot make: unique IDs, scales and thresholds, links between files.
+
+Each function takes documents that already match their schema and returns every problem it finds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import posixpath
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from .problems import ContentProblem
+from .validation import describe
+from .yaml_source import SourceDocument
+
+_LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+_EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.IGNORECASE)
+
+
+def _duplicates(document: SourceDocument, items: Iterable[tuple[tuple, object]], what: str) -> list[ContentProblem]:
+    """Problems for every repeated value; `items` gives (location, value) pairs in file order."""
+    first_seen: dict[object, tuple] = {}
+    problems = []
+    for location, value in items:
+        if value in first_seen:
+            problems.append(
+                ContentProblem(
+                    document.file,
+                    document.line_of(location),
+                    f"The {what} '{value}' is used twice (first on line {document.line_of(first_seen[value])}).",
+                    f"Give each {what} its own value; an ID must never be reused.",
+                )
+            )
+        else:
+            first_seen[value] = location
+    return problems
+
+
+def check_framework(document: SourceDocument, folder: str, file_stem: str) -> list[ContentProblem]:
+    framework = document.value
+    file = document.file
+    problems: list[ContentProblem] = []
+    if framework["id"] != folder:
+        problems.append(
+            ContentProblem(
+                file,
+                document.line_of(("id",)),
+                f"The framework id '{framework['id']}' does not match its folder 'criteria/{folder}/'.",
+                f"Set 'id: {folder}', or move the file to criteria/{framework['id']}/.",
+            )
+        )
+    if file_stem != f"v{framework['version']}":
+        problems.append(
+            ContentProblem(
+                file,
+                document.line_of(("version",)),
+                f"The version {framework['version']} does not match the file name '{file_stem}.yaml'.",
+                f"Name the file v{framework['version']}.yaml, or set the version to match the file name.",
+            )
+        )
+
+    values = [level["value"] for level in framework["rating_scale"]]
+    for index, (before, after) in enumerate(itertools.pairwise(values), start=1):
+        if after != before + 1:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("rating_scale", index, "value")),
+                    f"The rating scale goes from {before} to {after}; values must go up by one, lowest first.",
+                    f"Make this value {before + 1}.",
+                )
+            )
+    problems += _duplicates(
+        document,
+        ((("rating_scale", i, "label"), level["label"]) for i, level in enumerate(framework["rating_scale"])),
+        "rating label",
+    )
+
+    lowest, highest = min(values), max(values)
+    thresholds = framework["thresholds"]
+    for name in ("strength", "development"):
+        if not lowest <= thresholds[name] <= highest:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("thresholds", name)),
+                    f"The {name} threshold {thresholds[name]} is outside the rating scale ({lowest} to {highest}).",
+                    f"Use a number between {lowest} and {highest}.",
+                )
+            )
+    if thresholds["development"] >= thresholds["strength"]:
+        problems.append(
+            ContentProblem(
+                file,
+                document.line_of(("thresholds", "development")),
+                f"The development threshold ({thresholds['development']}) must be below the strength "
+                f"threshold ({thresholds['strength']}).",
+                "Lower the development threshold or raise the strength threshold.",
+            )
+        )
+
+    headings = framework["headings"]
+    problems += _duplicates(
+        document, ((("headings", i, "id"), heading["id"]) for i, heading in enumerate(headings)), "heading ID"
+    )
+    problems += _duplicates(
+        document,
+        (
+            (("headings", h, "criteria", c, "id"), criterion["id"])
+            for h, heading in enumerate(headings)
+            for c, criterion in enumerate(heading["criteria"])
+        ),
+        "criterion ID",
+    )
+    return problems
+
+
+def check_criterion_ids_across_frameworks(documents: list[SourceDocument]) -> list[ContentProblem]:
+    """A criterion ID belongs to one framework for ever: versions share IDs, frameworks never do."""
+    owner: dict[str, tuple[str, SourceDocument]] = {}
+    problems = []
+    for document in documents:
+        framework_id = document.value["id"]
+        for h, heading in enumerate(document.value["headings"]):
+            for c, criterion in enumerate(heading["criteria"]):
+                criterion_id = criterion["id"]
+                first = owner.setdefault(criterion_id, (framework_id, document))
+                if first[0] != framework_id:
+                    problems.append(
+                        ContentProblem(
+                            document.file,
+                            document.line_of(("headings", h, "criteria", c, "id")),
+                            f"The criterion ID '{criterion_id}' is already used by the '{first[0]}' framework "
+                            f"({first[1].file}).",
+                            "Give this criterion an ID that starts with this framework's own prefix.",
+                        )
+                    )
+    return problems
+
+
+def check_contacts(document: SourceDocument) -> list[ContentProblem]:
+    contacts = document.value["contacts"]
+    return _duplicates(
+        document, ((("contacts", i, "id"), contact["id"]) for i, contact in enumerate(contacts)), "contact ID"
+    )
+
+
+def check_stages(document: SourceDocument, contact_ids: set[str] | None, page_slugs: set[str]) -> list[ContentProblem]:
+    """Stage numbers run 1, 2, 3...; contacts and pages named by a stage exist."""
+    stages = document.value["stages"]
+    file = document.file
+    problems = _duplicates(document, ((("stages", i, "id"), stage["id"]) for i, stage in enumerate(stages)), "stage ID")
+    for index, stage in enumerate(stages):
+        if stage["number"] != index + 1:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("stages", index, "number")),
+                    f"Stage '{stage['id']}' is number {stage['number']}, but it is stage {index + 1} in the list.",
+                    f"Number the stages 1, 2, 3... in order: make this {index + 1}.",
+                )
+            )
+        for position, contact_id in enumerate(stage["contacts"]):
+            if contact_ids is not None and contact_id not in contact_ids:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        document.line_of(("stages", index, "contacts", position)),
+                        f"Stage '{stage['id']}' names the contact '{contact_id}', which is not in "
+                        "content/contacts.yaml.",
+                        f"Use one of: {', '.join(sorted(contact_ids))}; or add the contact.",
+                    )
+                )
+        for position, slug in enumerate(stage.get("pages", [])):
+            if slug not in page_slugs:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        document.line_of(("stages", index, "pages", position)),
+                        f"Stage '{stage['id']}' links to the page '{slug}', which is not in content/pages/.",
+                        f"Use one of: {', '.join(sorted(page_slugs))}.",
+                    )
+                )
+    numbers = {stage["number"] for stage in stages}
+    for position, number in enumerate(document.value["reaccreditation"]["repeats_stages"]):
+        if number not in numbers:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("reaccreditation", "repeats_stages", position)),
+                    f"Reaccreditation repeats stage {number}, but there is no stage {number}.",
+                    f"Use stage numbers from 1 to {len(stages)}.",
+                )
+            )
+    return problems
+
+
+def parse_deadline(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None
+
+
+def check_key_dates(document: SourceDocument, stage_numbers: set[int] | None) -> list[ContentProblem]:
+    cycles = document.value["cycles"]
+    file = document.file
+    problems = _duplicates(document, ((("cycles", i, "id"), cycle["id"]) for i, cycle in enumerate(cycles)), "cycle ID")
+    for c, cycle in enumerate(cycles):
+        where = describe(("cycles", c), document.value)
+        deadline = parse_deadline(cycle["submission_deadline"])
+        if deadline is None:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("cycles", c, "submission_deadline")),
+                    f"The submission deadline '{cycle['submission_deadline']}' in {where} is not a real date and time.",
+                    "Write it as YYYY-MM-DDTHH:MM, for example 2027-09-30T23:59, and check that the day exists.",
+                )
+            )
+        elif deadline.date().isoformat() <= cycle["registration_opens"]:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("cycles", c, "submission_deadline")),
+                    f"The submission deadline in {where} is not after registration opens "
+                    f"({cycle['registration_opens']}).",
+                    "Check both dates: the deadline must come after registration opens.",
+                )
+            )
+        events = cycle.get("events", [])
+        problems += _duplicates(
+            document,
+            ((("cycles", c, "events", e, "id"), event["id"]) for e, event in enumerate(events)),
+            "event ID",
+        )
+        for e, event in enumerate(events):
+            stage = event.get("stage")
+            if stage is not None and stage_numbers is not None and stage not in stage_numbers:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        document.line_of(("cycles", c, "events", e, "stage")),
+                        f"Event '{event['id']}' in {where} belongs to stage {stage}, which does not exist.",
+                        f"Use a stage number from content/stages.yaml ({min(stage_numbers)} to "
+                        f"{max(stage_numbers)}), or remove 'stage:'.",
+                    )
+                )
+    return problems
+
+
+def check_markdown_links(
+    file: str, markdown: str, first_line: int, known_paths: set[str], from_path: str = "index.md"
+) -> list[ContentProblem]:
+    """Every relative link in `markdown` must point at a page of the site.
+
+    Links are resolved from `from_path`, the page's own place in the site. `first_line` is the file line
+    on which `markdown` starts.
+    """
+    problems = []
+    for offset, line in enumerate(markdown.splitlines()):
+        for match in _LINK.finditer(line):
+            target = match.group(1)
+            if _EXTERNAL.match(target) or target.startswith("#"):
+                continue
+            path = target.split("#", 1)[0]
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), path))
+            if resolved.endswith("/") or resolved in (".", ""):
+                resolved = posixpath.join(resolved, "index.md")
+            if resolved not in known_paths:
+                suggestions = sorted(p for p in known_paths if p.endswith(".md"))
+                problems.append(
+                    ContentProblem(
+                        file,
+                        first_line + offset,
+                        f"The link '{target}' points to a page that does not exist.",
+                        f"Link to one of the site's pages, e.g. {', '.join(suggestions[:6])}...",
+                    )
+                )
+    return problems

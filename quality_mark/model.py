@@ -1,0 +1,253 @@
+"""The content model: immutable objects for frameworks, stages, key dates, contacts and guidance pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+Judgement = Literal["strength", "development"]
+
+
+@dataclass(frozen=True)
+class RatingLevel:
+    value: int
+    label: str
+    description: str
+
+
+@dataclass(frozen=True)
+class RatingScale:
+    levels: tuple[RatingLevel, ...]
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        return tuple(level.value for level in self.levels)
+
+    @property
+    def lowest(self) -> int:
+        return self.levels[0].value
+
+    @property
+    def highest(self) -> int:
+        return self.levels[-1].value
+
+    def label_for(self, value: int) -> str:
+        for level in self.levels:
+            if level.value == value:
+                return level.label
+        raise KeyError(value)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """A score at or above `strength` is a strength; at or below `development`, an area for development."""
+
+    strength: float
+    development: float
+
+    def judge(self, score: float) -> Judgement | None:
+        if score >= self.strength:
+            return "strength"
+        if score <= self.development:
+            return "development"
+        return None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    heading_id: str
+    statement: str
+    guidance: str
+    evidence_examples: tuple[str, ...]
+    next_level: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class Heading:
+    id: str
+    title: str
+    summary: str
+    criteria: tuple[Criterion, ...]
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One version of a framework, e.g. primary version 1. `content_hash` changes with any wording."""
+
+    id: str
+    title: str
+    version: int
+    effective_from: date
+    summary: str
+    commentary_limit: int
+    rating_scale: RatingScale
+    thresholds: Thresholds
+    headings: tuple[Heading, ...]
+    source_file: str
+    content_hash: str
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return tuple(criterion for heading in self.headings for criterion in heading.criteria)
+
+    def heading(self, heading_id: str) -> Heading:
+        for heading in self.headings:
+            if heading.id == heading_id:
+                return heading
+        raise KeyError(heading_id)
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for criterion in self.criteria:
+            if criterion.id == criterion_id:
+                return criterion
+        raise KeyError(criterion_id)
+
+
+@dataclass(frozen=True)
+class Contact:
+    id: str
+    role: str
+    team: str
+    email: str
+    phone: str | None
+    about: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    number: int
+    id: str
+    title: str
+    timescale: str
+    who: tuple[str, ...]
+    summary: str
+    guidance: str
+    evidence: tuple[str, ...]
+    funded_hours: float
+    contact_ids: tuple[str, ...]
+    page_slugs: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Reaccreditation:
+    every_years: int
+    repeats_stages: tuple[int, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    stages: tuple[Stage, ...]
+    reaccreditation: Reaccreditation
+
+    @property
+    def total_funded_hours(self) -> float:
+        return sum(stage.funded_hours for stage in self.stages)
+
+    def stage(self, number: int) -> Stage:
+        for stage in self.stages:
+            if stage.number == number:
+                return stage
+        raise KeyError(number)
+
+
+@dataclass(frozen=True)
+class KeyEvent:
+    id: str
+    title: str
+    date: date
+    time: str | None
+    description: str
+    stage: int | None
+
+    @property
+    def starts_at(self) -> datetime | None:
+        """The event's start in Europe/London, or None for an all-day event."""
+        if self.time is None:
+            return None
+        hour, minute = (int(part) for part in self.time.split(":"))
+        return datetime(self.date.year, self.date.month, self.date.day, hour, minute, tzinfo=LONDON)
+
+
+@dataclass(frozen=True)
+class Cycle:
+    id: str
+    title: str
+    registration_opens: date
+    submission_deadline: datetime  # aware, Europe/London
+    events: tuple[KeyEvent, ...]
+
+
+@dataclass(frozen=True)
+class KeyDates:
+    updated: date
+    cycles: tuple[Cycle, ...]
+
+    def cycle(self, cycle_id: str) -> Cycle:
+        for cycle in self.cycles:
+            if cycle.id == cycle_id:
+                return cycle
+        raise KeyError(cycle_id)
+
+
+@dataclass(frozen=True)
+class GuidancePage:
+    slug: str
+    title: str
+    description: str
+    order: int
+    body: str
+    source_file: str
+
+
+@dataclass(frozen=True)
+class Content:
+    """Everything the site and the service show, loaded and checked once."""
+
+    frameworks: tuple[Framework, ...]
+    timeline: Timeline
+    key_dates: KeyDates
+    contacts: tuple[Contact, ...]
+    pages: tuple[GuidancePage, ...]
+
+    def framework_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(framework.id for framework in self.frameworks))
+
+    def versions_of(self, framework_id: str) -> tuple[Framework, ...]:
+        """Every version of a framework, oldest first."""
+        return tuple(
+            sorted((f for f in self.frameworks if f.id == framework_id), key=lambda framework: framework.version)
+        )
+
+    def framework(self, framework_id: str, version: int | None = None) -> Framework:
+        """A framework version; the newest when `version` is None."""
+        versions = self.versions_of(framework_id)
+        if not versions:
+            raise KeyError(framework_id)
+        if version is None:
+            return versions[-1]
+        for framework in versions:
+            if framework.version == version:
+                return framework
+        raise KeyError(f"{framework_id} v{version}")
+
+    def current_frameworks(self) -> tuple[Framework, ...]:
+        return tuple(self.framework(framework_id) for framework_id in self.framework_ids())
+
+    def contact(self, contact_id: str) -> Contact:
+        for contact in self.contacts:
+            if contact.id == contact_id:
+                return contact
+        raise KeyError(contact_id)
+
+    def page(self, slug: str) -> GuidancePage:
+        for page in self.pages:
+            if page.slug == slug:
+                return page
+        raise KeyError(slug)
