@@ -351,4 +351,5 @@ def _page(source: _PageSource) -> GuidancePage:
         order=front["order"],
         body=source.body,
         source_file=source.front_matter.file,
+        menu_title=front.get("menu_title"),
     )

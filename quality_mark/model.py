@@ -204,6 +204,7 @@ class GuidancePage:
     order: int
     body: str
     source_file: str
+    menu_title: str | None = None
 
 
 @dataclass(frozen=True)

@@ -293,7 +293,10 @@ def site_nav(content: Content) -> list[Any]:
     for framework in content.current_frameworks():
         criteria.append({framework.title: _framework_nav(content, framework)})
     entries: list[tuple[int, Any]] = [
-        (page.order, {("Home" if page.slug == "index" else page.title): site_map.page_path(page.slug)})
+        (
+            page.order,
+            {("Home" if page.slug == "index" else page.menu_title or page.title): site_map.page_path(page.slug)},
+        )
         for page in content.pages
     ]
     entries += [

@@ -61,7 +61,7 @@ def parse_yaml(text: str, display_name: str) -> tuple[SourceDocument | None, lis
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
+        mark = error.context_mark if "quoted scalar" in str(error.context) else error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
         what = error.problem or "the YAML cannot be read"
         return None, [

@@ -1,0 +1,159 @@
+"""The public site in a real browser: every page passes axe-core at WCAG 2.2 AA, works by keyboard and
+without JavaScript, and its search finds criteria."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+import build
+from tests.browser import CHROMIUM_ARGS, axe_violations, chromium_path, describe_violations, static_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
+    """The built site served on loopback, and the path of every page in it."""
+    out = tmp_path_factory.mktemp("site-build")
+    assert build.main(["site", "--out", str(out)]) == 0
+    folder = out / "site"
+    pages = sorted(
+        "/" + path.parent.relative_to(folder).as_posix().removeprefix(".") + ("/" if path.parent != folder else "")
+        for path in folder.glob("**/index.html")
+    )
+    pages = ["/" if page in ("//", "/./") else page for page in pages]
+    with static_server(folder) as base_url:
+        yield base_url, pages
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+def test_the_site_has_every_page(site: tuple[str, list[str]]) -> None:
+    _, pages = site
+    for expected in ("/", "/parents/", "/how-to-apply/", "/faq/", "/stages/", "/key-dates/", "/contacts/"):
+        assert expected in pages
+    assert "/criteria/primary/leadership/" in pages
+    assert "/criteria/secondary/checklist/" in pages
+    assert len(pages) >= 24
+
+
+def test_every_page_passes_axe_at_wcag_22_aa(site: tuple[str, list[str]], page: Page) -> None:
+    base_url, pages = site
+    failures = {}
+    for path in pages:
+        response = page.goto(base_url + path)
+        assert response is not None and response.ok, path
+        violations = axe_violations(page)
+        if violations:
+            failures[path] = describe_violations(violations)
+    assert not failures, "\n".join(f"{path}\n{text}" for path, text in failures.items())
+
+
+def test_pages_pass_axe_on_a_phone_with_the_menu_open(site: tuple[str, list[str]], browser: Browser) -> None:
+    base_url, _ = site
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        for path in ("/", "/criteria/primary/teaching/", "/stages/"):
+            page.goto(base_url + path)
+            assert not axe_violations(page), describe_violations(axe_violations(page))
+        page.locator("label.md-header__button[for='__drawer']").click()
+        page.wait_for_timeout(300)
+        violations = axe_violations(page)
+        assert not violations, describe_violations(violations)
+    finally:
+        context.close()
+
+
+def test_search_finds_a_criterion_and_its_results_pass_axe(site: tuple[str, list[str]], page: Page) -> None:
+    base_url, _ = site
+    page.goto(base_url + "/")
+    search = page.get_by_role("combobox", name="Search").or_(page.locator("input.md-search__input")).first
+    search.click()
+    search.fill("reduced timetables")
+    results = page.locator(".md-search-result__item")
+    expect(results.first).to_be_visible(timeout=10_000)
+    assert results.count() >= 1
+    violations = axe_violations(page)
+    assert not violations, describe_violations(violations)
+
+
+def test_keyboard_users_can_skip_to_the_content_and_reach_every_tab(site: tuple[str, list[str]], page: Page) -> None:
+    base_url, _ = site
+    page.goto(base_url + "/")
+    page.keyboard.press("Tab")
+    skip = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert skip.lower().startswith("skip to content")
+    reached = []
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        reached.append(page.evaluate("() => document.activeElement.textContent.trim()"))
+    for tab in ("Criteria", "Stages", "Key dates", "Contacts"):
+        assert tab in reached, f"{tab} was not reached by Tab: {reached}"
+    page.keyboard.press("Shift+Tab")
+    focused = page.evaluate("() => document.activeElement.textContent.trim()")
+    assert focused == reached[-2]
+
+
+def test_keyboard_users_on_a_phone_can_open_the_menu(site: tuple[str, list[str]], browser: Browser) -> None:
+    base_url, _ = site
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    try:
+        page.goto(base_url + "/")
+        menu = page.get_by_role("button", name="Open the menu")
+        for _ in range(5):
+            page.keyboard.press("Tab")
+            if page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Open the menu":
+                break
+        expect(menu).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.locator("#__drawer")).to_be_checked()
+        expect(page.locator(".md-sidebar--primary").get_by_role("link", name="Stages").first).to_be_visible()
+        page.reload()
+        page.get_by_role("button", name="Open the menu").focus()
+        page.keyboard.press("Space")
+        expect(page.locator("#__drawer")).to_be_checked()
+    finally:
+        context.close()
+
+
+def test_the_site_reads_without_javascript(site: tuple[str, list[str]], browser: Browser) -> None:
+    base_url, _ = site
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(base_url + "/criteria/primary/leadership/")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Leadership and management of inclusion")
+        expect(page.get_by_role("heading", name="PRI-LEAD-01")).to_be_visible()
+        page.get_by_role("link", name="Stages").first.click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("The stages")
+    finally:
+        context.close()
+
+
+def test_the_stage_timeline_and_checklist_print(site: tuple[str, list[str]], page: Page, tmp_path: Path) -> None:
+    base_url, _ = site
+    page.goto(base_url + "/criteria/secondary/checklist/")
+    page.emulate_media(media="print")
+    expect(page.locator(".md-header")).to_be_hidden()
+    pdf = tmp_path / "checklist.pdf"
+    page.pdf(path=str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")
