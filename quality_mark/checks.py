@@ -5,6 +5,7 @@ Each function takes documents that already match their schema and returns every 
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import posixpath
 import re
@@ -252,9 +253,17 @@ def check_key_dates(document: SourceDocument, stage_numbers: set[int] | None) ->
 
 
 def check_markdown_links(
-    file: str, markdown: str, first_line: int, known_paths: set[str], from_path: str = "index.md"
+    file: str,
+    markdown: str,
+    first_line: int,
+    known_paths: set[str],
+    from_path: str = "index.md",
+    unknowable: tuple[str, ...] = (),
 ) -> list[ContentProblem]:
     """Every relative link in `markdown` must point at a page of the site.
+
+    Links into `unknowable` (path prefixes of files that could not be read, so their pages are unknown)
+    are not reported: the problem in that file is reported already.
 
     Links are resolved from `from_path`, the page's own place in the site. `first_line` is the file line
     on which `markdown` starts.
@@ -269,14 +278,17 @@ def check_markdown_links(
             resolved = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), path))
             if resolved.endswith("/") or resolved in (".", ""):
                 resolved = posixpath.join(resolved, "index.md")
-            if resolved not in known_paths:
-                suggestions = sorted(p for p in known_paths if p.endswith(".md"))
+            if resolved not in known_paths and not resolved.startswith(unknowable):
+                pages = sorted(p for p in known_paths if p.endswith(".md"))
+                close = difflib.get_close_matches(resolved, pages, n=1, cutoff=0.6)
+                fix = (
+                    f"Did you mean '{posixpath.relpath(close[0], posixpath.dirname(from_path) or '.')}'?"
+                    if close
+                    else f"Link to one of the site's pages, e.g. {', '.join(pages[:6])}..."
+                )
                 problems.append(
                     ContentProblem(
-                        file,
-                        first_line + offset,
-                        f"The link '{target}' points to a page that does not exist.",
-                        f"Link to one of the site's pages, e.g. {', '.join(suggestions[:6])}...",
+                        file, first_line + offset, f"The link '{target}' points to a page that does not exist.", fix
                     )
                 )
     return problems

@@ -80,6 +80,8 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
         return None if schema_problems else document
 
     framework_documents: list[SourceDocument] = []
+    # Pages of files that could not be read: links to them are not reported twice.
+    unknowable: list[str] = []
     for path in sorted((root / "criteria").glob("**/*")):
         if path.is_dir():
             continue
@@ -97,11 +99,12 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
                 )
             continue
         document = read(path, "framework")
-        if document is not None:
-            framework_problems = checks.check_framework(document, parts[0], path.stem)
-            problems.extend(framework_problems)
-            if not framework_problems:
-                framework_documents.append(document)
+        framework_problems = checks.check_framework(document, parts[0], path.stem) if document else []
+        problems.extend(framework_problems)
+        if document is not None and not framework_problems:
+            framework_documents.append(document)
+        else:
+            unknowable.append(f"{site_map.framework_folder(parts[0])}/")
     if not framework_documents and not problems:
         problems.append(ContentProblem("criteria", 0, "There are no frameworks.", "Add criteria/<framework>/v1.yaml."))
     problems += checks.check_criterion_ids_across_frameworks(framework_documents)
@@ -109,13 +112,14 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
     contacts_document = read(root / "content" / "contacts.yaml", "contacts")
     if contacts_document is not None:
         problems += checks.check_contacts(contacts_document)
-    pages = _read_pages(root, problems)
+    pages = _read_pages(root, problems, unknowable)
     page_slugs = {page.slug for page in pages}
 
     stages_document = read(root / "content" / "stages.yaml", "stages")
     if stages_document is not None:
         contact_ids = {contact["id"] for contact in contacts_document.value["contacts"]} if contacts_document else None
-        problems += checks.check_stages(stages_document, contact_ids, page_slugs)
+        unreadable_pages = {path.removesuffix(".md") for path in unknowable if path.endswith(".md")}
+        problems += checks.check_stages(stages_document, contact_ids, page_slugs | unreadable_pages)
     key_dates_document = read(root / "content" / "key_dates.yaml", "key_dates")
     if key_dates_document is not None:
         stage_numbers = {stage["number"] for stage in stages_document.value["stages"]} if stages_document else None
@@ -124,23 +128,35 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
     known = _known_paths(framework_documents, page_slugs)
     for page in pages:
         problems += checks.check_markdown_links(
-            page.front_matter.file, page.body, page.body_first_line, known, site_map.page_path(page.slug)
+            page.front_matter.file,
+            page.body,
+            page.body_first_line,
+            known,
+            site_map.page_path(page.slug),
+            tuple(unknowable),
         )
     for document in framework_documents:
         fw = document.value
         newest = max(d.value["version"] for d in framework_documents if d.value["id"] == fw["id"])
         for h, heading in enumerate(fw["headings"]):
-            page_path = site_map.heading_path(fw["id"], heading["id"], None if fw["version"] == newest else newest)
+            page_path = site_map.heading_path(
+                fw["id"], heading["id"], None if fw["version"] == newest else fw["version"]
+            )
             for c, criterion in enumerate(heading["criteria"]):
                 location = ("headings", h, "criteria", c, "guidance")
                 problems += checks.check_markdown_links(
-                    document.file, criterion["guidance"], document.line_of(location) + 1, known, page_path
+                    document.file,
+                    criterion["guidance"],
+                    document.line_of(location) + 1,
+                    known,
+                    page_path,
+                    tuple(unknowable),
                 )
     if stages_document is not None:
         for s, stage in enumerate(stages_document.value["stages"]):
             line = stages_document.line_of(("stages", s, "guidance")) + 1
             problems += checks.check_markdown_links(
-                stages_document.file, stage["guidance"], line, known, site_map.STAGES
+                stages_document.file, stage["guidance"], line, known, site_map.STAGES, tuple(unknowable)
             )
 
     problems = sorted(set(problems))
@@ -177,7 +193,8 @@ def _known_paths(framework_documents: list[SourceDocument], page_slugs: set[str]
     )
 
 
-def _read_pages(root: Path, problems: list[ContentProblem]) -> list[_PageSource]:
+def _read_pages(root: Path, problems: list[ContentProblem], unknowable: list[str]) -> list[_PageSource]:
+    """The guidance pages that could be read; the paths of those that could not go into `unknowable`."""
     pages = []
     folder = root / "content" / "pages"
     for path in sorted(folder.glob("*")):
@@ -202,6 +219,7 @@ def _read_pages(root: Path, problems: list[ContentProblem]) -> list[_PageSource]
         except UnicodeDecodeError:
             problems.append(ContentProblem(display, 0, "The file is not UTF-8 text.", "Save it as UTF-8."))
             continue
+        unknowable.append(site_map.page_path(path.stem))
         match = _FRONT_MATTER.match(text)
         if not match:
             problems.append(
@@ -222,6 +240,7 @@ def _read_pages(root: Path, problems: list[ContentProblem]) -> list[_PageSource]
         problems.extend(schema_problems)
         if schema_problems:
             continue
+        unknowable.remove(site_map.page_path(path.stem))
         body_first_line = match.group(0).count("\n") + 1
         pages.append(_PageSource(path.stem, document, text[match.end() :], body_first_line))
     if not (folder / "index.md").is_file():

@@ -61,17 +61,12 @@ def parse_yaml(text: str, display_name: str) -> tuple[SourceDocument | None, lis
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
-        mark = error.context_mark if "quoted scalar" in str(error.context) else error.problem_mark or error.context_mark
+        # An unclosed quote is reported by PyYAML where the file ends; the quote's own line is more useful.
+        in_quote = "quoted scalar" in str(error.context)
+        mark = error.context_mark if in_quote else error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
-        what = error.problem or "the YAML cannot be read"
-        return None, [
-            ContentProblem(
-                display_name,
-                line,
-                f"YAML syntax error: {what}.",
-                "Check the indentation and that any text containing ': ' or starting with a symbol is in quotes.",
-            )
-        ]
+        what, fix = _explain_syntax_error(error.problem or "", in_quote)
+        return None, [ContentProblem(display_name, line, f"YAML syntax error: {what}.", fix)]
     except yaml.YAMLError as error:
         return None, [ContentProblem(display_name, 0, f"YAML syntax error: {error}.", "Check the file's layout.")]
     if node is None:
@@ -82,6 +77,53 @@ def parse_yaml(text: str, display_name: str) -> tuple[SourceDocument | None, lis
     document.value = _build(node, (), document, problems, loader)
     loader.dispose()
     return document, problems
+
+
+# PyYAML's wording for common slips, and what an editor should do about each.
+_SYNTAX_ERRORS = [
+    ("found character '\\t'", "a tab is used here; YAML needs spaces", "Replace the tab with spaces."),
+    (
+        "mapping values are not allowed",
+        "a ': ' appears where no new key was expected",
+        "Check this line's indentation against the lines above; if the text itself contains ': ', "
+        "put the whole text in double quotes.",
+    ),
+    (
+        "could not find expected ':'",
+        "a line has no 'key:' or text runs onto a new line without being indented",
+        "Check that each line starts with 'key:' or '- ', or indent continued text.",
+    ),
+    (
+        "expected <block end>",
+        "the indentation here does not line up with the lines around it",
+        "Fix the indentation: line this up with the keys above it, using spaces.",
+    ),
+    (
+        "did not find expected key",
+        "the indentation here does not line up with the lines around it",
+        "Fix the indentation: line this up with the keys above it, using spaces.",
+    ),
+    (
+        "did not find expected '-' indicator",
+        "a list item is indented differently from the items above it",
+        "Start every item of the list with '- ' at the same indentation.",
+    ),
+]
+
+
+def _explain_syntax_error(problem: str, in_quote: bool) -> tuple[str, str]:
+    if in_quote:
+        return (
+            "a quote is opened on this line but never closed",
+            "Close the quotes at the end of the text, or remove the opening quote.",
+        )
+    for phrase, what, fix in _SYNTAX_ERRORS:
+        if phrase in problem:
+            return what, fix
+    return (
+        problem or "the file cannot be read",
+        "Check the indentation (spaces, not tabs) and put text containing ': ' or starting with a symbol in quotes.",
+    )
 
 
 def _build(
