@@ -30,9 +30,13 @@ check: install
 site: install
 	$(BIN)/python build.py site
 
+# The site at / and the service at /app/ on one origin, under a production WSGI server.
+# The access log leaves out query strings: sign-in links carry their token there.
 run: site
-	@echo "Serving the site on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
-	$(BIN)/python -m http.server --bind $(HOST) --directory build/site $(PORT)
+	@echo "Site: http://$(HOST):$(PORT)/  Service: http://$(HOST):$(PORT)/app/  (Ctrl+C to stop)"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --preload \
+	  --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' \
+	  form_service.wsgi:application
 
 lint: install
 	$(BIN)/ruff check .

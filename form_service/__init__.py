@@ -1,0 +1,58 @@
+"""The form service: registration, sign-in, self-evaluations and LA review, mounted at /app/.
+
+`create_app` is the app factory (see the Flask tutorial's flaskr); each piece has an `init_app`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import auth, commands, content, errors, mail, security, store, theme
+from .config import Config, config_from_env
+
+
+def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_object(config or config_from_env())
+    if overrides:
+        app.config.update(overrides)
+    app.config["DATA_DIR"] = Path(app.config["DATA_DIR"])
+    app.config["SITE_DIR"] = Path(app.config["SITE_DIR"])
+    app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _development_secret(app)
+
+    content.init_app(app)
+    store.init_app(app)
+    mail.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    theme.init_app(app)
+    commands.init_app(app)
+
+    from .la import la
+    from .public import public
+    from .school import school
+
+    app.register_blueprint(public)
+    app.register_blueprint(school)
+    app.register_blueprint(la)
+    return app
+
+
+def _development_secret(app: Flask) -> str:
+    """Production must set SECRET_KEY; elsewhere keep one per data folder so restarts keep sessions."""
+    if app.config["ENV_NAME"] == "production":
+        raise SystemExit("Set the SECRET_KEY environment variable (a long random string) to run in production.")
+    data_dir: Path = app.config["DATA_DIR"]
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / ".secret_key"
+    if not path.exists():
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()

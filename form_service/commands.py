@@ -1,0 +1,111 @@
+"""Command-line tasks: `flask --app form_service <command>`. Each prints what it did in plain words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from . import accounts, audit, schools
+from .content import get_content
+from .store import StoreError, get_store
+
+DEMO_FOLDER = Path(__file__).resolve().parent / "demo"
+
+DEMO_PEOPLE = [
+    # (email, name, job title, LA role, school URN, school role)
+    ("la.admin@example.org", "Demo LA Admin", "Quality Mark coordinator", "admin", None, None),
+    ("la.reviewer@example.org", "Demo LA Reviewer", "Specialist teacher", "reviewer", None, None),
+    ("senco@oakfield-primary.example.org", "Demo SENCo, Oakfield", "SENCo", None, "900001", "admin"),
+    ("governor@oakfield-primary.example.org", "Demo Governor, Oakfield", "SEND governor", None, "900001", "viewer"),
+    (
+        "inclusion@hillcrest-academy.example.org",
+        "Demo Inclusion Lead, Hillcrest",
+        "Assistant Head",
+        None,
+        "900004",
+        "admin",
+    ),
+    (
+        "maths@hillcrest-academy.example.org",
+        "Demo Maths Lead, Hillcrest",
+        "Head of Maths",
+        None,
+        "900004",
+        "contributor",
+    ),
+]
+
+
+def seed_demo(app: Flask) -> bool:
+    """Demo LA staff, schools and school teams, once. Returns False if the store already has people."""
+    store = get_store()
+    if store.keys(accounts.USERS):
+        return False
+    preview = schools.read_gias_csv((DEMO_FOLDER / "schools.csv").read_bytes(), set(get_content().framework_ids()))
+    schools.apply_import(store, preview.schools)
+    for email, name, job_title, la_role, urn, role in DEMO_PEOPLE:
+        user = accounts.ensure_user(store, email, name, job_title, la_role=la_role)
+        if urn and role:
+            accounts.add_member(store, urn, user.id, role, added_by=None)
+    audit.record(store, None, "demo data created", "store", "command line")
+    return True
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("create-la-admin")
+    @click.argument("email")
+    @click.option("--name", default="LA admin", help="The person's name as shown in the service.")
+    def create_la_admin(email: str, name: str) -> None:
+        """Make EMAIL an LA admin (creating the account if needed)."""
+        from .forms import EMAIL
+
+        if not EMAIL.match(email.strip()):
+            raise click.BadParameter(f"'{email}' is not an email address.", param_hint="EMAIL")
+        store = get_store()
+        user = accounts.ensure_user(store, email, name, la_role="admin")
+        audit.record(store, None, "made LA admin", user.id, "command line")
+        click.echo(f"{user.email} is an LA admin. They sign in at /app/sign-in with that address.")
+
+    @app.cli.command("import-schools")
+    @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def import_schools(csv_file: Path) -> None:
+        """Import or update schools from a GIAS CSV export."""
+        preview = schools.read_gias_csv(csv_file.read_bytes(), set(get_content().framework_ids()))
+        if preview.file_error:
+            raise click.ClickException(preview.file_error)
+        for line, urn, message in preview.row_errors:
+            click.echo(f"{csv_file}:{line}: URN {urn or '?'}: {message}", err=True)
+        counts = schools.apply_import(get_store(), preview.schools)
+        audit.record(get_store(), None, "imported schools", "school list", "command line", **counts)
+        click.echo(
+            f"{counts['new']} added, {counts['changed']} updated, {counts['unchanged']} unchanged, "
+            f"{len(preview.row_errors)} rows with problems, {len(preview.skipped)} closed schools skipped."
+        )
+
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create demo LA staff, schools and teams (only into an empty store)."""
+        if seed_demo(app):
+            click.echo("Demo data created.")
+        else:
+            click.echo("The store already has people in it: demo data not added.")
+
+    @app.cli.command("backup")
+    @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
+    def backup(archive: Path) -> None:
+        """Write a consistent backup of every document to ARCHIVE (.tar.gz)."""
+        count = get_store().backup(archive)
+        click.echo(f"Backed up {count} documents to {archive}.")
+
+    @app.cli.command("restore")
+    @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.confirmation_option(prompt="This replaces all current data. Continue?")
+    def restore(archive: Path) -> None:
+        """Replace all data with a backup made by the backup command."""
+        try:
+            count = get_store().restore(archive)
+        except StoreError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Restored {count} documents from {archive}.")

@@ -1,0 +1,75 @@
+"""Configuration per environment. Secrets and settings come from environment variables, never the repo."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Config:
+    """Settings shared by every environment; subclasses change what differs."""
+
+    ENV_NAME = "base"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
+    DATA_DIR = Path(os.environ.get("DATA_DIR", ROOT / "data"))
+    CONTENT_ROOT = Path(os.environ.get("CONTENT_ROOT", ROOT))
+    SITE_DIR = Path(os.environ.get("SITE_DIR", ROOT / "build" / "site"))
+    MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # uploads are capped separately; this bounds any request
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-session"
+    SESSION_COOKIE_PATH = "/"
+    # CSRF tokens last as long as the session: a one-hour limit fails long autosaved sessions.
+    WTF_CSRF_TIME_LIMIT = None
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Quality Mark <quality.mark@example.org>")
+    SMTP_HOST = os.environ.get("SMTP_HOST")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "true").lower() not in ("0", "false", "no")
+    # The address people use to reach the service, for links in emails (never taken from the request's Host).
+    SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:8000")
+    SIGN_IN_LINK_MINUTES = 15
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    TRUSTED_HOSTS = [host.strip() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()] or None
+
+
+class DevelopmentConfig(Config):
+    """`make run` on 127.0.0.1 over plain HTTP: cookies cannot be Secure or __Host- prefixed there."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_NAME = "qm_session"
+    TRUSTED_HOSTS = Config.TRUSTED_HOSTS or ["127.0.0.1", "localhost"]
+
+
+class TestConfig(DevelopmentConfig):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key-not-for-production"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    """The config class named by QM_ENV (development by default)."""
+    name = os.environ.get("QM_ENV", "development")
+    if name not in CONFIGS:
+        raise SystemExit(f"QM_ENV must be one of {', '.join(CONFIGS)}, not {name!r}.")
+    return CONFIGS[name]

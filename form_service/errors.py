@@ -1,0 +1,45 @@
+"""Every error answered plainly: JSON for the API, a page for people; never a stack trace."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+MESSAGES = {
+    400: "The request could not be understood. Go back, check what you entered and try again.",
+    403: "You do not have permission to do that.",
+    404: "Page not found. Check the web address, or go back to the start.",
+    405: "That action is not allowed here.",
+    413: "What you sent is too large.",
+    429: "Too many attempts. Wait a few minutes and try again.",
+    500: "Sorry, something went wrong on our side. What you last saved is safe; try again in a few minutes.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(status: int, message: str | None = None) -> tuple[Response | str, int]:
+    text = message or MESSAGES.get(status, "Something went wrong.")
+    if wants_json():
+        return jsonify(error=text, status=status), status
+    return render_template("error.html", status=status, message=text), status
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> tuple[Response | str, int]:
+        return error_response(
+            400, "Your session has expired or the form was sent from elsewhere. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+        return error_response(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[Response | str, int]:
+        app.logger.exception("Unhandled error", exc_info=error)
+        return error_response(InternalServerError.code)

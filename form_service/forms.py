@@ -1,0 +1,104 @@
+"""The service's forms: fields, limits and plain-English messages that name the field and what to do."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import HiddenField, RadioField, StringField
+from wtforms.validators import DataRequired, Length, Regexp, ValidationError
+
+from .accounts import SCHOOL_ROLES
+
+EMAIL = re.compile(
+    r"^[^@\s<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+
+
+def email_address(form: FlaskForm, field: StringField) -> None:
+    field.data = (field.data or "").strip()
+    if not EMAIL.match(field.data):
+        raise ValidationError("Enter an email address in the correct format, like name@school.example.org")
+
+
+def plain_text(form: FlaskForm, field: StringField) -> None:
+    field.data = " ".join((field.data or "").split())
+    if any(ord(character) < 32 for character in field.data) or "<" in field.data or ">" in field.data:
+        raise ValidationError(f"{field.label.text} must not contain < or > or control characters")
+
+
+def email_field(label: str = "Email address") -> StringField:
+    return StringField(
+        label,
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            email_address,
+        ],
+    )
+
+
+def name_field(label: str, missing: str) -> StringField:
+    return StringField(
+        label,
+        validators=[
+            DataRequired(missing),
+            Length(max=100, message=f"{label} must be 100 characters or fewer"),
+            plain_text,
+        ],
+    )
+
+
+class SignInForm(FlaskForm):
+    email = email_field()
+
+
+class ContinueForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired("This sign-in link is not complete. Ask for a new one.")])
+
+
+class RegistrationForm(FlaskForm):
+    urn = StringField(
+        "School URN",
+        description="The school's unique reference number, for example 123456",
+        validators=[
+            DataRequired("Enter the school's URN, for example 123456"),
+            Regexp(r"^\s*\d{6,7}\s*$", message="Enter the school's URN as 6 or 7 digits, for example 123456"),
+        ],
+    )
+    name = name_field("Full name", "Enter your full name")
+    job_title = name_field("Job title", "Enter your job title, for example SENCo")
+    email = email_field("Work email address")
+
+    def validate_urn(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+
+
+class InviteForm(FlaskForm):
+    name = name_field("Full name", "Enter the person's full name")
+    email = StringField(
+        "Email address",
+        validators=[
+            DataRequired("Enter the person's email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            email_address,
+        ],
+    )
+    role = RadioField(
+        "Role", choices=list(SCHOOL_ROLES.items()), validators=[DataRequired("Choose what this person can do")]
+    )
+
+
+class RoleForm(FlaskForm):
+    role = RadioField(
+        "Role", choices=list(SCHOOL_ROLES.items()), validators=[DataRequired("Choose what this person can do")]
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: nothing to fill in but the CSRF token."""
+
+
+class ImportForm(FlaskForm):
+    schools_file = FileField("Schools file (CSV)")

@@ -1,0 +1,92 @@
+"""The local authority's side: schools, registration requests, importing the school list, the audit log."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from . import accounts, audit, schools
+from .auth import client_address, la_only
+from .content import get_content
+from .forms import ConfirmForm, ImportForm
+from .store import get_store
+
+la = Blueprint("la", __name__, url_prefix="/la")
+
+IMPORTS = "school_imports"
+
+
+@la.get("/")
+@la_only("reviewer", "admin")
+def dashboard() -> str:
+    store = get_store()
+    all_schools = sorted((school for _, school in store.scan(accounts.SCHOOLS)), key=lambda s: s["name"])
+    pending = [
+        (school, user, request)
+        for school in all_schools
+        for user, request in accounts.pending_requests(store, school["urn"])
+    ]
+    return render_template("la/dashboard.html", schools=all_schools, pending=pending, form=ConfirmForm())
+
+
+@la.route("/schools/import", methods=["GET", "POST"])
+@la_only("admin")
+def import_schools() -> str | tuple[str, int]:
+    form = ImportForm()
+    if form.validate_on_submit():
+        upload = request.files.get("schools_file")
+        raw = upload.read(schools.MAX_FILE_BYTES + 1) if upload else b""
+        frameworks = set(get_content().framework_ids())
+        preview = schools.read_gias_csv(raw, frameworks)
+        if preview.file_error:
+            form.schools_file.errors = [preview.file_error]
+            return render_template("la/import.html", form=form), 400
+        store = get_store()
+        import_id = secrets.token_hex(16)
+        store.write(IMPORTS, import_id, {"by": g.user.id, "schools": preview.schools})
+        return render_template(
+            "la/import_preview.html",
+            preview=preview,
+            groups=schools.classify(store, preview.schools),
+            import_id=import_id,
+            form=ConfirmForm(),
+        )
+    if form.is_submitted():
+        form.schools_file.errors = ["Choose the CSV file to import"]
+        return render_template("la/import.html", form=form), 400
+    return render_template("la/import.html", form=form)
+
+
+@la.post("/schools/import/<import_id>")
+@la_only("admin")
+def confirm_import(import_id: str) -> Response:
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    store = get_store()
+    pending = store.read(IMPORTS, import_id) if len(import_id) == 32 and import_id.isalnum() else None
+    if pending is None or pending["by"] != g.user.id:
+        abort(404)
+    counts = schools.apply_import(store, pending["schools"])
+    store.delete(IMPORTS, import_id)
+    audit.record(store, g.user.id, "imported schools", "school list", client_address(), **counts)
+    flash(
+        f"Import complete: {counts['new']} schools added, {counts['changed']} updated, "
+        f"{counts['unchanged']} unchanged.",
+        "success",
+    )
+    return redirect(url_for("la.dashboard"))
+
+
+@la.get("/audit")
+@la_only("admin")
+def audit_log() -> str:
+    store = get_store()
+    entries = audit.recent(store, days=30)[:500]
+    names = {}
+    for entry in entries:
+        for user_id in (entry["actor"], entry["target"]):
+            if user_id not in names and (user := accounts.get_user(store, user_id)):
+                names[user_id] = user.name
+    return render_template("la/audit.html", entries=entries, names=names)

@@ -1,0 +1,251 @@
+"""Pages anyone can open: start, health check, sign-in and out, and registering a school."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from quality_mark.model import LONDON
+
+from . import accounts, audit, registration
+from .auth import client_address, end_session, signed_in, start_session
+from .content import get_content
+from .forms import ContinueForm, RegistrationForm, SignInForm
+from .mail import send_email
+from .security import csrf
+from .sign_in import TOKEN_PROBLEMS, check_token, consume_token, issue_token, within_rate_limit
+from .store import get_store
+
+public = Blueprint("public", __name__)
+
+SIGN_IN_LIMIT_PER_EMAIL = (5, 15 * 60)
+SIGN_IN_LIMIT_PER_CLIENT = (30, 15 * 60)
+
+
+def today() -> date:
+    """Today in Europe/London (tests may fix it with the TODAY setting)."""
+    fixed = current_app.config.get("TODAY")
+    return date.fromisoformat(fixed) if fixed else datetime.now(LONDON).date()
+
+
+def service_link(endpoint: str, **values: str) -> str:
+    """An absolute link for an email, built from SERVICE_URL, never from the request's Host header."""
+    return current_app.config["SERVICE_URL"].rstrip("/") + url_for(endpoint, **values)
+
+
+def home_for(user: accounts.User) -> str:
+    return url_for("la.dashboard") if user.is_la else url_for("school.my_schools")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this service: never another host (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@public.get("/")
+def start() -> str:
+    return render_template("start.html", content=get_content())
+
+
+@public.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 when the store is reachable and writable; 503 otherwise. Says which content is loaded."""
+    content = get_content()
+    store_ok = get_store().ping()
+    body = {
+        "status": "ok" if store_ok else "unavailable",
+        "store": "ok" if store_ok else "unreachable",
+        "content": {framework.id: framework.version for framework in content.current_frameworks()},
+    }
+    return jsonify(body), 200 if store_ok else 503
+
+
+# Sign-in ------------------------------------------------------------------------------------------------
+
+
+@public.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> str | Response:
+    if g.user is not None:
+        return redirect(home_for(g.user))
+    form = SignInForm()
+    if form.validate_on_submit():
+        store = get_store()
+        email = accounts.normalise_email(form.email.data)
+        allowed = within_rate_limit(store, f"sign-in:email:{email}", *SIGN_IN_LIMIT_PER_EMAIL)
+        allowed = within_rate_limit(store, f"sign-in:client:{client_address()}", *SIGN_IN_LIMIT_PER_CLIENT) and allowed
+        if not allowed:
+            return render_template("sign_in.html", form=form, rate_limited=True), 429
+        user = accounts.find_user_by_email(store, email)
+        # Known and unknown addresses get the same answer, and each gets an email, so neither the page
+        # nor its timing tells anyone whether an address has an account.
+        if user:
+            token = issue_token(store, user.id, current_app.config["SIGN_IN_LINK_MINUTES"])
+            link = service_link("public.continue_sign_in", token=token)
+            send_email(email, "Your sign-in link", "sign_in", user=user, link=link)
+        else:
+            send_email(
+                email,
+                "Signing in to the Quality Mark service",
+                "sign_in_unknown",
+                register_link=service_link("public.register"),
+            )
+        return redirect(url_for("public.check_email"))
+    return render_template("sign_in.html", form=form, next=safe_next(request.args.get("next")))
+
+
+@public.get("/sign-in/check-email")
+def check_email() -> str:
+    return render_template("check_email.html")
+
+
+@public.route("/sign-in/continue", methods=["GET", "POST"])
+def continue_sign_in() -> str | Response | tuple[str, int]:
+    """The emailed link opens this page; only pressing Continue (a POST) signs in, because mail
+    scanners open links before people do."""
+    store = get_store()
+    form = ContinueForm()
+    if request.method == "GET":
+        token = request.args.get("token", "")
+        problem = check_token(store, token)
+        if problem:
+            return render_template("sign_in_problem.html", message=TOKEN_PROBLEMS[problem]), 400
+        form.token.data = token
+        return render_template("continue.html", form=form)
+    if not form.validate_on_submit():
+        return render_template("sign_in_problem.html", message=TOKEN_PROBLEMS["unknown"]), 400
+    user_id, problem = consume_token(store, form.token.data)
+    user = accounts.get_user(store, user_id) if user_id else None
+    if user is None or user.removed:
+        return render_template("sign_in_problem.html", message=TOKEN_PROBLEMS[problem or "unknown"]), 400
+    start_session(user)
+    audit.record(store, user.id, "signed in", user.id, client_address())
+    return redirect(home_for(user))
+
+
+@public.post("/sign-out")
+def sign_out() -> Response:
+    if g.user is not None:
+        audit.record(get_store(), g.user.id, "signed out", g.user.id, client_address())
+    end_session()
+    flash("You have signed out.", "success")
+    return redirect(url_for("public.sign_in"))
+
+
+@public.post("/sign-out/everywhere")
+@signed_in
+def sign_out_everywhere() -> Response:
+    store = get_store()
+    accounts.end_all_sessions(store, g.user.id)
+    audit.record(store, g.user.id, "signed out everywhere", g.user.id, client_address())
+    end_session()
+    flash("You have signed out on every device.", "success")
+    return redirect(url_for("public.sign_in"))
+
+
+@public.post("/session/keep-alive")
+@signed_in
+def keep_alive() -> Response:
+    """Called by the timeout warning's "Stay signed in" button; the request itself renews the session."""
+    return jsonify(status="ok", idle_minutes=current_app.config["SESSION_IDLE_MINUTES"])
+
+
+# Registration -------------------------------------------------------------------------------------------
+
+
+def _registration_closed() -> str | None:
+    window = registration.registration_window(get_content(), today())
+    if window.is_open:
+        return None
+    if window.opens_on:
+        return render_template("registration_closed.html", window=window)
+    return render_template("registration_closed.html", window=window)
+
+
+def _check_school(form: RegistrationForm) -> dict | None:
+    """The school for the URN, or None with an error on the field."""
+    school = accounts.get_school(get_store(), form.urn.data)
+    if school is None:
+        form.urn.errors = [
+            *form.urn.errors,
+            "We cannot find a school with that URN in the local authority's list. Check the number, "
+            "or contact the Quality Mark team",
+        ]
+    return school
+
+
+@public.get("/register")
+def register() -> str:
+    closed = _registration_closed()
+    if closed:
+        return closed
+    form = RegistrationForm(formdata=None)
+    return render_template("register.html", form=form)
+
+
+@public.post("/register/check")
+@csrf.exempt  # Writes nothing: it only checks the answers and shows them back with a CSRF-protected form.
+def register_check() -> str | tuple[str, int]:
+    closed = _registration_closed()
+    if closed:
+        return closed
+    form = RegistrationForm(meta={"csrf": False})
+    if not form.validate() or (school := _check_school(form)) is None:
+        return render_template("register.html", form=form), 400
+    confirm = RegistrationForm(formdata=None, data=form.data)
+    return render_template("register_check.html", form=confirm, school=school)
+
+
+@public.post("/register")
+def register_confirm() -> str | tuple[str, int]:
+    closed = _registration_closed()
+    if closed:
+        return closed
+    form = RegistrationForm()
+    if not form.validate_on_submit() or (school := _check_school(form)) is None:
+        return render_template("register.html", form=form), 400
+    store = get_store()
+    user, outcome = registration.register(store, form.urn.data, form.name.data, form.job_title.data, form.email.data)
+    audit.record(store, user.id, f"registered ({outcome})", f"school {school['urn']}", client_address())
+    if outcome == "pending":
+        send_email(user.email, "We have your registration", "registration_pending", user=user, school=school)
+        for admin, role in accounts.team(store, school["urn"]):
+            if role == "admin":
+                send_email(
+                    admin.email,
+                    f"{user.name} asked to join {school['name']}",
+                    "registration_request",
+                    admin=admin,
+                    user=user,
+                    school=school,
+                    link=service_link("school.team", urn=school["urn"]),
+                )
+    else:
+        token = issue_token(store, user.id, current_app.config["SIGN_IN_LINK_MINUTES"])
+        link = service_link("public.continue_sign_in", token=token)
+        send_email(user.email, "Your school is registered: sign in", "registered", user=user, school=school, link=link)
+    return render_template("registered.html", outcome=outcome, school=school, user=user)
+
+
+@public.get("/schools")
+def school_list() -> str:
+    """The schools that can register, with their URNs, for anyone who does not know theirs."""
+    schools = sorted((school for _, school in get_store().scan(accounts.SCHOOLS)), key=lambda s: s["name"])
+    return render_template("school_list.html", schools=schools)

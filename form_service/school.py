@@ -1,0 +1,196 @@
+"""The school's side: its home page and its team (invite, change role, remove, hand over, approve)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
+
+from . import accounts, audit
+from .accounts import SCHOOL_ROLE_NAMES, AccountError
+from .auth import client_address, school_member, signed_in
+from .forms import ConfirmForm, InviteForm, RoleForm
+from .mail import send_email
+from .public import service_link
+from .store import get_store
+
+school = Blueprint("school", __name__, url_prefix="/school")
+
+# Who may manage a school's team: its admins, and LA admins (LA reviewers may look, not change).
+MANAGE = {"roles": ("admin",), "la_roles": ("admin",)}
+READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
+
+
+@school.get("/")
+@signed_in
+def my_schools() -> str | Response:
+    if g.user.is_la:
+        return redirect(url_for("la.dashboard"))
+    store = get_store()
+    schools = [accounts.get_school(store, urn) for urn in accounts.school_urns_of(store, g.user.id)]
+    schools = [s for s in schools if s]
+    if len(schools) == 1:
+        return redirect(url_for("school.home", urn=schools[0]["urn"]))
+    return render_template("school/my_schools.html", schools=schools)
+
+
+@school.get("/<urn>/")
+@school_member(**READ)
+def home(urn: str) -> str:
+    return render_template("school/home.html", school=g.school, role=g.school_role, can_manage=_can_manage())
+
+
+def _can_manage() -> bool:
+    return g.school_role == "admin" or g.user.la_role == "admin"
+
+
+@school.get("/<urn>/team")
+@school_member(**READ)
+def team(urn: str) -> str:
+    store = get_store()
+    return render_template(
+        "school/team.html",
+        school=g.school,
+        members=accounts.team(store, urn),
+        pending=accounts.pending_requests(store, urn),
+        can_manage=_can_manage(),
+        role_names=SCHOOL_ROLE_NAMES,
+        form=ConfirmForm(),
+    )
+
+
+@school.route("/<urn>/team/invite", methods=["GET", "POST"])
+@school_member(**MANAGE)
+def invite(urn: str) -> str | Response | tuple[str, int]:
+    form = InviteForm()
+    if form.validate_on_submit():
+        store = get_store()
+        person = accounts.ensure_user(store, form.email.data, form.name.data)
+        if person.is_la:
+            form.email.errors = [*form.email.errors, "This is a local authority account: it cannot join a school team"]
+            return render_template("school/invite.html", form=form, school=g.school), 400
+        try:
+            accounts.add_member(store, urn, person.id, form.role.data, added_by=g.user.id)
+        except AccountError as error:
+            form.role.errors = [*form.role.errors, str(error)]
+            return render_template("school/invite.html", form=form, school=g.school), 400
+        audit.record(store, g.user.id, f"added to team as {form.role.data}", person.id, client_address(), school=urn)
+        send_email(
+            person.email,
+            f"You have been added to {g.school['name']}'s Quality Mark team",
+            "added_to_team",
+            user=person,
+            by_name=g.user.name,
+            school=g.school,
+            role_name=SCHOOL_ROLE_NAMES[form.role.data],
+            sign_in_link=service_link("public.sign_in"),
+        )
+        flash(
+            f"{person.name} has been added as {SCHOOL_ROLE_NAMES[form.role.data].lower()}. We have emailed them.",
+            "success",
+        )
+        return redirect(url_for("school.team", urn=urn))
+    status = 400 if form.is_submitted() else 200
+    return render_template("school/invite.html", form=form, school=g.school), status
+
+
+def _member_or_404(urn: str, user_id: str) -> tuple[accounts.User, str]:
+    store = get_store()
+    role = accounts.school_role(store, urn, user_id)
+    person = accounts.get_user(store, user_id)
+    if role is None or person is None:
+        abort(404)
+    return person, role
+
+
+@school.route("/<urn>/team/<user_id>/role", methods=["GET", "POST"])
+@school_member(**MANAGE)
+def change_role(urn: str, user_id: str) -> str | Response | tuple[str, int]:
+    person, role = _member_or_404(urn, user_id)
+    form = RoleForm(data={"role": role})
+    if form.validate_on_submit():
+        store = get_store()
+        try:
+            accounts.add_member(store, urn, user_id, form.role.data, added_by=g.user.id)
+        except AccountError as error:
+            form.role.errors = [*form.role.errors, str(error)]
+            return render_template("school/change_role.html", form=form, school=g.school, person=person), 400
+        audit.record(
+            store, g.user.id, f"role changed from {role} to {form.role.data}", user_id, client_address(), school=urn
+        )
+        flash(f"{person.name} is now {SCHOOL_ROLE_NAMES[form.role.data].lower()}.", "success")
+        return redirect(url_for("school.team", urn=urn))
+    status = 400 if form.is_submitted() else 200
+    return render_template("school/change_role.html", form=form, school=g.school, person=person), status
+
+
+@school.route("/<urn>/team/<user_id>/remove", methods=["GET", "POST"])
+@school_member(**MANAGE)
+def remove(urn: str, user_id: str) -> str | Response | tuple[str, int]:
+    person, role = _member_or_404(urn, user_id)
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        store = get_store()
+        try:
+            accounts.remove_member(store, urn, user_id)
+        except AccountError as problem:
+            error = str(problem)
+        else:
+            accounts.end_all_sessions(store, user_id)
+            audit.record(store, g.user.id, "removed from team", user_id, client_address(), school=urn)
+            flash(f"{person.name} has been removed from the team.", "success")
+            return redirect(url_for("school.team", urn=urn))
+    status = 400 if error or form.is_submitted() else 200
+    return render_template(
+        "school/remove.html", form=form, school=g.school, person=person, role=role, error=error
+    ), status
+
+
+@school.route("/<urn>/team/<user_id>/hand-over", methods=["GET", "POST"])
+@school_member(roles=("admin",), la_roles=())
+def hand_over(urn: str, user_id: str) -> str | Response | tuple[str, int]:
+    person, _ = _member_or_404(urn, user_id)
+    form = ConfirmForm()
+    error = None
+    if form.validate_on_submit():
+        store = get_store()
+        try:
+            accounts.hand_over_admin(store, urn, g.user.id, user_id, by=g.user.id)
+        except AccountError as problem:
+            error = str(problem)
+        else:
+            audit.record(store, g.user.id, "handed over school admin", user_id, client_address(), school=urn)
+            flash(f"{person.name} is now the school lead (admin). You are a contributor.", "success")
+            return redirect(url_for("school.team", urn=urn))
+    status = 400 if error or form.is_submitted() else 200
+    return render_template("school/hand_over.html", form=form, school=g.school, person=person, error=error), status
+
+
+@school.post("/<urn>/requests/<user_id>/<decision>")
+@school_member(**MANAGE)
+def decide_request(urn: str, user_id: str, decision: str) -> Response:
+    store = get_store()
+    if decision not in ("approve", "decline") or user_id not in (g.school.get("pending") or {}):
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    person = accounts.get_user(store, user_id)
+    assert person is not None
+    if decision == "approve":
+        accounts.add_member(store, urn, user_id, "admin", added_by=g.user.id)
+        send_email(
+            person.email,
+            f"You can now sign in for {g.school['name']}",
+            "added_to_team",
+            user=person,
+            by_name=g.user.name,
+            school=g.school,
+            role_name=SCHOOL_ROLE_NAMES["admin"],
+            sign_in_link=service_link("public.sign_in"),
+        )
+        flash(f"{person.name} is approved as school lead (admin).", "success")
+    else:
+        accounts.decline_request(store, urn, user_id)
+        flash(f"{person.name}'s request has been declined.", "success")
+    audit.record(store, g.user.id, f"registration {decision}d", user_id, client_address(), school=urn)
+    return redirect(url_for("school.team", urn=urn))

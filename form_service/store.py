@@ -1,0 +1,851 @@
+"""The document store behind the form service: a small interface, and a durable TinyDB implementation of it.
+
+Everything the service keeps (registrations, self-evaluations, submissions, reviews) is a plain JSON
+document addressed by (collection, key). `Store` is the interface the rest of the service uses; a SQL
+database can implement it later without any caller changing. `TinyDBStore` is the embedded default.
+
+TinyDB as shipped rewrites one JSON file in place on every write (a crash mid-write corrupts it), is not
+safe across processes, and every write costs O(all data). `TinyDBStore` keeps TinyDB's file format but:
+
+* holds one TinyDB database file per document, so a save costs the same at 300 or 24,000 documents;
+* writes each file to a temporary file, fsyncs it, renames it over the old one and fsyncs the folder,
+  so a file on disk is always a complete version and an acknowledged write survives a crash;
+* takes `fcntl.flock` locks, so several worker processes (and threads) can share one data folder.
+
+Layout of the data folder::
+
+    <collection>/<name>.json             one TinyDB database holding one record {"key": ..., "document": {...}}
+    <collection>/.<name>.json.tmp        a write in progress (or left behind by a crash: ignored, cleaned up)
+    .locks/global.lock                   shared by every operation, exclusive for backup() and restore()
+    .locks/<collection>/<name>.lock      exclusive around every write, modify and delete of one document
+    .restore-journal.json                exists only while a restore is being switched in (see restore())
+
+POSIX only (fcntl). Locks are advisory: only processes that go through this module are coordinated.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shutil
+import tarfile
+import tempfile
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+T = TypeVar("T")
+
+_COLLECTION = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_MAX_KEY_LENGTH = 200
+# Keys that are already safe file names are used as they are, so the data folder stays readable. Only lower
+# case: on a case-insensitive file system (macOS by default) "ABC" and "abc" would otherwise share one file.
+# Never starting with "." (hidden, and ".."), nor "-" (read as an option by shell tools).
+_PLAIN_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,99}")
+# Every other key becomes "@" + sha256. "@" cannot start a plain name, so the two kinds never collide.
+_HASHED_NAME = re.compile(r"@[0-9a-f]{64}")
+_DOCUMENT_FILE = re.compile(rf"(?P<name>{_PLAIN_NAME.pattern}|{_HASHED_NAME.pattern})\.json")
+_TEMP_FILE = re.compile(rf"\.(?P<name>{_PLAIN_NAME.pattern}|{_HASHED_NAME.pattern})\.json\.tmp")
+
+_TABLE = "document"  # the TinyDB table inside each file
+_DOC_ID = 1  # the one record in that table
+
+_LOCKS = ".locks"
+_JOURNAL = ".restore-journal.json"
+_MANIFEST = "manifest.json"
+_BACKUP_FORMAT = "inclusion-quality-mark-store"
+_BACKUP_VERSION = 1
+_STALE_AFTER_SECONDS = 24 * 3600  # work folders of a crashed backup/restore older than this are removed
+
+
+class StoreError(Exception):
+    """The store could not do what was asked; the message says what and where, in plain words."""
+
+
+class DamagedDocument(StoreError):
+    """A document's file exists but cannot be read as a document of this store."""
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where the form service keeps its documents: JSON-compatible dicts addressed by (collection, key).
+
+    Collection names match ``[a-z][a-z0-9_]{0,39}``; a key is any non-empty string of up to 200
+    characters. Invalid names raise ValueError. Documents go in and come out as plain dicts (str keys;
+    values dict, list, str, int, float, bool or None); a dict returned is the caller's own copy.
+    """
+
+    def read(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The document stored under (collection, key), or None if there is none."""
+        ...
+
+    def write(self, collection: str, key: str, document: dict[str, Any]) -> None:
+        """Store the document, replacing any earlier one. It is durable when this returns."""
+        ...
+
+    def modify(
+        self, collection: str, key: str, change: Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, T]]
+    ) -> T:
+        """Atomically read, change and store one document, and return what `change` returned as its result.
+
+        `change(current)` gets the current document (None if absent) and returns
+        `(new_document, result)`; a new document of None deletes it. No other writer of this document,
+        in any process, runs in between. If `change` raises, nothing is written and the exception
+        propagates. `change` must not write the document it is changing.
+        """
+        ...
+
+    def delete(self, collection: str, key: str) -> bool:
+        """Remove the document; True if there was one. Durable when this returns."""
+        ...
+
+    def keys(self, collection: str) -> list[str]:
+        """Every key in the collection, sorted."""
+        ...
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (key, document) in the collection, sorted by key; each document is read when reached."""
+        ...
+
+    def ping(self) -> bool:
+        """True if the store is reachable and accepts writes."""
+        ...
+
+
+# --- names and documents --------------------------------------------------------------------------------
+
+
+def _check_collection(collection: object) -> str:
+    if not isinstance(collection, str) or not _COLLECTION.fullmatch(collection):
+        raise ValueError(
+            f"collection name {collection!r} is not allowed: use 1 to 40 lower-case letters, digits "
+            "or underscores, starting with a letter"
+        )
+    return collection
+
+
+def _check_key(key: object) -> str:
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"document key {key!r} is not allowed: a key must be a non-empty string")
+    if len(key) > _MAX_KEY_LENGTH:
+        raise ValueError(f"document key {key[:40]!r}... is {len(key)} characters long; the most allowed is 200")
+    return key
+
+
+def _file_name(key: str) -> str:
+    """The file name (without .json) that holds `key`: never empty, never '.', '..', a slash or a NUL."""
+    if _PLAIN_NAME.fullmatch(key):
+        return key
+    # surrogatepass: a str with a lone surrogate is still a valid key and must map to one stable name.
+    return "@" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _check_document(document: object) -> dict[str, Any]:
+    """Raise TypeError/ValueError unless `document` is a dict that survives a JSON round trip unchanged."""
+    if not isinstance(document, dict):
+        raise TypeError(f"a document must be a dict, not {type(document).__name__}")
+    _check_json(document, "document")
+    return document
+
+
+def _check_json(value: object, where: str) -> None:
+    # json.dumps would quietly turn tuples into lists and int keys into strings, so the document read back
+    # would differ from the one written; refuse those instead, naming the exact place.
+    if value is None or isinstance(value, str | bool | int):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{where} is {value}, which JSON cannot hold")
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(item, f"{where}[{index}]")
+        return
+    if isinstance(value, dict):
+        for name, item in value.items():
+            if not isinstance(name, str):
+                raise TypeError(f"{where} has the key {name!r}; keys in a document must be strings")
+            _check_json(item, f"{where}[{name!r}]")
+        return
+    raise TypeError(
+        f"{where} is a {type(value).__name__}; a document may only hold dict, list, str, int, float, bool or None"
+    )
+
+
+class _Unreadable(Exception):
+    """Internal: a file is not a document of this store. The store turns it into DamagedDocument."""
+
+
+def _parse_database(raw: bytes) -> dict[str, Any]:
+    """The TinyDB data in `raw`, checked to hold exactly our one record; raises _Unreadable otherwise."""
+    try:
+        data = json.loads(raw)
+    except UnicodeDecodeError:
+        raise _Unreadable("it is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        reason = "it is empty" if not raw.strip() else f"it is not valid JSON: {error.msg} at character {error.pos}"
+        raise _Unreadable(reason) from None
+    except RecursionError:
+        raise _Unreadable("it is nested too deeply to read") from None
+    table = data.get(_TABLE) if isinstance(data, dict) else None
+    record = table.get(str(_DOC_ID)) if isinstance(table, dict) else None
+    if not (
+        isinstance(record, dict) and isinstance(record.get("key"), str) and isinstance(record.get("document"), dict)
+    ):
+        raise _Unreadable("it is valid JSON but not a document saved by this store")
+    return data
+
+
+def _key_of_file(raw: bytes, file_name: str) -> str:
+    """The key held in a document file's bytes; raises _Unreadable unless the file is valid and named after it."""
+    key = _parse_database(raw)[_TABLE][str(_DOC_ID)]["key"]
+    if not key or len(key) > _MAX_KEY_LENGTH or f"{_file_name(key)}.json" != file_name:
+        raise _Unreadable(f"its file name does not match the key it holds ({key[:40]!r})")
+    return key
+
+
+def _fsync_dir(path: Path) -> None:
+    # A rename or unlink is only durable once the folder holding the entry is fsynced.
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes, temp: Path) -> None:
+    """Replace `path` with `data` so that a crash at any moment leaves the old or the new file, whole.
+
+    The caller must hold the lock that makes it the only writer of `temp`.
+    """
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(temp)
+        raise
+    _fsync_dir(path.parent)
+
+
+class _DurableJSONStorage(Storage):
+    """A TinyDB storage that never writes in place: temporary file, fsync, atomic rename, fsync of the folder.
+
+    Nothing is cached: every read goes to the file, so a process never sees stale data. With
+    `start_empty` the old file is not read at all (a full replacement does not need it, and this lets a
+    write repair a damaged file).
+    """
+
+    def __init__(self, path: str | Path, *, start_empty: bool = False) -> None:
+        super().__init__()
+        self._path = Path(path)
+        self._temp = self._path.with_name(f".{self._path.name}.tmp")
+        self._start_empty = start_empty
+
+    def read(self) -> dict[str, dict[str, Any]] | None:
+        """The file's data, None if it does not exist; raises _Unreadable if it is not one of ours."""
+        if self._start_empty:
+            return None
+        try:
+            raw = self._path.read_bytes()
+        except FileNotFoundError:
+            return None
+        return _parse_database(raw)
+
+    def write(self, data: dict[str, dict[str, Any]]) -> None:
+        """Durably replace the file with `data`."""
+        serialized = json.dumps(data, allow_nan=False, separators=(",", ":")).encode("ascii")
+        _write_durably(self._path, serialized, self._temp)
+
+
+# --- the store ------------------------------------------------------------------------------------------
+
+
+class TinyDBStore:
+    """The embedded `Store`: one small TinyDB file per document in `data_dir`, durable and process-safe.
+
+    Nothing is touched on disk until the first operation, so a misconfigured folder shows up in `ping()`.
+    Several processes and threads may use the same folder at once. Files are created readable by the
+    service's user only (0600), as documents may describe children with special educational needs.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self._root = Path(data_dir).absolute()
+        self._locks = self._root / _LOCKS
+        # Per thread: the document locks held and how deeply the global lock is held, so a call that would
+        # wait for a lock this very thread holds fails with a clear error instead of hanging forever.
+        self._held = threading.local()
+
+    # Store interface ----------------------------------------------------------------------------------
+
+    def read(self, collection: str, key: str) -> dict[str, Any] | None:
+        """The document stored under (collection, key), or None; DamagedDocument if its file is damaged."""
+        path, _ = self._locate(collection, key)
+        # No document lock: writers only ever rename a complete file into place, and rename is atomic, so
+        # open() gets either the old file or the new one, never a mixture (an old file renamed over stays
+        # readable until closed). Readers therefore never wait for a writer's fsync. The shared global lock
+        # keeps them from seeing a restore half switched in.
+        with self._global(fcntl.LOCK_SH):
+            return self._load(collection, key, path)
+
+    def write(self, collection: str, key: str, document: dict[str, Any]) -> None:
+        """Store the document, replacing any earlier one (even a damaged one); durable when this returns."""
+        path, name = self._locate(collection, key)
+        _check_document(document)
+        with self._global(fcntl.LOCK_SH), self._document_lock(collection, name):
+            self._save(collection, key, path, document)
+
+    def modify(
+        self,
+        collection: str,
+        key: str,
+        change: Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, T]],
+    ) -> T:
+        """Atomically apply `change` to one document and return its result (see `Store.modify`).
+
+        Raises DamagedDocument, without calling `change`, if the current file is damaged.
+        """
+        path, name = self._locate(collection, key)
+        with self._global(fcntl.LOCK_SH), self._document_lock(collection, name):
+            current = self._load(collection, key, path)
+            outcome = change(current)
+            if not (isinstance(outcome, tuple) and len(outcome) == 2):
+                raise TypeError("a modify() change function must return a pair: (new document or None, result)")
+            new_document, result = outcome
+            if new_document is None:
+                if current is not None:
+                    self._remove(collection, key, path)
+            else:
+                self._save(collection, key, path, _check_document(new_document))
+            return result
+
+    def delete(self, collection: str, key: str) -> bool:
+        """Remove the document (damaged or not); True if there was one. Durable when this returns."""
+        path, name = self._locate(collection, key)
+        with self._global(fcntl.LOCK_SH), self._document_lock(collection, name):
+            return self._remove(collection, key, path)
+
+    def keys(self, collection: str) -> list[str]:
+        """Every key in the collection, sorted; leftover temporary files are skipped (and cleaned up)."""
+        _check_collection(collection)
+        with self._global(fcntl.LOCK_SH):
+            return sorted(key for key, _ in self._entries(collection))
+
+    def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every (key, document) in the collection, sorted by key.
+
+        Each document is read when the iteration reaches it: the scan is not one snapshot, and a document
+        deleted meanwhile is skipped. No lock is held between items, so the caller may write to the store
+        inside the loop. Raises DamagedDocument on reaching a damaged document.
+        """
+        _check_collection(collection)
+        with self._global(fcntl.LOCK_SH):
+            entries = sorted(self._entries(collection))
+        return self._scan_entries(collection, entries)
+
+    def ping(self) -> bool:
+        """True if the data folder exists (or can be made) and a file can be durably written in it."""
+        # Deliberately takes no lock: a health check must answer at once, even while a backup runs.
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+            self._locks.mkdir(exist_ok=True)
+            probe = self._root / f".ping-{os.getpid()}-{threading.get_ident()}"
+            _write_durably(probe, b"{}", probe.with_name(probe.name + ".tmp"))
+            probe.unlink()
+        except OSError:
+            return False
+        return True
+
+    # Backup and restore -------------------------------------------------------------------------------
+
+    def backup(self, archive: Path) -> int:
+        """Write a consistent .tar.gz of every document to `archive`; returns the number of documents.
+
+        Writers are blocked only while the current files are hard-linked into a snapshot folder: files are
+        never changed in place, so the linked files are a frozen point-in-time copy that can then be
+        checked and compressed without holding anyone up. The archive appears whole or not at all.
+        Raises DamagedDocument (and writes no archive) if any document is damaged, since such a backup
+        could never be restored.
+        """
+        archive = Path(archive).absolute()
+        self._refuse_inside_change("backup()")
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+            snapshot = Path(tempfile.mkdtemp(prefix=".backup-", dir=self._root))
+        except OSError as error:
+            raise StoreError(f"cannot back up {self._root}: {error}") from error
+        try:
+            with self._global(fcntl.LOCK_EX):
+                self._sweep_stale_work_folders()
+                for collection in self._collections():
+                    (snapshot / collection).mkdir()
+                    for name in self._document_names(collection):
+                        source = self._root / collection / f"{name}.json"
+                        target = snapshot / collection / f"{name}.json"
+                        try:
+                            os.link(source, target)
+                        except FileNotFoundError:
+                            continue
+                        except OSError:  # a file system without hard links: copy (still under the lock)
+                            shutil.copyfile(source, target)
+            return self._write_archive(snapshot, archive)
+        except OSError as error:
+            raise StoreError(f"backup to {archive} failed: {error}") from error
+        finally:
+            shutil.rmtree(snapshot, ignore_errors=True)
+
+    def restore(self, archive: Path) -> int:
+        """Replace all data with the contents of a backup made by `backup()`; returns the number of documents.
+
+        Every member is checked before anything changes: only plain files and folders with safe names of
+        the store's own layout (no absolute paths, no '..', no links), every file a valid document whose
+        name matches its key, and a manifest whose count matches. A bad archive raises StoreError and
+        current data is untouched. The switch happens under the exclusive global lock and is journalled:
+        if the process dies half-way, the next operation on the store finishes it.
+        """
+        archive = Path(archive).absolute()
+        self._refuse_inside_change("restore()")
+        try:
+            self._root.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=".restore-", dir=self._root))
+        except OSError as error:
+            raise StoreError(f"cannot restore into {self._root}: {error}") from error
+        switching = False
+        try:
+            count = self._unpack(archive, staging)
+            with self._global(fcntl.LOCK_EX):
+                self._sweep_stale_work_folders()
+                old = Path(tempfile.mkdtemp(prefix=".restore-old-", dir=self._root))
+                journal = {"staging": staging.name, "old": old.name, "phase": 1}
+                self._write_journal(journal)
+                # From here on the journal owns the staging folder: if the switch fails half-way, the next
+                # operation must be able to finish it, so the staged documents must not be removed.
+                switching = True
+                self._roll_forward(journal)
+        except OSError as error:
+            raise StoreError(f"restore from {archive} failed: {error}") from error
+        finally:
+            if not switching:
+                shutil.rmtree(staging, ignore_errors=True)
+        return count
+
+    # Files ----------------------------------------------------------------------------------------------
+
+    def _locate(self, collection: str, key: str) -> tuple[Path, str]:
+        _check_collection(collection)
+        name = _file_name(_check_key(key))
+        return self._root / collection / f"{name}.json", name
+
+    def _damaged(self, collection: str, key: str | None, path: Path, reason: str) -> DamagedDocument:
+        which = f"{collection}/{key!r}" if key is not None else f"a document in {collection!r}"
+        return DamagedDocument(
+            f"{which} cannot be read: the file {path} is damaged ({reason}). "
+            "Restore it from a backup, or write the document again."
+        )
+
+    def _load(self, collection: str, key: str, path: Path) -> dict[str, Any] | None:
+        try:
+            with TinyDB(path, storage=_DurableJSONStorage) as database:
+                record = database.table(_TABLE, cache_size=0).get(doc_id=_DOC_ID)
+        except _Unreadable as error:
+            raise self._damaged(collection, key, path, str(error)) from None
+        except OSError as error:
+            raise self._damaged(collection, key, path, error.strerror or str(error)) from None
+        if record is None:
+            return None
+        if record["key"] != key:
+            raise self._damaged(collection, key, path, f"it holds the document for key {record['key']!r}")
+        return record["document"]
+
+    def _save(self, collection: str, key: str, path: Path, document: dict[str, Any]) -> None:
+        try:
+            self._make_collection_folder(path.parent)
+            # start_empty: a full replacement needs nothing from the old file, so it is not read at all.
+            with TinyDB(path, storage=_DurableJSONStorage, start_empty=True) as database:
+                record = Document({"key": key, "document": document}, doc_id=_DOC_ID)
+                database.table(_TABLE, cache_size=0).insert(record)
+        except OSError as error:
+            raise StoreError(f"could not save {collection}/{key!r} to {path}: {error.strerror or error}") from error
+
+    def _remove(self, collection: str, key: str, path: Path) -> bool:
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as error:
+            raise StoreError(f"could not delete {collection}/{key!r} at {path}: {error.strerror or error}") from error
+        _fsync_dir(path.parent)
+        return True
+
+    def _make_collection_folder(self, folder: Path) -> None:
+        if folder.is_dir():
+            return
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The new folder's own entry must be durable too, or an acknowledged first write could vanish.
+        _fsync_dir(folder.parent)
+
+    def _collections(self) -> list[str]:
+        try:
+            return sorted(entry.name for entry in os.scandir(self._root) if _COLLECTION.fullmatch(entry.name))
+        except FileNotFoundError:
+            return []
+
+    def _document_names(self, collection: str) -> list[str]:
+        """File names (without .json) of the collection's documents; cleans up temporary files left by crashes."""
+        names = []
+        try:
+            listing = os.listdir(self._root / collection)
+        except FileNotFoundError:
+            return []
+        for entry in listing:
+            if match := _DOCUMENT_FILE.fullmatch(entry):
+                names.append(match["name"])
+            elif match := _TEMP_FILE.fullmatch(entry):
+                self._clean_up_temp(collection, match["name"], entry)
+        return names
+
+    def _clean_up_temp(self, collection: str, name: str, entry: str) -> None:
+        # A temporary file is only stale if nobody holds its document's lock: a writer in another process
+        # may be about to rename it into place. Try the lock without waiting; if it is busy, leave the file.
+        try:
+            fd = self._open_lock_file(self._locks / collection / f"{name}.lock")
+        except OSError:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            with suppress(FileNotFoundError):
+                (self._root / collection / entry).unlink()
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def _entries(self, collection: str) -> list[tuple[str, Path]]:
+        """(key, path) of every document in the collection. Plain names are their keys; hashed ones are read."""
+        entries = []
+        for name in self._document_names(collection):
+            path = self._root / collection / f"{name}.json"
+            if not name.startswith("@"):
+                entries.append((name, path))
+                continue
+            try:
+                data = _parse_database(path.read_bytes())
+            except FileNotFoundError:
+                continue
+            except _Unreadable as error:
+                raise self._damaged(collection, None, path, str(error)) from None
+            except OSError as error:
+                raise self._damaged(collection, None, path, error.strerror or str(error)) from None
+            entries.append((data[_TABLE][str(_DOC_ID)]["key"], path))
+        return entries
+
+    def _scan_entries(self, collection: str, entries: list[tuple[str, Path]]) -> Iterator[tuple[str, dict[str, Any]]]:
+        for key, path in entries:
+            # The lock is taken per document and released before yielding, so that a caller who stops
+            # iterating half-way (or writes inside the loop) never leaves a lock held.
+            with self._global(fcntl.LOCK_SH):
+                document = self._load(collection, key, path)
+            if document is not None:
+                yield key, document
+
+    # Locks ----------------------------------------------------------------------------------------------
+
+    def _open_lock_file(self, path: Path) -> int:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+    def _lock_fd(self, path: Path, mode: int) -> int:
+        """An open descriptor of the lock file `path`, locked in `mode`. Closing it releases the lock."""
+        try:
+            fd = self._open_lock_file(path)
+        except OSError as error:
+            raise StoreError(f"cannot open the lock file {path}: {error.strerror or error}") from error
+        try:
+            # flock locks belong to the open file description, so a fresh descriptor per call makes the lock
+            # exclude other threads of this process as well as other processes.
+            fcntl.flock(fd, mode)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _held_documents(self) -> set[tuple[str, str]]:
+        if not hasattr(self._held, "documents"):
+            self._held.documents = set()
+        return self._held.documents
+
+    def _global_depth(self) -> int:
+        return getattr(self._held, "depth", 0)
+
+    @contextmanager
+    def _document_lock(self, collection: str, name: str) -> Iterator[None]:
+        held = self._held_documents()
+        if (collection, name) in held:
+            raise StoreError(
+                f"{collection}/{name}: a modify() change function tried to write the document it is changing; "
+                "return the new document from the change function instead"
+            )
+        fd = self._lock_fd(self._locks / collection / f"{name}.lock", fcntl.LOCK_EX)
+        held.add((collection, name))
+        try:
+            yield
+        finally:
+            held.discard((collection, name))
+            os.close(fd)
+
+    @contextmanager
+    def _global(self, mode: int) -> Iterator[None]:
+        """Hold the global lock: shared for ordinary operations, exclusive for backup and restore.
+
+        Before letting anything in, it finishes a restore that a crashed process left half-done.
+        """
+        fd = self._lock_fd(self._locks / "global.lock", mode)
+        try:
+            # Nested use (a change function that reads) already checked the journal and, by holding the lock,
+            # keeps any restore out; converting the lock here would wait for this very thread.
+            if self._global_depth() == 0 and (self._root / _JOURNAL).exists():
+                if mode == fcntl.LOCK_SH:
+                    fcntl.flock(fd, fcntl.LOCK_EX)  # re-checked below: another process may have finished it
+                self._recover_restore()
+                if mode == fcntl.LOCK_SH:
+                    fcntl.flock(fd, fcntl.LOCK_SH)
+            self._held.depth = self._global_depth() + 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+        finally:
+            os.close(fd)
+
+    def _refuse_inside_change(self, operation: str) -> None:
+        if self._global_depth() or self._held_documents():
+            raise StoreError(f"{operation} cannot run inside a modify() change function: it would wait for itself")
+
+    # Backup and restore internals -------------------------------------------------------------------
+
+    def _write_archive(self, snapshot: Path, archive: Path) -> int:
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        temp = archive.with_name(f".{archive.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+        count = 0
+        try:
+            with open(temp, "wb") as handle:
+                with tarfile.open(fileobj=handle, mode="w:gz", compresslevel=6) as tar:
+                    for collection in sorted(os.listdir(snapshot)):
+                        for entry in sorted(os.listdir(snapshot / collection)):
+                            path = snapshot / collection / entry
+                            raw = path.read_bytes()
+                            try:
+                                _key_of_file(raw, entry)
+                            except _Unreadable as error:
+                                live = self._root / collection / entry
+                                raise self._damaged(collection, None, live, f"{error}; no backup was written") from None
+                            _add_member(tar, f"{collection}/{entry}", raw, path.stat().st_mtime)
+                            count += 1
+                    manifest = {"format": _BACKUP_FORMAT, "version": _BACKUP_VERSION, "documents": count}
+                    _add_member(tar, _MANIFEST, json.dumps(manifest, indent=2).encode(), time.time())
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, archive)
+        except BaseException:
+            with suppress(OSError):
+                temp.unlink()
+            raise
+        _fsync_dir(archive.parent)
+        return count
+
+    def _unpack(self, archive: Path, staging: Path) -> int:
+        """Check every member of `archive` and write its documents under `staging`; StoreError on any fault."""
+
+        def refuse(reason: str) -> StoreError:
+            return StoreError(f"refusing to restore from {archive}: {reason}. Nothing was changed.")
+
+        try:
+            tar = tarfile.open(archive, mode="r:gz")  # noqa: SIM115 - closed by `with tar:` below
+        except (OSError, tarfile.TarError, EOFError, zlib.error) as error:
+            raise refuse(f"it is not a readable .tar.gz backup ({error})") from None
+        count = 0
+        manifest: object = None
+        seen: set[str] = set()
+        with tar:
+            try:
+                for member in tar:
+                    problem = _member_problem(member)
+                    if problem:
+                        raise refuse(f"the member {member.name!r} {problem}")
+                    if member.name in seen:
+                        raise refuse(f"the member {member.name!r} appears twice")
+                    seen.add(member.name)
+                    if member.isdir():
+                        continue
+                    extracted = tar.extractfile(member)
+                    raw = extracted.read() if extracted is not None else b""
+                    if member.name == _MANIFEST:
+                        try:
+                            manifest = json.loads(raw)
+                        except (UnicodeDecodeError, json.JSONDecodeError):
+                            raise refuse("its manifest is not valid JSON") from None
+                        continue
+                    collection, file_name = member.name.split("/")
+                    try:
+                        _key_of_file(raw, file_name)
+                    except _Unreadable as error:
+                        raise refuse(f"the member {member.name!r} is not a valid document file: {error}") from None
+                    # Written by us at a path built from checked parts, never by tarfile.extract(), so no
+                    # member can land outside the staging folder whatever its header says.
+                    folder = staging / collection
+                    folder.mkdir(mode=0o700, exist_ok=True)
+                    fd = os.open(folder / file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                    with os.fdopen(fd, "wb") as handle:
+                        handle.write(raw)
+                        handle.flush()
+                        os.fsync(handle.fileno())
+                    count += 1
+            except (tarfile.TarError, EOFError, zlib.error) as error:
+                raise refuse(f"the archive is damaged ({error})") from None
+        expected = {"format": _BACKUP_FORMAT, "version": _BACKUP_VERSION, "documents": count}
+        if manifest != expected:
+            if not isinstance(manifest, dict) or manifest.get("format") != _BACKUP_FORMAT:
+                raise refuse("it has no manifest from this store's backup()")
+            raise refuse(f"its manifest says {manifest.get('documents')!r} documents but it holds {count}")
+        for folder in staging.iterdir():
+            _fsync_dir(folder)
+        _fsync_dir(staging)
+        return count
+
+    def _write_journal(self, journal: dict[str, Any]) -> None:
+        path = self._root / _JOURNAL
+        _write_durably(path, json.dumps(journal).encode(), path.with_name(path.name + ".tmp"))
+
+    def _roll_forward(self, journal: dict[str, Any]) -> None:
+        """Switch the staged collections in. Every step can be repeated, so a crashed restore can be finished.
+
+        Phase 1 moves every current collection into the "old" folder; phase 2 moves every staged collection
+        into the data folder. A collection left in the data folder during phase 2 is always a restored one.
+        """
+        staging, old = self._root / journal["staging"], self._root / journal["old"]
+        if journal["phase"] == 1:
+            old.mkdir(mode=0o700, exist_ok=True)
+            for collection in self._collections():
+                os.rename(self._root / collection, old / collection)
+            _fsync_dir(old)
+            _fsync_dir(self._root)
+            journal = {**journal, "phase": 2}
+            self._write_journal(journal)
+        if staging.is_dir():
+            for collection in sorted(os.listdir(staging)):
+                if _COLLECTION.fullmatch(collection):
+                    os.rename(staging / collection, self._root / collection)
+        _fsync_dir(self._root)
+        (self._root / _JOURNAL).unlink()
+        _fsync_dir(self._root)
+        shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)
+
+    def _recover_restore(self) -> None:
+        """Finish a restore a crashed process left half-done. The caller holds the global lock exclusively."""
+        path = self._root / _JOURNAL
+        try:
+            journal = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return  # another process finished it first
+        except (OSError, ValueError) as error:
+            raise StoreError(f"an interrupted restore left {path}, which cannot be read ({error})") from None
+        if not (
+            isinstance(journal, dict)
+            and journal.get("phase") in (1, 2)
+            and all(
+                isinstance(journal.get(part), str) and re.fullmatch(r"\.restore-[A-Za-z0-9_-]+", journal[part])
+                for part in ("staging", "old")
+            )
+        ):
+            raise StoreError(f"an interrupted restore left {path}, which is not a valid restore journal")
+        try:
+            self._roll_forward(journal)
+        except OSError as error:
+            raise StoreError(f"could not finish an interrupted restore recorded in {path}: {error}") from error
+
+    def _sweep_stale_work_folders(self) -> None:
+        # Work folders of a backup or restore that crashed. Only old ones: a restore may be unpacking into its
+        # staging folder right now without holding the lock.
+        cutoff = time.time() - _STALE_AFTER_SECONDS
+        for entry in os.scandir(self._root):
+            if entry.name.startswith((".backup-", ".restore-")) and entry.is_dir(follow_symlinks=False):
+                with suppress(OSError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _add_member(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mtime = int(mtime)
+    info.mode = 0o600
+    tar.addfile(info, io.BytesIO(data))
+
+
+def _member_problem(member: tarfile.TarInfo) -> str | None:
+    """Why `member` may not be restored, or None if it is a safe file or folder of the store's layout."""
+    name = member.name
+    if member.issym() or member.islnk():
+        return "is a link"
+    if not (member.isfile() or member.isdir()):
+        return "is not a plain file or folder"
+    if name.startswith("/"):
+        return "has an absolute path"
+    parts = name.split("/")
+    if ".." in parts:
+        return "has '..' in its path"
+    if "\x00" in name or "\\" in name or any(part in ("", ".") for part in parts):
+        return "has an unsafe path"
+    if member.isdir():
+        return None if len(parts) == 1 and _COLLECTION.fullmatch(name) else "is not a collection folder"
+    if name == _MANIFEST:
+        return None
+    if len(parts) == 2 and _COLLECTION.fullmatch(parts[0]) and _DOCUMENT_FILE.fullmatch(parts[1]):
+        return None
+    return "is not a document file of this store's layout"
+
+
+# --- Flask wiring --------------------------------------------------------------------------------------------
+# The app factory calls init_app(app); views call get_store(). Flask is imported lazily so that the store itself
+# (and its tests and benchmark) does not depend on the web framework.
+
+EXTENSION = "quality_mark.store"
+
+
+def init_app(app: Flask) -> None:
+    """Give the app its store: a TinyDBStore in the DATA_DIR setting (nothing is touched on disk yet)."""
+    app.extensions[EXTENSION] = TinyDBStore(Path(app.config["DATA_DIR"]))
+
+
+def get_store() -> Store:
+    """The current app's store, as the `Store` interface (so callers never depend on TinyDB)."""
+    from flask import current_app
+
+    return current_app.extensions[EXTENSION]
+
+
+__all__ = ["EXTENSION", "DamagedDocument", "Store", "StoreError", "TinyDBStore", "get_store", "init_app"]

@@ -1,0 +1,46 @@
+"""Make service pages look like part of the guidance site: its stylesheets and its top navigation."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from quality_mark.site_pages import site_nav
+
+from .content import get_content
+
+
+def doc_url(path: str) -> str:
+    """The site URL of a docs path: 'index.md' -> '/', 'criteria/index.md' -> '/criteria/'."""
+    stem = path.removesuffix(".md").removesuffix("index")
+    return "/" + stem if stem.endswith("/") or not stem else "/" + stem + "/"
+
+
+def site_tabs() -> list[tuple[str, str]]:
+    """The site's top navigation as (title, URL) pairs, from the same content as the site."""
+    tabs = []
+    for entry in site_nav(get_content()):
+        ((title, target),) = entry.items()
+        first = target if isinstance(target, str) else target[0]
+        tabs.append((title, doc_url(first if isinstance(first, str) else next(iter(first.values())))))
+    return tabs
+
+
+@cache
+def site_stylesheets(site_dir: Path) -> tuple[str, ...]:
+    """The built site's theme stylesheets (their names carry a content hash), then our own."""
+    found = sorted(path.relative_to(site_dir).as_posix() for path in site_dir.glob("assets/stylesheets/*.min.css"))
+    found.sort(key=lambda name: 0 if "/main." in name else 1)
+    return (*("/" + name for name in found), "/stylesheets/extra.css")
+
+
+def init_app(app: Flask) -> None:
+    @app.context_processor
+    def theme() -> dict[str, Any]:
+        return {
+            "site_tabs": site_tabs(),
+            "site_stylesheets": site_stylesheets(Path(app.config["SITE_DIR"])),
+        }

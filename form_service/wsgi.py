@@ -1,0 +1,26 @@
+"""The WSGI entry point for `make run` (gunicorn --preload form_service.wsgi:application).
+
+On first start in development it adds demo data and says how to sign in.
+"""
+
+from __future__ import annotations
+
+from form_service import create_app
+from form_service.commands import DEMO_PEOPLE, seed_demo
+from form_service.site_files import site_and_service
+
+app = create_app()
+
+if app.config["ENV_NAME"] == "development":
+    with app.app_context():
+        created = seed_demo(app)
+    outbox = app.config["DATA_DIR"] / "outbox"
+    print(
+        ("Demo data created. " if created else "")
+        + "Sign in at /app/sign-in as any of these demo people; the sign-in email is printed here and saved in "
+        + f"{outbox}:\n"
+        + "\n".join(f"  {email:45} {name}" for email, name, *_ in DEMO_PEOPLE),
+        flush=True,
+    )
+
+application = site_and_service(app, app.config["SITE_DIR"])
