@@ -34,7 +34,8 @@ site: install
 # The access log leaves out query strings: sign-in links carry their token there.
 run: site
 	@echo "Site: http://$(HOST):$(PORT)/  Service: http://$(HOST):$(PORT)/app/  (Ctrl+C to stop)"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --preload \
+	SERVICE_URL=$${SERVICE_URL:-http://$(HOST):$(PORT)/app} \
+	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --preload \
 	  --access-logfile - --access-logformat '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms' \
 	  form_service.wsgi:application
 

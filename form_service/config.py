@@ -34,7 +34,7 @@ class Config:
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "true").lower() not in ("0", "false", "no")
     # The address people use to reach the service, for links in emails (never taken from the request's Host).
-    SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:8000")
+    SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:8000/app")
     SIGN_IN_LINK_MINUTES = 15
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     TRUSTED_HOSTS = [host.strip() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()] or None

@@ -42,8 +42,10 @@ def today() -> date:
 
 
 def service_link(endpoint: str, **values: str) -> str:
-    """An absolute link for an email, built from SERVICE_URL, never from the request's Host header."""
-    return current_app.config["SERVICE_URL"].rstrip("/") + url_for(endpoint, **values)
+    """An absolute link for an email, built from SERVICE_URL (the service's public address, including
+    its /app mount), never from the request's Host header, so a forged Host cannot redirect a link."""
+    path = url_for(endpoint, **values).removeprefix(request.script_root if request else "")
+    return current_app.config["SERVICE_URL"].rstrip("/") + path
 
 
 def home_for(user: accounts.User) -> str:

@@ -45,3 +45,99 @@ def edit_content(content_copy: Path) -> EditContent:
         return text.count("\n", 0, start) + 1
 
     return edit
+
+
+# The form service ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path: Path):
+    """A fresh service on an empty temporary data folder, with the demo schools and people."""
+    from form_service import create_app
+    from form_service.commands import seed_demo
+    from form_service.config import TestConfig
+
+    application = create_app(
+        TestConfig,
+        {
+            "DATA_DIR": tmp_path / "data",
+            "CONTENT_ROOT": REPO_ROOT,
+            "SITE_DIR": tmp_path / "no-site",
+            "SERVICE_URL": "http://service.test/app",
+            "TODAY": "2026-11-23",
+        },
+    )
+    with application.app_context():
+        seed_demo(application)
+    return application
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Outbox:
+    """The emails the service wrote to $DATA_DIR/outbox, oldest first."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def messages(self) -> list:
+        import email
+        from email import policy
+
+        files = sorted(self.folder.glob("*.eml")) if self.folder.exists() else []
+        return [email.message_from_bytes(path.read_bytes(), policy=policy.default) for path in files]
+
+    def last_to(self, address: str):
+        found = [m for m in self.messages() if m["To"] == address]
+        assert found, f"no email to {address}; outbox has {[m['To'] for m in self.messages()]}"
+        return found[-1]
+
+    def link_to(self, address: str, path: str = "/app/sign-in/continue") -> str:
+        import re
+
+        body = self.last_to(address).get_content()
+        match = re.search(r"https?://[^\s]+" + re.escape(path) + r"[^\s]*", body)
+        assert match, f"no link to {path} in the email to {address}:\n{body}"
+        return match.group(0)
+
+
+@pytest.fixture
+def outbox(app) -> Outbox:
+    return Outbox(Path(app.config["DATA_DIR"]) / "outbox")
+
+
+class SignIn:
+    """Signs a test client in the way a person does: ask for a link, open it, press Continue."""
+
+    def __init__(self, client, outbox: Outbox) -> None:
+        self.client = client
+        self.outbox = outbox
+
+    def csrf(self, path: str) -> str:
+        import re
+
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def __call__(self, email: str) -> None:
+        from urllib.parse import parse_qs, urlsplit
+
+        response = self.client.post("/sign-in", data={"email": email, "csrf_token": self.csrf("/sign-in")})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        link = self.outbox.link_to(email)
+        token = parse_qs(urlsplit(link).query)["token"][0]
+        continue_page = "/sign-in/continue?token=" + token
+        response = self.client.post(
+            "/sign-in/continue", data={"token": token, "csrf_token": self.csrf(continue_page)}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)
+
+
+@pytest.fixture
+def sign_in(client, outbox) -> SignIn:
+    return SignIn(client, outbox)
