@@ -173,12 +173,9 @@ def keep_alive() -> Response:
 
 
 def _registration_closed() -> str | None:
+    """The 'not open yet' page when registration is closed today, else None."""
     window = registration.registration_window(get_content(), today())
-    if window.is_open:
-        return None
-    if window.opens_on:
-        return render_template("registration_closed.html", window=window)
-    return render_template("registration_closed.html", window=window)
+    return None if window.is_open else render_template("registration_closed.html", window=window)
 
 
 def _check_school(form: RegistrationForm) -> dict | None:
@@ -209,6 +206,8 @@ def register_check() -> str | tuple[str, int]:
     if closed:
         return closed
     form = RegistrationForm(meta={"csrf": False})
+    if request.form.get("change"):
+        return render_template("register.html", form=form)
     if not form.validate() or (school := _check_school(form)) is None:
         return render_template("register.html", form=form), 400
     confirm = RegistrationForm(formdata=None, data=form.data)

@@ -9,6 +9,11 @@ KEY_DATES = "key-dates.md"
 CALENDAR = "key-dates.ics"
 CONTACTS = "contacts.md"
 CRITERIA = "criteria/index.md"
+REGISTER = "register.md"
+
+# The form service, mounted beside the site on the same origin.
+SERVICE = "/app/"
+REGISTRATION_CHECK = "/app/register/check"
 
 
 def page_path(slug: str) -> str:
@@ -40,7 +45,7 @@ def known_paths(
     page_slugs: Iterable[str], framework_versions: Iterable[tuple[str, int, bool, Iterable[str]]]
 ) -> set[str]:
     """Every path a link may point at: (framework id, version, is current, heading ids) per version."""
-    paths = {STAGES, KEY_DATES, CALENDAR, CONTACTS, CRITERIA}
+    paths = {STAGES, KEY_DATES, CALENDAR, CONTACTS, CRITERIA, REGISTER}
     paths.update(page_path(slug) for slug in page_slugs)
     for framework_id, version, is_current, heading_ids in framework_versions:
         where = None if is_current else version

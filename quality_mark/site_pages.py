@@ -14,7 +14,15 @@ from .model import Content, Cycle, Framework, Heading, Stage
 from .wording import clock_time, hours, long_date, short_date
 
 # Where generated pages sit among the editors' pages in the top navigation (editors set `order`).
-NAV_ORDER = {"criteria": 4, "stages": 5, "key-dates": 7, "contacts": 8}
+NAV_ORDER = {"register": 3, "criteria": 4, "stages": 5, "key-dates": 7, "contacts": 8}
+
+# The registration form's fields (name, label, hint, autocomplete); the service's RegistrationForm has the same.
+REGISTRATION_FIELDS = (
+    ("urn", "School URN", "Your school's unique reference number (6 digits), for example 123456.", "off"),
+    ("name", "Full name", "", "name"),
+    ("job_title", "Job title", "For example, SENCo or Assistant Headteacher (Inclusion).", "organization-title"),
+    ("email", "Work email address", "Use your school email address. We will send a sign-in link to it.", "email"),
+)
 
 
 def _front(title: str, description: str) -> str:
@@ -263,6 +271,44 @@ def contacts_page(content: Content) -> str:
     return text
 
 
+def _registration_field(name: str, label: str, hint: str, autocomplete: str) -> str:
+    described = f' aria-describedby="register-{name}-hint"' if hint else ""
+    hint_html = f'<div class="qm-hint" id="register-{name}-hint">{escape(hint)}</div>' if hint else ""
+    kind = "email" if name == "email" else "text"
+    width = "qm-input--10" if name == "urn" else "qm-input--full"
+    return (
+        f'<div class="qm-form-group"><label class="qm-label" for="register-{name}">{escape(label)}</label>'
+        f'{hint_html}<input class="qm-input {width}" id="register-{name}" name="{name}" type="{kind}" '
+        f'autocomplete="{autocomplete}" spellcheck="false"{described}></div>\n'
+    )
+
+
+def registration_page(content: Content) -> str:
+    """The public "Register your school" page, with the service's registration form in it.
+
+    The form posts to the service's check step, which stores nothing and shows the answers back with
+    a CSRF-protected form, so a static page can carry it and it works without JavaScript.
+    """
+    text = _front("Register your school", "Register your school for the SEND and Inclusion Quality Mark.")
+    cycles = sorted(content.key_dates.cycles, key=lambda cycle: cycle.registration_opens)
+    text += "Register as your school's lead for the Quality Mark (usually the SENCo). "
+    text += "You can add colleagues once you are signed in.\n\n"
+    for cycle in cycles:
+        deadline = cycle.submission_deadline
+        text += (
+            f"- {cycle.title}: registration opens on {long_date(cycle.registration_opens)}; self-evaluations are "
+            f"due by {clock_time(deadline)} on {long_date(deadline.date())}.\n"
+        )
+    text += (
+        f'\n<form class="qm-register" method="post" action="{site_map.REGISTRATION_CHECK}" novalidate>\n'
+        + "".join(_registration_field(*field) for field in REGISTRATION_FIELDS)
+        + '<button type="submit" class="qm-button">Continue</button>\n</form>\n\n'
+        f"Already registered? [Sign in to the service]({site_map.SERVICE}sign-in). "
+        f"Do not know your URN? [Find your school's URN]({site_map.SERVICE}schools).\n"
+    )
+    return text
+
+
 def site_pages(content: Content) -> dict[str, str]:
     """Every generated Markdown page of the site, by its path under the docs folder."""
     pages = {site_map.page_path(page.slug): guidance_page(content, page.slug) for page in content.pages}
@@ -270,6 +316,7 @@ def site_pages(content: Content) -> dict[str, str]:
     pages[site_map.STAGES] = stages_page(content)
     pages[site_map.KEY_DATES] = key_dates_page(content)
     pages[site_map.CONTACTS] = contacts_page(content)
+    pages[site_map.REGISTER] = registration_page(content)
     for framework in content.frameworks:
         where = _folder_version(content, framework)
         pages[site_map.framework_index(framework.id, where)] = framework_index(content, framework)
@@ -300,6 +347,7 @@ def site_nav(content: Content) -> list[Any]:
         for page in content.pages
     ]
     entries += [
+        (NAV_ORDER["register"], {"Register": site_map.REGISTER}),
         (NAV_ORDER["criteria"], {"Criteria": criteria}),
         (NAV_ORDER["stages"], {"Stages": site_map.STAGES}),
         (NAV_ORDER["key-dates"], {"Key dates": site_map.KEY_DATES}),
