@@ -50,6 +50,7 @@ class User:
     la_role: LARole | None
     session_version: int
     removed: bool
+    session_ids: frozenset[str] = frozenset()
 
     @classmethod
     def from_document(cls, document: dict[str, Any]) -> User:
@@ -61,6 +62,7 @@ class User:
             la_role=document.get("la_role"),
             session_version=document.get("session_version", 1),
             removed=bool(document.get("removed_at")),
+            session_ids=frozenset(document.get("sessions", {})),
         )
 
     @property
@@ -130,8 +132,33 @@ def set_la_role(store: Store, user_id: str, la_role: LARole | None) -> User:
     def change(document: dict) -> None:
         document["la_role"] = la_role
         document["session_version"] = document.get("session_version", 1) + 1
+        document["sessions"] = {}
 
     return _change_user(store, user_id, change)
+
+
+MAX_SESSIONS = 20  # per person: the oldest is dropped when a 21st device signs in
+
+
+def add_session(store: Store, user_id: str, session_id: str) -> User:
+    """Record a signed-in session on the server, so that signing out really ends it."""
+
+    def change(document: dict) -> None:
+        sessions = document.setdefault("sessions", {})
+        sessions[session_id] = now_utc()
+        for oldest in sorted(sessions, key=sessions.get)[:-MAX_SESSIONS]:
+            del sessions[oldest]
+
+    return _change_user(store, user_id, change)
+
+
+def end_session(store: Store, user_id: str, session_id: str) -> None:
+    """This session stops working, even if someone kept a copy of its cookie."""
+
+    def change(document: dict) -> None:
+        document.setdefault("sessions", {}).pop(session_id, None)
+
+    _change_user(store, user_id, change)
 
 
 def end_all_sessions(store: Store, user_id: str) -> User:
@@ -139,6 +166,7 @@ def end_all_sessions(store: Store, user_id: str) -> User:
 
     def change(document: dict) -> None:
         document["session_version"] = document.get("session_version", 1) + 1
+        document["sessions"] = {}
 
     return _change_user(store, user_id, change)
 
@@ -154,6 +182,7 @@ def remove_account(store: Store, user_id: str) -> None:
     def change(document: dict) -> None:
         document["removed_at"] = now_utc()
         document["session_version"] = document.get("session_version", 1) + 1
+        document["sessions"] = {}
 
     _change_user(store, user_id, change)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable
 from functools import wraps
@@ -21,15 +22,21 @@ def client_address() -> str:
 
 
 def start_session(user: User) -> None:
-    """A new session (never the one from before sign-in), tied to the user's current session version."""
+    """A new session (never the one from before sign-in), recorded on the server so it can be ended."""
     session.clear()
+    session_id = secrets.token_urlsafe(24)
+    user = accounts.add_session(get_store(), user.id, session_id)
     session["user_id"] = user.id
+    session["session_id"] = session_id
     session["session_version"] = user.session_version
     session["last_seen"] = int(time.time())
     session.permanent = False
 
 
 def end_session() -> None:
+    """Sign out: the server forgets this session, so a copied cookie no longer works."""
+    if session.get("user_id") and session.get("session_id"):
+        accounts.end_session(get_store(), session["user_id"], session["session_id"])
     session.clear()
 
 
@@ -42,7 +49,12 @@ def init_app(app: Flask) -> None:
             return
         user = accounts.get_user(get_store(), user_id)
         idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
-        if user is None or user.removed or user.session_version != session.get("session_version"):
+        if (
+            user is None
+            or user.removed
+            or user.session_version != session.get("session_version")
+            or session.get("session_id") not in user.session_ids
+        ):
             session.clear()
             return
         if time.time() - session.get("last_seen", 0) > idle_limit:

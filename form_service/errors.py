@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -25,6 +26,10 @@ def error_response(status: int, message: str | None = None) -> tuple[Response | 
     text = message or MESSAGES.get(status, "Something went wrong.")
     if wants_json():
         return jsonify(error=text, status=status), status
+    if request_ctx.url_adapter is None:
+        # The request was refused before routing (a Host not in TRUSTED_HOSTS), so no page with links can be
+        # built for it: answer in plain text rather than fail while rendering the error page.
+        return Response(text + "\n", status=status, mimetype="text/plain"), status
     return render_template("error.html", status=status, message=text), status
 
 

@@ -11,8 +11,11 @@ from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from .accounts import SCHOOL_ROLES
 
+# The local part is the ASCII set GOV.UK Notify accepts: a non-ASCII address needs SMTPUTF8, which many mail
+# relays lack, and cannot be written in an email header without it. \Z, not $: $ would allow a trailing newline.
 EMAIL = re.compile(
-    r"^[^@\s<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\Z"
 )
 
 

@@ -103,6 +103,8 @@ def sign_in() -> str | Response:
             link = service_link("public.continue_sign_in", token=token)
             send_email(email, "Your sign-in link", "sign_in", user=user, link=link)
         else:
+            # A token for nobody: the same store write as for a known address, and it can never sign in.
+            issue_token(store, None, current_app.config["SIGN_IN_LINK_MINUTES"])
             send_email(
                 email,
                 "Signing in to the Quality Mark service",

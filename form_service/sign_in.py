@@ -29,8 +29,8 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(store: Store, user_id: str, minutes: int) -> str:
-    """A new sign-in token for the user; only its hash is stored."""
+def issue_token(store: Store, user_id: str | None, minutes: int) -> str:
+    """A new sign-in token for the user; only its hash is stored. (None: a token that signs nobody in.)"""
     token = secrets.token_urlsafe(32)
     expires = datetime.now(UTC) + timedelta(minutes=minutes)
     store.write(TOKENS, token_hash(token), {"user_id": user_id, "expires_at": expires.isoformat(), "used_at": None})
@@ -43,8 +43,8 @@ def consume_token(store: Store, token: str) -> tuple[str | None, TokenProblem | 
         return None, "unknown"
 
     def use(record: dict | None) -> tuple[dict | None, tuple[str | None, TokenProblem | None]]:
-        if record is None:
-            return None, (None, "unknown")
+        if record is None or record["user_id"] is None:
+            return record, (None, "unknown")
         if record["used_at"]:
             return record, (None, "used")
         if datetime.fromisoformat(record["expires_at"]) < datetime.now(UTC):
@@ -60,7 +60,7 @@ def check_token(store: Store, token: str) -> TokenProblem | None:
     if not token or len(token) > 100:
         return "unknown"
     record = store.read(TOKENS, token_hash(token))
-    if record is None:
+    if record is None or record["user_id"] is None:
         return "unknown"
     if record["used_at"]:
         return "used"
