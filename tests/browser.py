@@ -9,6 +9,7 @@ import functools
 import http.server
 import os
 import shutil
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
@@ -81,4 +83,31 @@ def static_server(folder: Path) -> Iterator[str]:
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing is listening on now (for a server whose own URL must be known first)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def live_server(wsgi_app: Any, port: int = 0) -> Iterator[str]:
+    """Serve a WSGI application over real HTTP on loopback, one thread per request, in a background thread;
+    yields the base URL (no trailing slash). Port 0 picks a free one."""
+    server = make_server("127.0.0.1", port, wsgi_app, threaded=True, request_handler=_QuietWSGIHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _QuietWSGIHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
