@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import auth, commands, content, errors, mail, security, store, theme
 from .config import Config, config_from_env
@@ -23,6 +24,11 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
         app.config.update(overrides)
     app.config["DATA_DIR"] = Path(app.config["DATA_DIR"])
     app.config["SITE_DIR"] = Path(app.config["SITE_DIR"])
+    app.config["CONTENT_ROOT"] = Path(app.config["CONTENT_ROOT"])
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a web server or CDN: take the client's address from X-Forwarded-For, trusting only that
+        # many proxies, so rate limits and the audit log see people, not the proxy.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=0)
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _development_secret(app)
 
     content.init_app(app)

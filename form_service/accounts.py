@@ -271,6 +271,8 @@ def hand_over_admin(store: Store, urn: str, from_user_id: str, to_user_id: str, 
 
     def change(school: dict) -> None:
         members = school.setdefault("members", {})
+        if to_user_id == from_user_id:  # would make the only admin a contributor: a school with no admin
+            raise AccountError("You are already the school lead (admin). Choose someone else in the team.")
         if to_user_id not in members:
             raise AccountError("You can only hand over to someone who is already in the school's team.")
         if members.get(from_user_id, {}).get("role") != "admin":

@@ -42,4 +42,6 @@ def recent(store: Store, days: int = 30) -> list[dict[str, Any]]:
     """The newest entries first, from the last `days` day-documents that exist."""
     keys = store.keys(COLLECTION)[-days:]
     found = [entry for key in keys for entry in entries(store, key)]
-    return sorted(found, key=lambda entry: entry["at"], reverse=True)
+    # `found` is oldest first; reversing it before the (stable) sort keeps entries made in the same second
+    # newest first too.
+    return sorted(reversed(found), key=lambda entry: entry["at"], reverse=True)

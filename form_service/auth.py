@@ -61,8 +61,7 @@ def init_app(app: Flask) -> None:
             session.clear()
             flash("You were signed out because you had not done anything for a while. Sign in again.", "info")
             return
-        if request.endpoint != "public.session_status":
-            session["last_seen"] = int(time.time())
+        session["last_seen"] = int(time.time())
         g.user = user
 
 

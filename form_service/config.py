@@ -36,6 +36,8 @@ class Config:
     # The address people use to reach the service, for links in emails (never taken from the request's Host).
     SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:8000/app")
     SIGN_IN_LINK_MINUTES = 15
+    # How many proxies (web server, CDN) stand in front of the service and add X-Forwarded-For.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     TRUSTED_HOSTS = [host.strip() for host in os.environ.get("TRUSTED_HOSTS", "").split(",") if host.strip()] or None
 

@@ -15,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 
@@ -57,7 +58,10 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
+    # Browsers read "/\host" as "//host", another site: refuse backslashes and control characters too.
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(character) < 32 for character in target) or len(target) > 500:
         return None
     return target
 
@@ -88,6 +92,9 @@ def sign_in() -> str | Response:
     if g.user is not None:
         return redirect(home_for(g.user))
     form = SignInForm()
+    if request.method == "GET" and (wanted := safe_next(request.args.get("next"))):
+        # Remembered in this browser, so the person lands where they were going after the emailed link.
+        session["after_sign_in"] = wanted
     if form.validate_on_submit():
         store = get_store()
         email = accounts.normalise_email(form.email.data)
@@ -112,7 +119,7 @@ def sign_in() -> str | Response:
                 register_link=service_link("public.register"),
             )
         return redirect(url_for("public.check_email"))
-    return render_template("sign_in.html", form=form, next=safe_next(request.args.get("next")))
+    return render_template("sign_in.html", form=form)
 
 
 @public.get("/sign-in/check-email")
@@ -139,9 +146,10 @@ def continue_sign_in() -> str | Response | tuple[str, int]:
     user = accounts.get_user(store, user_id) if user_id else None
     if user is None or user.removed:
         return render_template("sign_in_problem.html", message=TOKEN_PROBLEMS[problem or "unknown"]), 400
+    wanted = safe_next(session.get("after_sign_in"))
     start_session(user)
     audit.record(store, user.id, "signed in", user.id, client_address())
-    return redirect(home_for(user))
+    return redirect(wanted or home_for(user))
 
 
 @public.post("/sign-out")

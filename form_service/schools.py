@@ -124,7 +124,8 @@ def _read_row(
     if email and not EMAIL.match(email):
         problems.append(f"the contact email '{email}' is not an email address")
     if problems:
-        preview.row_errors.append((line, urn, "; ".join(problems).capitalize() + "."))
+        message = "; ".join(problems)  # not str.capitalize(): it would lowercase the values quoted from the file
+        preview.row_errors.append((line, urn, message[0].upper() + message[1:] + "."))
         return
     seen[urn] = line
     preview.schools.append(

@@ -132,9 +132,7 @@ class SignIn:
         link = self.outbox.link_to(email)
         token = parse_qs(urlsplit(link).query)["token"][0]
         continue_page = "/sign-in/continue?token=" + token
-        response = self.client.post(
-            "/sign-in/continue", data={"token": token, "csrf_token": self.csrf(continue_page)}
-        )
+        response = self.client.post("/sign-in/continue", data={"token": token, "csrf_token": self.csrf(continue_page)})
         assert response.status_code == 302, response.get_data(as_text=True)
 
 
