@@ -7,6 +7,7 @@ import re
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
 from .accounts import SCHOOL_ROLES
@@ -89,13 +90,17 @@ class InviteForm(FlaskForm):
         ],
     )
     role = RadioField(
-        "Role", choices=list(SCHOOL_ROLES.items()), validators=[DataRequired("Choose what this person can do")]
+        "Role",
+        choices=[SelectChoice(value, label) for value, label in SCHOOL_ROLES.items()],
+        validators=[DataRequired("Choose what this person can do")],
     )
 
 
 class RoleForm(FlaskForm):
     role = RadioField(
-        "Role", choices=list(SCHOOL_ROLES.items()), validators=[DataRequired("Choose what this person can do")]
+        "Role",
+        choices=[SelectChoice(value, label) for value, label in SCHOOL_ROLES.items()],
+        validators=[DataRequired("Choose what this person can do")],
     )
 
 

@@ -34,6 +34,8 @@ public = Blueprint("public", __name__)
 
 SIGN_IN_LIMIT_PER_EMAIL = (5, 15 * 60)
 SIGN_IN_LIMIT_PER_CLIENT = (30, 15 * 60)
+REGISTER_LIMIT_PER_EMAIL = (5, 60 * 60)
+REGISTER_LIMIT_PER_CLIENT = (30, 60 * 60)
 
 
 def today() -> date:
@@ -233,7 +235,17 @@ def register_confirm() -> str | tuple[str, int]:
     if not form.validate_on_submit() or (school := _check_school(form)) is None:
         return render_template("register.html", form=form), 400
     store = get_store()
-    user, outcome = registration.register(store, form.urn.data, form.name.data, form.job_title.data, form.email.data)
+    email = accounts.normalise_email(form.email.data)
+    # Each registration sends email (to the registrant and the school's admins): limit it like sign-in.
+    allowed = within_rate_limit(store, f"register:email:{email}", *REGISTER_LIMIT_PER_EMAIL)
+    allowed = within_rate_limit(store, f"register:client:{client_address()}", *REGISTER_LIMIT_PER_CLIENT) and allowed
+    if not allowed:
+        return render_template("register.html", form=form, rate_limited=True), 429
+    try:
+        user, outcome = registration.register(store, form.urn.data, form.name.data, form.job_title.data, email)
+    except accounts.AccountError as error:
+        form.email.errors = [*form.email.errors, str(error)]
+        return render_template("register.html", form=form), 400
     audit.record(store, user.id, f"registered ({outcome})", f"school {school['urn']}", client_address())
     if outcome == "pending":
         send_email(user.email, "We have your registration", "registration_pending", user=user, school=school)

@@ -73,22 +73,53 @@ def website_domain(website: str) -> str:
     return host.removeprefix("www.")
 
 
-def school_domains(school: dict) -> set[str]:
-    """The school's own email domains, from its contact email and website (public mail domains excluded)."""
+# Hosts that many organisations share: a school's website there says nothing about who owns its mail.
+SHARED_HOSTING_SUFFIXES = (
+    "sites.google.com",
+    "google.com",
+    "wixsite.com",
+    "weebly.com",
+    "squarespace.com",
+    "wordpress.com",
+    "blogspot.com",
+    "gov.uk",
+    "sch.uk",
+)
+
+
+def _is_shared_host(domain: str) -> bool:
+    return any(domain == suffix or domain.endswith("." + suffix) for suffix in SHARED_HOSTING_SUFFIXES)
+
+
+def school_domains(school: dict, other_schools: list[dict] = ()) -> set[str]:
+    """The school's own email domains, from its contact email and website.
+
+    Public mail domains and shared hosts never count, nor does a domain that another school also uses
+    (for example a council or trust that hosts several schools' websites)."""
     domains = set()
     if school.get("contact_email"):
         domains.add(email_domain(school["contact_email"]))
     if school.get("website"):
         domains.add(website_domain(school["website"]))
-    return {domain for domain in domains if domain and domain not in PUBLIC_MAIL_DOMAINS}
+    shared = {
+        domain
+        for other in other_schools
+        if other.get("urn") != school.get("urn")
+        for domain in (email_domain(other.get("contact_email") or ""), website_domain(other.get("website") or ""))
+    }
+    return {
+        domain
+        for domain in domains
+        if domain and domain not in PUBLIC_MAIL_DOMAINS and not _is_shared_host(domain) and domain not in shared
+    }
 
 
-def is_trusted_registrant(school: dict, email: str) -> bool:
+def is_trusted_registrant(school: dict, email: str, other_schools: list[dict] = ()) -> bool:
     email = accounts.normalise_email(email)
     if school.get("contact_email") and email == accounts.normalise_email(school["contact_email"]):
         return True
     domain = email_domain(email)
-    return any(domain == own or domain.endswith("." + own) for own in school_domains(school))
+    return any(domain == own or domain.endswith("." + own) for own in school_domains(school, other_schools))
 
 
 def register(store: Store, urn: str, name: str, job_title: str, email: str) -> tuple[accounts.User, Outcome]:
@@ -96,10 +127,14 @@ def register(store: Store, urn: str, name: str, job_title: str, email: str) -> t
     school = accounts.get_school(store, urn)
     if school is None:
         raise accounts.AccountError("There is no school with that URN in the local authority's list.")
+    existing = accounts.find_user_by_email(store, email)
+    if existing and existing.is_la:
+        raise accounts.AccountError("This is a local authority account: use a school email address to register")
     user = accounts.ensure_user(store, email, name, job_title)
     if accounts.school_role(store, urn, user.id):
         return user, "already-member"
-    if is_trusted_registrant(school, email):
+    other_schools = [other for _, other in store.scan(accounts.SCHOOLS)]
+    if is_trusted_registrant(school, email, other_schools):
         accounts.add_member(store, urn, user.id, "admin", added_by=None)
         return user, "admin"
     accounts.request_membership(store, urn, user.id, job_title)

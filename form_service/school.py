@@ -175,7 +175,9 @@ def decide_request(urn: str, user_id: str, decision: str) -> Response:
     if not form.validate_on_submit():
         abort(400)
     person = accounts.get_user(store, user_id)
-    assert person is not None
+    if person is None or person.removed or person.is_la:
+        accounts.decline_request(store, urn, user_id)
+        abort(404)
     if decision == "approve":
         accounts.add_member(store, urn, user_id, "admin", added_by=g.user.id)
         send_email(

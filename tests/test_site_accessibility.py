@@ -89,7 +89,7 @@ def test_search_finds_a_criterion_and_its_results_pass_axe(site: tuple[str, list
     search.click()
     search.fill("reduced timetables")
     results = page.locator(".md-search-result__item")
-    expect(results.first).to_be_visible(timeout=10_000)
+    expect(results.first).to_be_visible(timeout=30_000)
     assert results.count() >= 1
     violations = axe_violations(page)
     assert not violations, describe_violations(violations)
