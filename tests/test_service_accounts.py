@@ -1460,3 +1460,41 @@ def test_the_la_admin_reads_the_audit_log(app, client, sign_in) -> None:
     assert rows[0]["What"] == "signed in" and rows[0]["Who"] == "Demo LA Admin"
     assert {"registered (pending)", "signed in", "registration approved (900001)"} <= {row["What"] for row in rows}
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", row["When (UTC)"]) for row in rows)
+
+
+# Who may register into a school: the stricter rules ----------------------------------------------------
+
+
+def test_a_local_authority_account_cannot_register_into_a_school(app: Any, client: Any) -> None:
+    page = register(client, "900003", "Demo LA Admin", "Coordinator", LA_ADMIN)
+    assert page.status == 400
+    assert "This is a local authority account: use a school email address to register" in page.error_summary
+    assert role_at(app, "900003", LA_ADMIN) is None
+    assert pending_at(app, "900003") == []
+
+
+def test_registrations_are_rate_limited_per_address(app: Any, client: Any) -> None:
+    address = "someone@gmail.com"
+    statuses = [register(client, "900003", "Demo Repeat", "SENCo", address).status for _ in range(6)]
+    assert statuses[:5] == [200] * 5
+    assert statuses[5] == 429
+    assert sum(1 for message in emails(app) if message["To"] == address) == 5
+
+
+@pytest.mark.parametrize(
+    ("website", "email", "trusted"),
+    [
+        ("https://www.oakfield-primary.example.org", "new.lead@oakfield-primary.example.org", True),
+        ("https://sites.google.com/view/oakfield", "someone@sites.google.com", False),
+        ("https://oakfield.wordpress.com", "someone@oakfield.wordpress.com", False),
+        ("https://www.council.gov.uk/oakfield", "officer@council.gov.uk", False),
+        ("https://schools.trust.example.org/oakfield", "anyone@schools.trust.example.org", False),
+    ],
+)
+def test_only_a_school_s_own_domain_makes_someone_its_lead_at_once(website: str, email: str, trusted: bool) -> None:
+    from form_service.registration import is_trusted_registrant
+
+    school = {"urn": "900001", "website": website, "contact_email": ""}
+    # A trust or council hosting several schools' websites on one domain: no single school owns it.
+    sister = {"urn": "900099", "website": "https://schools.trust.example.org/elm", "contact_email": ""}
+    assert is_trusted_registrant(school, email, [school, sister]) is trusted
