@@ -68,6 +68,21 @@ def init_app(app: Flask) -> None:
         audit.record(store, None, "made LA admin", user.id, "command line")
         click.echo(f"{user.email} is an LA admin. They sign in at /app/sign-in with that address.")
 
+    @app.cli.command("remove-account")
+    @click.argument("email")
+    def remove_account(email: str) -> None:
+        """Remove EMAIL's account: off every school team, every session ended (history is kept)."""
+        store = get_store()
+        user = accounts.find_user_by_email(store, email)
+        if user is None:
+            raise click.ClickException(f"There is no account for {email}.")
+        try:
+            accounts.remove_account(store, user.id)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from error
+        audit.record(store, None, "account removed", user.id, "command line")
+        click.echo(f"The account for {user.email} is removed and all its sessions have ended.")
+
     @app.cli.command("import-schools")
     @click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     def import_schools(csv_file: Path) -> None:

@@ -1041,3 +1041,33 @@ def test_after_signing_in_people_land_on_the_page_they_asked_for(client, outbox)
     client.post("/sign-in", data={"email": SENCO, "csrf_token": token})
     signed_in = press_continue(client, token_in(outbox.link_to(SENCO)))
     assert signed_in.headers["Location"] == f"/school/{OAKFIELD}/team"
+
+
+def test_removing_an_account_ends_its_sessions_and_frees_the_address(app, client, outbox) -> None:
+    governor = "governor@oakfield-primary.example.org"
+    token = csrf_token(client)
+    client.post("/sign-in", data={"email": governor, "csrf_token": token})
+    press_continue(client, token_in(outbox.link_to(governor)))
+    assert client.get(f"/school/{OAKFIELD}/").status_code == 200
+    from form_service import accounts
+    from form_service.store import get_store
+
+    with app.app_context():
+        governor_id = accounts.find_user_by_email(get_store(), governor).id
+
+    result = app.test_cli_runner().invoke(args=["remove-account", governor])
+    assert result.exit_code == 0, result.output
+    assert "sessions have ended" in result.output
+
+    assert client.get(f"/school/{OAKFIELD}/").status_code == 302  # signed out at the next request
+    with app.app_context():
+        assert accounts.find_user_by_email(get_store(), governor) is None
+        assert accounts.school_role(get_store(), OAKFIELD, governor_id) is None
+    missing = app.test_cli_runner().invoke(args=["remove-account", "nobody@example.org"])
+    assert missing.exit_code != 0 and "There is no account for nobody@example.org." in missing.output
+
+
+def test_the_last_school_lead_s_account_cannot_be_removed(app) -> None:
+    result = app.test_cli_runner().invoke(args=["remove-account", SENCO])
+    assert result.exit_code != 0
+    assert "A school must always have a school lead (admin)" in result.output
