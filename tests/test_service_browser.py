@@ -18,14 +18,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 
 import build
 from form_service import create_app
 from form_service.commands import seed_demo
 from form_service.config import TestConfig
 from form_service.site_files import site_and_service
-from tests.browser import CHROMIUM_ARGS, axe_violations, chromium_path, describe_violations, free_port, live_server
+from tests.browser import axe_violations, describe_violations, free_port, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -108,14 +108,6 @@ def service(start_service: Callable[..., Service]) -> Service:
 
 
 # The browser ----------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

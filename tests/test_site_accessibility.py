@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 import build
-from tests.browser import CHROMIUM_ARGS, axe_violations, chromium_path, describe_violations, static_server
+from tests.browser import axe_violations, describe_violations, static_server
 
 pytestmark = pytest.mark.browser
 
@@ -28,14 +28,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[s
     pages = ["/" if page in ("//", "/./") else page for page in pages]
     with static_server(folder) as base_url:
         yield base_url, pages
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
