@@ -1,0 +1,218 @@
+"""A school's self-evaluation for one cycle: answers saved one criterion at a time, never overwritten blindly.
+
+One document per school and cycle (collection `self_evaluations`, key `<URN>-<cycle>`), so a save costs
+the same however many schools there are. Every save says which revision of the criterion it was based
+on; a save against an older revision is refused as a conflict, so two people (or two tabs) never
+silently overwrite each other, while edits to different criteria merge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any, Literal
+
+from quality_mark.model import Content, Cycle, Framework
+from quality_mark.personal_data import personal_data_found
+from quality_mark.response_schema import response_schema, response_validator
+
+from .store import Store
+
+COLLECTION = "self_evaluations"
+EDITABLE = ("in_progress", "returned")
+# Saves by the same person within this time are one entry in the criterion's history.
+HISTORY_COALESCE = timedelta(minutes=10)
+HISTORY_LIMIT = 200
+
+SaveStatus = Literal["saved", "unchanged", "conflict", "invalid", "locked", "unknown_criterion", "personal_data"]
+
+
+def key(urn: str, cycle_id: str) -> str:
+    return f"{urn}-{cycle_id}"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def current_cycle(content: Content, today: date) -> Cycle:
+    """The cycle schools are working in today: the newest whose registration has opened."""
+    opened = [cycle for cycle in content.key_dates.cycles if cycle.registration_opens <= today]
+    cycles = opened or list(content.key_dates.cycles)
+    return max(cycles, key=lambda cycle: cycle.registration_opens)
+
+
+def load(store: Store, urn: str, cycle_id: str) -> dict[str, Any] | None:
+    return store.read(COLLECTION, key(urn, cycle_id))
+
+
+def start(store: Store, content: Content, school: dict[str, Any], cycle: Cycle) -> dict[str, Any]:
+    """The school's self-evaluation for the cycle, begun against the newest version of its framework."""
+
+    def begin(document: dict | None) -> tuple[dict, dict]:
+        if document is None:
+            framework = content.framework(school["framework"])
+            document = {
+                "urn": school["urn"],
+                "cycle": cycle.id,
+                "framework": framework.id,
+                "framework_version": framework.version,
+                "content_hash": framework.content_hash,
+                "status": "in_progress",
+                "answers": {},
+                "history": {},
+                "created_at": now_utc().isoformat(timespec="seconds"),
+            }
+        return document, document
+
+    existing = load(store, school["urn"], cycle.id)
+    return existing if existing is not None else store.modify(COLLECTION, key(school["urn"], cycle.id), begin)
+
+
+def framework_of(content: Content, document: dict[str, Any]) -> Framework:
+    """The framework version the self-evaluation was made against (never a newer one)."""
+    return content.framework(document["framework"], document["framework_version"])
+
+
+@cache
+def _validator(framework: Framework) -> Any:
+    return response_validator(response_schema(framework))
+
+
+def answer_errors(framework: Framework, criterion_id: str, answer: dict[str, Any]) -> list[str]:
+    """Plain-English problems with one answer, checked with the framework's generated JSON Schema."""
+    response = {"framework": framework.id, "framework_version": framework.version, "answers": {criterion_id: answer}}
+    messages = []
+    for error in sorted(_validator(framework).iter_errors(response), key=lambda e: list(e.absolute_path)):
+        path = [str(step) for step in error.absolute_path]
+        field_name = path[2] if len(path) > 2 else ""
+        messages.append(_explain(framework, field_name, error))
+    return messages
+
+
+def _explain(framework: Framework, field_name: str, error: Any) -> str:
+    scale = framework.rating_scale
+    if field_name == "rating":
+        lowest, highest = scale.levels[0], scale.levels[-1]
+        return f"Choose a rating from {lowest.value} ({lowest.label}) to {highest.value} ({highest.label})"
+    if field_name == "commentary":
+        if error.validator == "maxLength":
+            return f"Commentary must be {framework.commentary_limit:,} characters or fewer"
+        return "Commentary must be text"
+    if field_name == "evidence":
+        if error.validator == "maxItems":
+            return f"Give at most {error.validator_value} evidence references"
+        if error.validator == "uniqueItems":
+            return "Each evidence reference must be different"
+        if error.validator in ("maxLength", "minLength"):
+            return "Each evidence reference must be between 1 and 200 characters"
+        return "Evidence references must be a list of text"
+    if error.validator == "additionalProperties":
+        return "Only a rating, commentary and evidence can be saved for a criterion"
+    return "The answer could not be read. Reload the page and try again"
+
+
+@dataclass
+class SaveResult:
+    status: SaveStatus
+    answer: dict[str, Any] | None = None  # the answer as stored now (after the save, or the one that won)
+    errors: list[str] = field(default_factory=list)
+    personal_data: list[str] = field(default_factory=list)
+
+
+def deadline_for(document: dict[str, Any], cycle: Cycle) -> datetime:
+    """The cycle's deadline, or the school's extension if the LA granted one."""
+    extension = document.get("extension_until")
+    return datetime.fromisoformat(extension) if extension else cycle.submission_deadline
+
+
+def normalise_answer(raw: dict[str, Any]) -> dict[str, Any]:
+    """The stored shape of an answer: rating (or absent), commentary text, evidence list (blank lines dropped)."""
+    answer: dict[str, Any] = {}
+    if raw.get("rating") is not None:
+        answer["rating"] = raw["rating"]
+    commentary = raw.get("commentary", "")
+    answer["commentary"] = commentary.replace("\r\n", "\n") if isinstance(commentary, str) else commentary
+    evidence = raw.get("evidence", [])
+    if isinstance(evidence, list):
+        evidence = [item.strip() if isinstance(item, str) else item for item in evidence]
+        evidence = [item for item in evidence if item != ""]
+    answer["evidence"] = evidence
+    return answer
+
+
+def save_answer(
+    store: Store,
+    content: Content,
+    cycle: Cycle,
+    urn: str,
+    criterion_id: str,
+    raw_answer: dict[str, Any],
+    base_revision: int,
+    user_id: str,
+    *,
+    allow_personal_data: bool = False,
+    today: date | None = None,
+) -> SaveResult:
+    """Save one criterion's answer if it was based on the current revision; otherwise say why not."""
+    answer = normalise_answer(raw_answer)
+    moment = now_utc()
+
+    def apply(document: dict | None) -> tuple[dict | None, SaveResult]:
+        if document is None or document["status"] not in EDITABLE:
+            return document, SaveResult(
+                "locked", errors=["This self-evaluation has been submitted and cannot be changed"]
+            )
+        if moment > deadline_for(document, cycle):
+            return document, SaveResult("locked", errors=["The deadline has passed. Contact the Quality Mark team"])
+        framework = framework_of(content, document)
+        try:
+            framework.criterion(criterion_id)
+        except KeyError:
+            return document, SaveResult("unknown_criterion", errors=[f"There is no criterion {criterion_id}"])
+        current = document["answers"].get(criterion_id)
+        current_revision = current["revision"] if current else 0
+        if _same(current, answer):
+            return document, SaveResult("unchanged", answer=current)
+        if base_revision != current_revision:
+            return document, SaveResult("conflict", answer=current)
+        errors = answer_errors(framework, criterion_id, answer)
+        if errors:
+            return document, SaveResult("invalid", errors=errors)
+        found = personal_data_found(
+            str(answer.get("commentary", "")) + "\n" + "\n".join(map(str, answer["evidence"])), today
+        )
+        if found and not allow_personal_data:
+            return document, SaveResult("personal_data", personal_data=found)
+        stored = {
+            **answer,
+            "revision": current_revision + 1,
+            "updated_at": moment.isoformat(timespec="seconds"),
+            "updated_by": user_id,
+        }
+        document["answers"][criterion_id] = stored
+        _remember(document.setdefault("history", {}).setdefault(criterion_id, []), stored)
+        return document, SaveResult("saved", answer=stored, personal_data=found)
+
+    return store.modify(COLLECTION, key(urn, cycle.id), apply)
+
+
+def _same(current: dict[str, Any] | None, answer: dict[str, Any]) -> bool:
+    if current is None:
+        return answer.get("rating") is None and not answer.get("commentary") and not answer.get("evidence")
+    return all(current.get(name) == answer.get(name) for name in ("rating", "commentary", "evidence"))
+
+
+def _remember(history: list[dict[str, Any]], stored: dict[str, Any]) -> None:
+    """Keep who changed what and when; quick successive saves by one person make one entry."""
+    entry = {name: stored.get(name) for name in ("rating", "commentary", "evidence", "revision")}
+    entry |= {"at": stored["updated_at"], "by": stored["updated_by"]}
+    if history:
+        last = history[-1]
+        recent = datetime.fromisoformat(stored["updated_at"]) - datetime.fromisoformat(last["at"]) < HISTORY_COALESCE
+        if last["by"] == stored["updated_by"] and recent:
+            history[-1] = entry
+            return
+    history.append(entry)
+    del history[:-HISTORY_LIMIT]
