@@ -37,10 +37,26 @@ def site_stylesheets(site_dir: Path) -> tuple[str, ...]:
     return (*("/" + name for name in found), "/stylesheets/extra.css")
 
 
+# A school's sections, in order: (endpoint, title). Each area's blueprint provides its endpoint.
+SCHOOL_SECTIONS = (
+    ("school.home", "Overview"),
+    ("answers.overview", "Self-evaluation"),
+    ("analysis.analysis", "Strengths and development"),
+    ("actions.plan", "Action plan"),
+    ("evidence.checklist", "Evidence"),
+    ("answers.check", "Check and submit"),
+    ("school.team", "Team"),
+)
+
+
 def init_app(app: Flask) -> None:
+    def school_sections() -> list[tuple[str, str]]:
+        return [(endpoint, title) for endpoint, title in SCHOOL_SECTIONS if endpoint in app.view_functions]
+
     @app.context_processor
     def theme() -> dict[str, Any]:
         return {
             "site_tabs": site_tabs(),
             "site_stylesheets": site_stylesheets(Path(app.config["SITE_DIR"])),
+            "school_sections": school_sections,
         }
