@@ -40,6 +40,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     theme.init_app(app)
     commands.init_app(app)
 
+    from .answers import answers
+    from .api import api
     from .la import la
     from .public import public
     from .school import school
@@ -47,6 +49,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(public)
     app.register_blueprint(school)
     app.register_blueprint(la)
+    app.register_blueprint(answers)
+    app.register_blueprint(api)
     return app
 
 

@@ -69,6 +69,8 @@ def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.user is None:
+            if request.blueprint == "api":
+                abort(401)  # the API answers in JSON; a redirect to a sign-in page means nothing to a script
             return redirect(url_for("public.sign_in", next=request.full_path if request.method == "GET" else None))
         return view(*args, **kwargs)
 

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 MESSAGES = {
     400: "The request could not be understood. Go back, check what you entered and try again.",
+    401: "You are signed out. Sign in again; anything not yet saved is kept on this device.",
     403: "You do not have permission to do that.",
     404: "Page not found. Check the web address, or go back to the start.",
     405: "That action is not allowed here.",

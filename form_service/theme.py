@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import markdown
 from flask import Flask
+from markupsafe import Markup
 
+from quality_mark.model import LONDON
 from quality_mark.site_pages import site_nav
+from quality_mark.wording import clock_time, short_date
 
 from .content import get_content
 
@@ -53,10 +58,23 @@ def init_app(app: Flask) -> None:
     def school_sections() -> list[tuple[str, str]]:
         return [(endpoint, title) for endpoint, title in SCHOOL_SECTIONS if endpoint in app.view_functions]
 
+    @app.template_filter("markdown")
+    def render_markdown(text: str) -> Markup:
+        """Guidance written by the LA's editors (reviewed in pull requests), as on the public site."""
+        return Markup(markdown.markdown(text or ""))
+
+    @app.template_filter("london_time")
+    def london_time(moment: str | datetime) -> str:
+        """'23 November 2026 at 10:42am' in UK time, from an ISO timestamp."""
+        value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+        local = value.astimezone(LONDON)
+        return f"{short_date(local.date())} at {clock_time(local)}"
+
     @app.context_processor
     def theme() -> dict[str, Any]:
         return {
             "site_tabs": site_tabs(),
             "site_stylesheets": site_stylesheets(Path(app.config["SITE_DIR"])),
             "school_sections": school_sections,
+            "london_tz": LONDON,
         }

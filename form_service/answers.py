@@ -1,0 +1,320 @@
+"""The self-evaluation form: one page per heading, check your answers, submit, confirmation.
+
+Works without JavaScript (each heading page is a normal form with "Save and continue" and "Save and
+come back later"); static/autosave.js adds saving as you type through the JSON API.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from quality_mark.analysis import analyse, is_reviewed
+from quality_mark.model import LONDON, Framework, Heading
+from quality_mark.personal_data import describe as describe_personal_data
+from quality_mark.response_schema import response_schema, response_validator
+
+from . import accounts, audit, self_evaluation
+from .auth import client_address, school_member
+from .content import get_content
+from .forms import ConfirmForm
+from .mail import send_email
+from .public import service_link, today
+from .store import get_store
+
+answers = Blueprint("answers", __name__, url_prefix="/school/<urn>/self-evaluation")
+
+READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
+EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
+SUBMIT = {"roles": ("admin",), "la_roles": ()}
+SUBMISSIONS = "submissions"
+
+
+def _cycle():
+    return self_evaluation.current_cycle(get_content(), today())
+
+
+def _document(urn: str) -> dict[str, Any] | None:
+    return self_evaluation.load(get_store(), urn, _cycle().id)
+
+
+def _can_edit(document: dict[str, Any] | None) -> bool:
+    return (
+        document is not None
+        and g.school_role in ("admin", "contributor")
+        and document["status"] in self_evaluation.EDITABLE
+        and datetime.now(UTC) <= self_evaluation.deadline_for(document, _cycle())
+    )
+
+
+def _framework(urn: str, document: dict[str, Any] | None) -> Framework:
+    content = get_content()
+    return self_evaluation.framework_of(content, document) if document else content.framework(g.school["framework"])
+
+
+@answers.get("/")
+@school_member(**READ)
+def overview(urn: str) -> str:
+    document = _document(urn)
+    framework = _framework(urn, document)
+    answered = document["answers"] if document else {}
+    return render_template(
+        "answers/overview.html",
+        school=g.school,
+        document=document,
+        framework=framework,
+        analysis=analyse(framework, answered),
+        cycle=_cycle(),
+        deadline=self_evaluation.deadline_for(document, _cycle()) if document else _cycle().submission_deadline,
+        can_start=document is None and g.school_role in ("admin", "contributor"),
+        can_edit=_can_edit(document),
+        form=ConfirmForm(),
+    )
+
+
+@answers.post("/start")
+@school_member(**EDIT)
+def start(urn: str) -> Response:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    document = self_evaluation.start(get_store(), get_content(), g.school, _cycle())
+    audit.record(get_store(), g.user.id, "started the self-evaluation", f"school {urn}", client_address())
+    first = _framework(urn, document).headings[0]
+    return redirect(url_for("answers.heading", urn=urn, heading_id=first.id))
+
+
+def _posted_answer(criterion_id: str) -> dict[str, Any]:
+    """What the form sent for one criterion, in the stored shape (the schema decides if it is valid)."""
+    rating_text = request.form.get(f"{criterion_id}-rating", "")
+    try:
+        rating: Any = int(rating_text) if rating_text else None
+    except ValueError:
+        rating = rating_text
+    evidence = [line for line in request.form.get(f"{criterion_id}-evidence", "").splitlines()]
+    return {"rating": rating, "commentary": request.form.get(f"{criterion_id}-commentary", ""), "evidence": evidence}
+
+
+def _revision(criterion_id: str) -> int:
+    try:
+        return int(request.form.get(f"{criterion_id}-revision", "0"))
+    except ValueError:
+        return -1
+
+
+@answers.route("/<heading_id>", methods=["GET", "POST"])
+@school_member(**READ)
+def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
+    document = _document(urn)
+    if document is None:
+        return redirect(url_for("answers.overview", urn=urn))
+    framework = _framework(urn, document)
+    try:
+        section = framework.heading(heading_id)
+    except KeyError:
+        abort(404)
+    editable = _can_edit(document)
+    if request.method == "GET" or not editable:
+        if request.method == "POST":
+            abort(403)
+        return _render_heading(urn, document, framework, section, editable, {}, {})
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    problems: dict[str, dict[str, Any]] = {}
+    posted: dict[str, dict[str, Any]] = {}
+    store, content = get_store(), get_content()
+    for criterion in section.criteria:
+        answer = _posted_answer(criterion.id)
+        posted[criterion.id] = answer
+        result = self_evaluation.save_answer(
+            store,
+            content,
+            _cycle(),
+            urn,
+            criterion.id,
+            answer,
+            _revision(criterion.id),
+            g.user.id,
+            allow_personal_data=bool(request.form.get(f"{criterion.id}-personal-data-checked")),
+            today=today(),
+        )
+        if result.status in ("saved", "unchanged"):
+            continue
+        problems[criterion.id] = {"status": result.status, "errors": result.errors, "theirs": result.answer}
+        if result.status == "personal_data":
+            problems[criterion.id]["errors"] = [describe_personal_data(result.personal_data)]
+    document = _document(urn) or document
+    if problems:
+        return _render_heading(urn, document, framework, section, True, posted, problems), 400
+    if request.form.get("then") == "later":
+        flash("Your answers are saved. You can come back at any time before the deadline.", "success")
+        return redirect(url_for("answers.overview", urn=urn))
+    following = _next_heading(framework, section)
+    if following is None:
+        return redirect(url_for("answers.check", urn=urn))
+    return redirect(url_for("answers.heading", urn=urn, heading_id=following.id))
+
+
+def _next_heading(framework: Framework, section: Heading) -> Heading | None:
+    ids = [h.id for h in framework.headings]
+    position = ids.index(section.id)
+    return framework.headings[position + 1] if position + 1 < len(ids) else None
+
+
+def _render_heading(
+    urn: str,
+    document: dict[str, Any],
+    framework: Framework,
+    section: Heading,
+    editable: bool,
+    posted: dict[str, dict[str, Any]],
+    problems: dict[str, dict[str, Any]],
+) -> str:
+    stored = document["answers"]
+    error_links = [
+        (f"{criterion_id.lower()}-{'rating' if problem['status'] != 'personal_data' else 'commentary'}", message)
+        for criterion_id, problem in problems.items()
+        for message in (problem["errors"] or ["Someone else changed this answer while you were editing it"])
+    ]
+    names = {}
+    for answer in stored.values():
+        if answer.get("updated_by") and answer["updated_by"] not in names:
+            person = accounts.get_user(get_store(), answer["updated_by"])
+            names[answer["updated_by"]] = person.name if person else "A former team member"
+    return render_template(
+        "answers/heading.html",
+        school=g.school,
+        document=document,
+        framework=framework,
+        section=section,
+        editable=editable,
+        stored=stored,
+        posted=posted,
+        problems=problems,
+        error_links=error_links,
+        names=names,
+        next_heading=_next_heading(framework, section),
+        analysis=analyse(framework, stored),
+        form=ConfirmForm(),
+        london=LONDON,
+        api_url=url_for("api.save_answer", urn=urn, criterion_id="CRITERION") if editable else None,
+    )
+
+
+@answers.get("/check")
+@school_member(**READ)
+def check(urn: str) -> str | Response:
+    document = _document(urn)
+    if document is None:
+        return redirect(url_for("answers.overview", urn=urn))
+    framework = _framework(urn, document)
+    analysis = analyse(framework, document["answers"])
+    deadline = self_evaluation.deadline_for(document, _cycle())
+    return render_template(
+        "answers/check.html",
+        school=g.school,
+        document=document,
+        framework=framework,
+        analysis=analysis,
+        missing=analysis.missing_required(document["answers"]),
+        deadline=deadline,
+        past_deadline=datetime.now(UTC) > deadline,
+        can_submit=g.school_role == "admin" and document["status"] in self_evaluation.EDITABLE,
+        is_reviewed=is_reviewed,
+        form=ConfirmForm(),
+    )
+
+
+def _reference(urn: str, cycle_id: str) -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    suffix = "".join(secrets.choice(alphabet) for _ in range(6))
+    return f"QM-{urn}-{cycle_id.replace('-', '')}-{suffix}"
+
+
+@answers.post("/submit")
+@school_member(**SUBMIT)
+def submit(urn: str) -> Response | tuple[str, int]:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    store, content, cycle = get_store(), get_content(), _cycle()
+    moment = datetime.now(UTC)
+    reference = _reference(urn, cycle.id)
+
+    def lock(document: dict | None) -> tuple[dict | None, tuple[str, str | None]]:
+        if document is None:
+            return document, ("error", "Start the self-evaluation before submitting it.")
+        if document["status"] not in self_evaluation.EDITABLE:
+            return document, ("error", "This self-evaluation has already been submitted.")
+        if moment > self_evaluation.deadline_for(document, cycle):
+            return document, (
+                "error",
+                "The deadline has passed, so the self-evaluation cannot be submitted. Contact the Quality Mark team.",
+            )
+        framework = self_evaluation.framework_of(content, document)
+        response = {
+            "framework": framework.id,
+            "framework_version": framework.version,
+            "answers": {
+                cid: {k: a[k] for k in ("rating", "commentary", "evidence") if k in a}
+                for cid, a in document["answers"].items()
+            },
+        }
+        if list(response_validator(response_schema(framework), complete=True).iter_errors(response)):
+            return document, ("error", "Some required criteria still need a rating and commentary.")
+        snapshot = {
+            "reference": reference,
+            "urn": urn,
+            "cycle": cycle.id,
+            "framework": framework.id,
+            "framework_version": framework.version,
+            "content_hash": framework.content_hash,
+            "answers": document["answers"],
+            "action_plan": store.read("action_plans", self_evaluation.key(urn, cycle.id)),
+            "evidence": store.read("evidence", self_evaluation.key(urn, cycle.id)),
+            "submitted_by": g.user.id,
+            "submitted_at": moment.isoformat(timespec="seconds"),
+        }
+        store.write(SUBMISSIONS, reference.lower(), snapshot)
+        document["status"] = "submitted"
+        document.setdefault("submissions", []).append(reference)
+        document["submitted_at"] = snapshot["submitted_at"]
+        return document, ("ok", None)
+
+    outcome, message = store.modify(self_evaluation.COLLECTION, self_evaluation.key(urn, cycle.id), lock)
+    if outcome != "ok":
+        flash(message, "error")
+        return redirect(url_for("answers.check", urn=urn))
+    audit.record(
+        store, g.user.id, "submitted the self-evaluation", f"school {urn}", client_address(), reference=reference
+    )
+    for person, role in accounts.team(store, urn):
+        if role == "admin":
+            send_email(
+                person.email,
+                f"{g.school['name']}: self-evaluation submitted ({reference})",
+                "submitted",
+                user=person,
+                school=g.school,
+                reference=reference,
+                by=g.user.name,
+                link=service_link("answers.submitted", urn=urn),
+            )
+    return redirect(url_for("answers.submitted", urn=urn))
+
+
+@answers.get("/submitted")
+@school_member(**READ)
+def submitted(urn: str) -> str | Response:
+    document = _document(urn)
+    if document is None or not document.get("submissions"):
+        return redirect(url_for("answers.overview", urn=urn))
+    submitted_at = datetime.fromisoformat(document["submitted_at"]).astimezone(LONDON)
+    return render_template(
+        "answers/submitted.html",
+        school=g.school,
+        reference=document["submissions"][-1],
+        submitted_at=submitted_at,
+        cycle=_cycle(),
+    )

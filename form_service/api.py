@@ -1,0 +1,201 @@
+"""The JSON API under /app/api/: the self-evaluation's answers, saved one criterion at a time.
+
+Every write carries the CSRF token in the X-CSRFToken header and the revision it was based on. Answers
+are checked with the JSON Schema generated from the same YAML as the form and the public site.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, g, jsonify, request
+
+from quality_mark.personal_data import describe as describe_personal_data
+from quality_mark.response_schema import response_schema
+
+from . import self_evaluation
+from .auth import school_member
+from .content import get_content
+from .public import today
+from .store import get_store
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
+EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
+ANSWER_KEYS = {"rating", "commentary", "evidence", "base_revision", "confirm_personal_data"}
+MAX_BODY_BYTES = 64 * 1024
+
+
+def problem(status: int, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify(error=message, status=status, **extra), status
+
+
+def _public_answer(answer: dict[str, Any] | None) -> dict[str, Any] | None:
+    if answer is None:
+        return None
+    return {name: answer.get(name) for name in ("rating", "commentary", "evidence", "revision", "updated_at")}
+
+
+@api.get("/schools/<urn>/self-evaluation")
+@school_member(**READ)
+def read_self_evaluation(urn: str) -> Response | tuple[Response, int]:
+    cycle = self_evaluation.current_cycle(get_content(), today())
+    document = self_evaluation.load(get_store(), urn, cycle.id)
+    if document is None:
+        return problem(404, "This school has not started its self-evaluation for this cycle.")
+    return jsonify(
+        urn=urn,
+        cycle=cycle.id,
+        framework=document["framework"],
+        framework_version=document["framework_version"],
+        content_hash=document["content_hash"],
+        status=document["status"],
+        answers={cid: _public_answer(answer) for cid, answer in document["answers"].items()},
+    )
+
+
+@api.put("/schools/<urn>/self-evaluation/answers/<criterion_id>")
+@school_member(**EDIT)
+def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        return problem(413, "The answer is too large to save.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return problem(400, "Send the answer as a JSON object.")
+    unknown = sorted(set(body) - ANSWER_KEYS)
+    if unknown:
+        return problem(
+            400, f"Unknown field: {', '.join(unknown)}. Send rating, commentary, evidence and base_revision."
+        )
+    base_revision = body.get("base_revision")
+    if not isinstance(base_revision, int) or isinstance(base_revision, bool) or base_revision < 0:
+        return problem(400, "Send base_revision: the revision of the answer you started from (0 for a new answer).")
+    cycle = self_evaluation.current_cycle(get_content(), today())
+    if self_evaluation.load(get_store(), urn, cycle.id) is None:
+        return problem(404, "Start the self-evaluation before saving answers.")
+    answer = {name: body[name] for name in ("rating", "commentary", "evidence") if name in body}
+    answer.setdefault("commentary", "")
+    answer.setdefault("evidence", [])
+    result = self_evaluation.save_answer(
+        get_store(),
+        get_content(),
+        cycle,
+        urn,
+        criterion_id,
+        answer,
+        base_revision,
+        g.user.id,
+        allow_personal_data=body.get("confirm_personal_data") is True,
+        today=today(),
+    )
+    if result.status in ("saved", "unchanged"):
+        return jsonify(status=result.status, answer=_public_answer(result.answer))
+    if result.status == "conflict":
+        return problem(
+            409,
+            "Someone else changed this answer after you opened it. Choose which version to keep.",
+            current=_public_answer(result.answer),
+        )
+    if result.status == "unknown_criterion":
+        return problem(404, result.errors[0])
+    if result.status == "locked":
+        return problem(403, result.errors[0])
+    if result.status == "personal_data":
+        return problem(422, describe_personal_data(result.personal_data), personal_data=result.personal_data, errors=[])
+    return problem(422, "The answer was not saved: " + "; ".join(result.errors) + ".", errors=result.errors)
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    """An OpenAPI 3.1 description of this API (answers use the framework's own JSON Schema)."""
+    return jsonify(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    content = get_content()
+    framework = content.current_frameworks()[0]
+    answer_schema = response_schema(framework)["$defs"]["answer"]
+    error = {
+        "type": "object",
+        "required": ["error", "status"],
+        "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
+    }
+    stored_answer = {
+        "type": "object",
+        "properties": {
+            **answer_schema["properties"],
+            "revision": {"type": "integer", "minimum": 1},
+            "updated_at": {"type": "string", "format": "date-time"},
+        },
+    }
+    errors = {
+        str(code): {
+            "description": text,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+        for code, text in (
+            (400, "Bad request: not JSON, unknown fields, missing base_revision, or no CSRF token"),
+            (401, "Not signed in"),
+            (403, "Not allowed, or the self-evaluation is submitted or past its deadline"),
+            (404, "No such school (for this person), self-evaluation or criterion"),
+            (413, "Too large"),
+        )
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SEND and Inclusion Quality Mark: self-evaluation API",
+            "version": "1",
+            "description": "Used by the self-evaluation form to save as you type. Sign in through the service; "
+            "send the page's CSRF token in the X-CSRFToken header with every write.",
+        },
+        "servers": [{"url": "/app/api"}],
+        "components": {
+            "schemas": {"Error": error, "Answer": answer_schema, "StoredAnswer": stored_answer},
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
+        },
+        "security": [{"session": []}],
+        "paths": {
+            "/schools/{urn}/self-evaluation": {
+                "get": {
+                    "summary": "The school's self-evaluation for the current cycle",
+                    "parameters": [{"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "The answers, each with its revision"}, **errors},
+                }
+            },
+            "/schools/{urn}/self-evaluation/answers/{criterion_id}": {
+                "put": {
+                    "summary": "Save one criterion's answer",
+                    "parameters": [
+                        {"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "criterion_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "allOf": [{"$ref": "#/components/schemas/Answer"}],
+                                    "required": ["base_revision"],
+                                    "properties": {
+                                        "base_revision": {"type": "integer", "minimum": 0},
+                                        "confirm_personal_data": {"type": "boolean"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "Saved (or unchanged)"},
+                        "409": {"description": "Someone saved a newer revision: the response holds it as `current`"},
+                        "422": {
+                            "description": "Not valid, or looks like personal data (resend with confirm_personal_data)"
+                        },
+                        **errors,
+                    },
+                }
+            },
+        },
+    }
