@@ -110,3 +110,15 @@ class ConfirmForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     schools_file = FileField("Schools file (CSV)")
+
+
+class ExtensionForm(FlaskForm):
+    """A new deadline for one school: a date (the time is always 11:59pm UK time)."""
+
+    day = StringField("Day", validators=[DataRequired("Enter the day of the new deadline")])
+    month = StringField("Month", validators=[DataRequired("Enter the month of the new deadline")])
+    year = StringField("Year", validators=[DataRequired("Enter the year of the new deadline")])
+    reason = StringField(
+        "Reason (the school will see this)",
+        validators=[DataRequired("Enter the reason for the extension"), Length(max=300), plain_text],
+    )

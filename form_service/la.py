@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date, datetime
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
-from . import accounts, audit, schools
+from quality_mark.model import LONDON
+
+from . import accounts, audit, schools, self_evaluation
 from .auth import client_address, la_only
 from .content import get_content
-from .forms import ConfirmForm, ImportForm
+from .forms import ConfirmForm, ExtensionForm, ImportForm
+from .public import today
 from .store import get_store
 
 la = Blueprint("la", __name__, url_prefix="/la")
@@ -90,3 +94,43 @@ def audit_log() -> str:
             if user_id not in names and (user := accounts.get_user(store, user_id)):
                 names[user_id] = user.name
     return render_template("la/audit.html", entries=entries, names=names)
+
+
+@la.route("/schools/<urn>/extension", methods=["GET", "POST"])
+@la_only("reviewer", "admin")
+def extension(urn: str) -> str | Response | tuple[str, int]:
+    """Give one school more time: its self-evaluation can be changed and submitted until the new date."""
+    store, content = get_store(), get_content()
+    school = accounts.get_school(store, urn)
+    if school is None:
+        abort(404)
+    cycle = self_evaluation.current_cycle(content, today())
+    form = ExtensionForm()
+    if form.validate_on_submit():
+        try:
+            new_date = date(int(form.year.data), int(form.month.data), int(form.day.data))
+        except ValueError:
+            form.day.errors = [*form.day.errors, "The new deadline must be a real date, for example 14 10 2027"]
+        else:
+            until = datetime(new_date.year, new_date.month, new_date.day, 23, 59, tzinfo=LONDON)
+            if until <= cycle.submission_deadline:
+                form.day.errors = [*form.day.errors, "The new deadline must be after the usual deadline"]
+            else:
+                self_evaluation.start(store, content, school, cycle)
+                self_evaluation.grant_extension(store, urn, cycle.id, until, form.reason.data, g.user.id)
+                audit.record(
+                    store,
+                    g.user.id,
+                    "granted an extension",
+                    f"school {urn}",
+                    client_address(),
+                    until=until.isoformat(),
+                    reason=form.reason.data,
+                )
+                flash(
+                    f"{school['name']} can now submit until 11:59pm on {new_date:%A} {new_date.day} {new_date:%B %Y}.",
+                    "success",
+                )
+                return redirect(url_for("school.home", urn=urn))
+    status = 400 if form.is_submitted() else 200
+    return render_template("la/extension.html", form=form, school=school, cycle=cycle), status

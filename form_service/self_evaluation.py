@@ -216,3 +216,21 @@ def _remember(history: list[dict[str, Any]], stored: dict[str, Any]) -> None:
             return
     history.append(entry)
     del history[:-HISTORY_LIMIT]
+
+
+def grant_extension(store: Store, urn: str, cycle_id: str, until: datetime, reason: str, by: str) -> None:
+    """A later deadline for one school (the LA's decision), kept with the self-evaluation."""
+
+    def apply(document: dict | None) -> tuple[dict | None, None]:
+        if document is None:
+            raise ValueError("Start the self-evaluation before granting an extension")
+        document["extension_until"] = until.isoformat()
+        document["extension"] = {
+            "until": until.isoformat(),
+            "reason": reason,
+            "by": by,
+            "at": now_utc().isoformat(timespec="seconds"),
+        }
+        return document, None
+
+    store.modify(COLLECTION, key(urn, cycle_id), apply)

@@ -213,3 +213,26 @@ def test_no_submission_after_the_deadline(app: Any, client: Any, sign_in: Any) -
     assert "The deadline has passed" in client.get(BASE + "/check").get_data(as_text=True)
     with app.app_context():
         assert self_evaluation.load(get_store(), OAKFIELD, "2026-27")["status"] == "in_progress"
+
+
+def test_the_la_gives_a_school_more_time(app: Any, client: Any, sign_in: Any) -> None:
+    sign_in("la.reviewer@example.org")
+    path = f"/la/schools/{OAKFIELD}/extension"
+    token = token_on(client, path)
+    bad = client.post(path, data={"csrf_token": token, "day": "31", "month": "2", "year": "2027", "reason": "Flood"})
+    assert bad.status_code == 400 and "must be a real date" in bad.get_data(as_text=True)
+    early = client.post(path, data={"csrf_token": token, "day": "1", "month": "9", "year": "2027", "reason": "Flood"})
+    assert early.status_code == 400 and "after the usual deadline" in early.get_data(as_text=True)
+    granted = client.post(
+        path, data={"csrf_token": token, "day": "14", "month": "10", "year": "2027", "reason": "Flood"}
+    )
+    assert granted.status_code == 302
+    with app.app_context():
+        document = self_evaluation.load(get_store(), OAKFIELD, "2026-27")
+    assert document["extension_until"] == "2027-10-14T23:59:00+01:00"
+    assert document["extension"]["reason"] == "Flood"
+
+
+def test_schools_cannot_give_themselves_more_time(client: Any, sign_in: Any) -> None:
+    sign_in(SENCO)
+    assert client.get(f"/la/schools/{OAKFIELD}/extension").status_code == 403

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from form_service import accounts, audit, registration, schools
+from form_service import accounts, audit, registration, schools, self_evaluation
+from form_service.content import get_content
 from form_service.la import IMPORTS
 from form_service.store import get_store
 
@@ -393,6 +394,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
         ids["import"] = secrets.token_hex(16)
         la_admin = accounts.find_user_by_email(store, LA_ADMIN)
         store.write(IMPORTS, ids["import"], {"by": la_admin.id, "schools": []})  # an upload waiting to be confirmed
+        # School A has started its self-evaluation, so its pages answer the same whichever test runs first.
+        content = get_content()
+        self_evaluation.start(
+            store,
+            content,
+            accounts.get_school(store, SCHOOL_A),
+            self_evaluation.current_cycle(content, date(2026, 11, 23)),
+        )
     browsers = {"signed out": app.test_client()}
     browsers |= {actor: sign_in_as(app, email) for actor, email in SIGNED_IN_ACTORS.items()}
     return World(app, browsers, ids)
@@ -974,7 +983,16 @@ EXPECTED = {
     ("GET",  "/school/<urn>/team/<user_id>/hand-over"):     (OK,      403,      403,      404,     403,      403),
     ("POST", "/school/<urn>/team/<user_id>/hand-over"):     (REFUSED, 403,      403,      404,     403,      403),
     ("POST", "/school/<urn>/requests/<user_id>/<decision>"): (DONE,   403,      403,      404,     403,      DONE),
+    ("GET",  "/school/<urn>/self-evaluation/"):             (OK,      OK,       OK,       404,     OK,       OK),
+    ("POST", "/school/<urn>/self-evaluation/start"):        (DONE,    DONE,     403,      404,     403,      403),
+    ("GET",  "/school/<urn>/self-evaluation/<heading_id>"): (OK,      OK,       OK,       404,     OK,       OK),
+    ("POST", "/school/<urn>/self-evaluation/<heading_id>"): (DONE,    DONE,     403,      404,     403,      403),
+    ("GET",  "/school/<urn>/self-evaluation/check"):        (OK,      OK,       OK,       404,     OK,       OK),
+    ("POST", "/school/<urn>/self-evaluation/submit"):       (DONE,    403,      403,      404,     403,      403),
+    ("GET",  "/school/<urn>/self-evaluation/submitted"):    (DONE,    DONE,     DONE,     404,     DONE,     DONE),
     ("GET",  "/la/"):                                       (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/schools/<urn>/extension"):                (403,     403,      403,      403,     OK,       OK),
+    ("POST", "/la/schools/<urn>/extension"):                (403,     403,      403,      403,     REFUSED,  REFUSED),
     ("GET",  "/la/audit"):                                  (403,     403,      403,      403,     403,      OK),
     ("GET",  "/la/schools/import"):                         (403,     403,      403,      403,     403,      OK),
     ("POST", "/la/schools/import"):                         (403,     403,      403,      403,     403,      REFUSED),
@@ -995,6 +1013,7 @@ def case(world: World, method: str, rule: str, actor: str) -> tuple[str, dict[st
         "user_id": world.ids[SENCO_A],
         "import_id": world.ids["import"],
         "decision": "decline",
+        "heading_id": "leadership",
     }
     if "<decision>" in rule:
         values["user_id"] = world.ids[pending_for.get(actor, "one@gmail.com")]
@@ -1081,7 +1100,7 @@ SCHOOL_B_ROUTES = [(method, rule) for method, rule in EXPECTED if rule.startswit
 @pytest.mark.parametrize("actor", ["school A admin", "school A contributor", "school A viewer"])
 @pytest.mark.parametrize(("method", "rule"), SCHOOL_B_ROUTES, ids=[f"{m} {r}" for m, r in SCHOOL_B_ROUTES])
 def test_school_a_never_reads_or_changes_school_b(world, actor, method, rule) -> None:
-    values = {"urn": SCHOOL_B, "user_id": world.ids[MATHS_B], "decision": "approve"}
+    values = {"urn": SCHOOL_B, "user_id": world.ids[MATHS_B], "decision": "approve", "heading_id": "leadership"}
     if "<decision>" in rule:
         values["user_id"] = world.ids["b@gmail.com"]
     path = re.sub(r"<(\w+)>", lambda match: values[match.group(1)], rule)
