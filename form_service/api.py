@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
+from flask_wtf.csrf import generate_csrf
 
 from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.response_schema import response_schema
@@ -104,6 +105,15 @@ def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
     if result.status == "personal_data":
         return problem(422, describe_personal_data(result.personal_data), personal_data=result.personal_data, errors=[])
     return problem(422, "The answer was not saved: " + "; ".join(result.errors) + ".", errors=result.errors)
+
+
+@api.get("/session")
+def session_info() -> Response:
+    """Whether this browser is signed in, and a CSRF token for its current session.
+
+    After someone signs in again in another tab, the form's token belongs to the old session; autosave
+    asks here for a new one instead of failing for ever. Only pages of this origin can read it."""
+    return jsonify(signed_in=g.user is not None, csrf_token=generate_csrf() if g.user is not None else None)
 
 
 @api.get("/openapi.json")

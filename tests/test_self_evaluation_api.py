@@ -233,3 +233,18 @@ def test_the_openapi_document_describes_the_save_call(client: Any) -> None:
     put_call = document["paths"]["/schools/{urn}/self-evaluation/answers/{criterion_id}"]["put"]
     assert {"200", "400", "401", "403", "404", "409", "422"} <= set(put_call["responses"])
     assert document["components"]["schemas"]["Answer"]["properties"]["rating"]["enum"] == [1, 2, 3, 4]
+
+
+def test_a_page_signed_in_again_elsewhere_can_get_a_fresh_token(app: Any, senco: tuple[Any, str], sign_in: Any) -> None:
+    client, old_token = senco
+    client.post("/sign-out", data={"csrf_token": old_token})  # in another tab: signed out, then in again,
+    sign_in(SENCO)  # which starts a new session, so the open page's token no longer matches
+    body = {"rating": 3, "commentary": "Kept while signed out", "base_revision": 0}
+    assert put(client, body, old_token).status_code == 400
+    fresh = client.get("/api/session").get_json()
+    assert fresh["signed_in"] is True and fresh["csrf_token"]
+    assert put(client, body, fresh["csrf_token"]).status_code == 200
+
+
+def test_signed_out_browsers_get_no_token(client: Any) -> None:
+    assert client.get("/api/session").get_json() == {"signed_in": False, "csrf_token": None}

@@ -132,6 +132,17 @@
     });
   }
 
+  var sessionUrl = apiTemplate.split("/schools/")[0] + "/session";
+  function refreshSession() {
+    return fetch(sessionUrl, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (data) {
+        if (data.signed_in && data.csrf_token && data.csrf_token !== csrf) { csrf = data.csrf_token; return true; }
+        return false;
+      })
+      .catch(function () { return false; });
+  }
+
   function handle(cid, sent, code, data) {
     var entry = state[cid];
     if (code === 200) {
@@ -182,7 +193,11 @@
       return;
     }
     if (code === 401 || code === 400) {
-      retryLater(cid, "Not saved: you have been signed out. Your text is kept on this device. Sign in again in a new tab and it will be saved.");
+      // Signed out, or signed in again elsewhere (a new session has a new CSRF token): ask for a fresh token.
+      refreshSession().then(function (signedIn) {
+        if (signedIn) { schedule(cid, 0); return; }
+        retryLater(cid, "Not saved: you have been signed out. Your text is kept on this device. Sign in again in a new tab and it will be saved.");
+      });
       return;
     }
     if (code === 403) {
