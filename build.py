@@ -48,7 +48,8 @@ def run_check(root: Path, output_format: str = "text") -> Content | None:
     print(
         f"Content OK: {len(content.frameworks)} framework versions ({criteria} criteria), "
         f"{len(content.timeline.stages)} stages, {len(content.key_dates.cycles)} cycles, "
-        f"{len(content.contacts)} contacts, {len(content.pages)} pages "
+        f"{len(content.contacts)} contacts, {len(content.evidence_checklist)} evidence items, "
+        f"{len(content.pages)} pages "
         f"(checked in {time.perf_counter() - started:.2f} s)."
     )
     return content

@@ -1,56 +1,102 @@
-"""How long one durable save of a school's self-evaluation takes, with 300 and with 24,000 schools stored.
+"""How long one durable autosave of a school's self-evaluation takes, with 300 and with 24,000 schools stored.
 
-Run by hand (not part of the tests): `.venv/bin/python bench/store_saves.py`.
+Run by hand (not part of the tests), from the repository root:
 
-A save is what autosave does: read the school's document, change one answer's rating and commentary,
-write the whole document back, durably. The document is realistic: 42 answers, each with a rating and a
-~600-character commentary (about 30 KB of JSON). Three ways of storing it are compared:
+    .venv/bin/python bench/store_saves.py                  # everything: about 3 minutes on 2 cores
+    .venv/bin/python bench/store_saves.py --no-naive-large # without single-file TinyDB at 24,000 schools
+                                                           # (~30 s per save, 6 GB of memory): ~2 minutes
+    .venv/bin/python bench/store_saves.py --cprofile       # also prints cProfile's top functions
 
-1. TinyDBStore.modify: our store, one TinyDB file per document, atomic replace, locks.
-2. Naive TinyDB: every school in one file with TinyDB's default JSONStorage; `table.update` of one
-   school's record rewrites the whole file (in place, and not safe across processes).
-3. SQLite in WAL mode with `PRAGMA synchronous=FULL`: one row per school; the save selects the row, changes
-   it and updates it in one committed transaction. The floor the project measures its store against.
+    # with the orjson variant of the prototype, without changing .venv:
+    .venv/bin/python -m pip install --target build/bench-orjson orjson
+    PYTHONPATH=build/bench-orjson .venv/bin/python bench/store_saves.py
 
-Everything happens in a temporary folder under build/ (the same disk as the repository), removed at the
-end. A full run takes under two minutes on a 2-core machine; the naive TinyDB case at 24,000 schools
-rewrites ~700 MB per save, so it is measured with only a few saves (the table says how many).
+A save is what autosave does: `self_evaluation.save_answer`, the service's real save path. It reads the
+school's document, checks the criterion's revision, validates the answer with the framework's JSON Schema,
+looks for personal data, records the answer and its history, and writes the whole document back durably
+(`store.modify`). The documents are real too: for each framework, one school's self-evaluation is first
+filled in through `save_answer` itself (all 42 criteria, a rating, a ~600-character commentary and two
+evidence items each; `--sessions N` fills every criterion in over N sessions, so its history holds N
+entries), and every school gets a copy of it with its own URN and commentaries: a 67 KB file each, since
+the history repeats each answer's text.
+
+Stores compared, on the same documents and the same saves:
+
+1. TinyDBStore (form_service/store.py): one TinyDB file per document, temp file + fsync + rename + fsync of
+   the folder, flock locks. Measured through save_answer, and as a bare `modify` that only changes one
+   answer's rating and commentary (what the first version of this benchmark measured, on 30 KB documents).
+2. Prototype (bench/store_prototype.py): TinyDBStore with its save path made cheaper without giving up any
+   guarantee (same locks, same durable write, no cache, same bytes on disk), on the same data folder as 1;
+   and, if orjson can be imported, "Prototype + orjson", which also encodes with orjson.
+3. SQLite in WAL mode with `PRAGMA synchronous=FULL`: one row per document behind the same `modify`
+   interface (BEGIN IMMEDIATE, select, change, update, COMMIT), so save_answer runs on it unchanged.
+4. Naive TinyDB: every document in one file with TinyDB's own JSONStorage; each save is one
+   `table.update` that reads and rewrites the whole file (in place, and not safe across processes).
+
+"floor" is `_write_durably` alone (temp file, fsync, rename, fsync of the folder) of 64 KB of bytes.
+Then one save_answer on each of 1 and 2 is broken down piece by piece at 24,000 schools: the service's
+own checks, locks, reading, JSON, TinyDB's objects, the document check, each system call of the write.
+
+The saves of 1 and 2 are interleaved (one of each in turn), so all see the same disk and cache state; after
+each bulk setup the disk is synced and left quiet for `--settle` seconds. Everything happens in a temporary
+folder under build/ (same disk as the repository), removed at the end: at most about 1.7 GB at a time.
+It all stays in the page cache of a 24 GB machine, as on a server, so reads do not touch the disk; writes
+and fsyncs do. Another busy process on the machine shows up at once in these figures: the load average
+is printed at the start and the end.
 """
 
 from __future__ import annotations
 
+import argparse
+import cProfile
+import io
 import json
 import math
+import os
+import pstats
 import random
 import shutil
 import sqlite3
+import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import store_prototype  # noqa: E402
 from tinydb import TinyDB  # noqa: E402
 
+from form_service import self_evaluation  # noqa: E402
+from form_service import store as store_module  # noqa: E402
 from form_service.store import TinyDBStore  # noqa: E402
+from quality_mark.loader import load_content  # noqa: E402
+from quality_mark.model import Content, Cycle, Framework  # noqa: E402
 
-SMALL, LARGE = 300, 24_000
-ANSWERS = 42
-SAVES = 200  # per case, for the fast stores
-NAIVE_SAVES = {SMALL: 20, LARGE: 5}  # naive TinyDB rewrites everything per save
-NAIVE_BUDGET_SECONDS = 75.0  # stop a naive case early (after at least 2 saves) once it has taken this long
+SMALL, LARGE = 300, 24_000  # schools; --sizes changes them for a quick trial
+SAVES = 200  # per case and size, for the fast stores
+PROFILE_SAVES = 300
+NAIVE_SAVES = (20, 2)  # at the small and the large size: naive TinyDB rewrites everything per save
+NAIVE_BUDGET_SECONDS = 60.0  # stop a naive case early (after at least 2 saves) once it has taken this long
+USER = "bench-senco"
+COLLECTION = self_evaluation.COLLECTION
 
-# Words the commentaries are made of, so they read like a SENCo's notes rather than random bytes.
+# Words the commentaries are made of, so they read like a SENCo's notes (and hold no personal data).
 VOCABULARY = (
     "pupils with SEND make strong progress because staff adapt teaching the SENCo tracks provision termly "
     "reasonable adjustments are planned with families governors challenge the data reduced timetables "
     "are rare and reviewed exclusions have fallen the provision map is current and"
 )
 WORDS = VOCABULARY.split()
+EVIDENCE = (["Provision map", "Attendance and exclusions data"], ["SEND policy", "Governor minutes"])
 
 
 def commentary(rng: random.Random) -> str:
@@ -60,198 +106,626 @@ def commentary(rng: random.Random) -> str:
     return " ".join(words)[:600].capitalize() + "."
 
 
-def self_evaluation(school: int, rng: random.Random, pool: list[str]) -> dict[str, Any]:
-    """A realistic self-evaluation document: 42 rated answers with commentaries, about 30 KB of JSON."""
-    return {
-        "school": {"urn": 100_000 + school, "name": f"School {school}", "phase": "secondary"},
-        "framework": {"id": "esqmi", "version": "2025.1", "content_hash": "3f" * 32},
-        "cycle": "2025-26",
-        "status": "in_progress",
-        "answers": {
-            f"H{heading}.C{criterion}": {
-                "rating": rng.randint(1, 4),
-                "commentary": rng.choice(pool),
-                "evidence": ["provision map", "attendance data"],
-                "updated_at": "2025-09-12T10:15:00+01:00",
-                "updated_by": "senco@example.sch.uk",
-            }
-            for heading in range(1, 7)
-            for criterion in range(1, ANSWERS // 6 + 1)
-        },
-        "updated_at": "2025-09-12T10:15:00+01:00",
-    }
-
-
-def change_one_answer(document: dict[str, Any], rng: random.Random, pool: list[str]) -> dict[str, Any]:
-    answer = document["answers"][rng.choice(list(document["answers"]))]
-    answer["rating"] = rng.randint(1, 4)
-    answer["commentary"] = rng.choice(pool)
-    document["updated_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-    return document
-
-
-def key_of(school: int) -> str:
-    return f"urn-{100_000 + school}-2025"
-
-
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile: with few values, p95 and p99 are the slowest one."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def timed_saves(save: Callable[[int], None], schools: int, count: int, budget: float = math.inf) -> list[float]:
-    """Milliseconds taken by each of `count` saves of randomly chosen schools (fewer if over `budget` s)."""
-    rng = random.Random(7)
-    times: list[float] = []
-    started = time.perf_counter()
-    for _ in range(count):
-        school = rng.randrange(schools)
-        begin = time.perf_counter()
-        save(school)
-        times.append((time.perf_counter() - begin) * 1000)
-        if len(times) >= 2 and time.perf_counter() - started > budget:
-            break
-    return times
+# --- the workload ----------------------------------------------------------------------------------------
+
+
+class Workload:
+    """The content, the cycle, and one fully answered self-evaluation per framework, made by save_answer."""
+
+    def __init__(self, scratch: Path, sessions: int) -> None:
+        self.content: Content = load_content(ROOT)
+        self.today = date.today()
+        self.cycle: Cycle = self_evaluation.current_cycle(self.content, self.today)
+        self.frameworks: list[Framework] = list(self.content.current_frameworks())
+        self.sessions = sessions
+        self.pool = [commentary(random.Random(seed)) for seed in range(400)]
+        self.templates = {fw.id: self._fill_in(scratch, fw) for fw in self.frameworks}
+
+    def _fill_in(self, scratch: Path, framework: Framework) -> dict[str, Any]:
+        store = TinyDBStore(scratch / f"template-{framework.id}")
+        urn = "100000"
+        school = {"urn": urn, "framework": framework.id}
+        self_evaluation.start(store, self.content, school, self.cycle)
+        rng = random.Random(framework.id)
+        real_now = self_evaluation.now_utc
+        try:
+            for session in range(self.sessions):
+                # Earlier sessions a week apart, so each leaves its own history entry; the last one is now.
+                moment = datetime.now(UTC) - timedelta(days=7 * (self.sessions - 1 - session))
+                self_evaluation.now_utc = lambda moment=moment: moment
+                for criterion in framework.criteria:
+                    answer = {"rating": rng.randint(1, 4), "commentary": commentary(rng), "evidence": EVIDENCE[0]}
+                    result = self_evaluation.save_answer(
+                        store, self.content, self.cycle, urn, criterion.id, answer, session, USER, today=self.today
+                    )
+                    assert result.status == "saved", (result.status, result.errors)
+        finally:
+            self_evaluation.now_utc = real_now
+        document = store.read(COLLECTION, self_evaluation.key(urn, self.cycle.id))
+        assert document is not None
+        return document
+
+    def framework_of(self, school: int) -> Framework:
+        return self.frameworks[school % len(self.frameworks)]
+
+    def urn(self, school: int) -> str:
+        return str(100_000 + school)
+
+    def key(self, school: int) -> str:
+        return self_evaluation.key(self.urn(school), self.cycle.id)
+
+    def document(self, school: int) -> dict[str, Any]:
+        """School `school`'s copy of its framework's template: its own URN and its own commentaries."""
+        template = self.templates[self.framework_of(school).id]
+        rng = random.Random(school)
+        answers, history = {}, {}
+        for criterion_id, answer in template["answers"].items():
+            text = rng.choice(self.pool)
+            answers[criterion_id] = {**answer, "commentary": text}
+            entries = [dict(entry) for entry in template["history"][criterion_id]]
+            entries[-1]["commentary"] = text
+            history[criterion_id] = entries
+        return {**template, "urn": self.urn(school), "answers": answers, "history": history}
+
+    def revision_after_setup(self) -> int:
+        return self.sessions
+
+
+class Saver:
+    """Random saves of random schools: save_answer with the right base revision, or a bare modify."""
+
+    def __init__(self, workload: Workload, schools: int, seed: int, revisions: dict | None = None) -> None:
+        self.workload = workload
+        self.schools = schools
+        self.rng = random.Random(seed)
+        # (school, criterion) -> revision once saved. Savers on the same data share one, so the saves at
+        # 24,000 schools know the revisions the saves at 300 left behind.
+        self.revisions: dict[tuple[int, str], int] = {} if revisions is None else revisions
+
+    def save_answer(self, store: Any) -> Callable[[], None]:
+        """One prepared save_answer call; the answer is chosen before the clock starts."""
+        w = self.workload
+        school = self.rng.randrange(self.schools)
+        framework = w.framework_of(school)
+        criterion_id = self.rng.choice(framework.criteria).id
+        answer = {
+            "rating": self.rng.randint(1, 4),
+            "commentary": commentary(self.rng),
+            "evidence": EVIDENCE[self.rng.randrange(2)],
+        }
+        base = self.revisions.get((school, criterion_id), w.revision_after_setup())
+
+        def save() -> None:
+            result = self_evaluation.save_answer(
+                store, w.content, w.cycle, w.urn(school), criterion_id, answer, base, USER, today=w.today
+            )
+            assert result.status == "saved", (result.status, result.errors)
+            self.revisions[(school, criterion_id)] = result.answer["revision"]
+
+        return save
+
+    def bare_modify(self, store: Any) -> Callable[[], None]:
+        """One prepared store.modify that changes an answer's rating and commentary (no service logic)."""
+        w = self.workload
+        school = self.rng.randrange(self.schools)
+        criterion_id = self.rng.choice(w.framework_of(school).criteria).id
+        rating, text = self.rng.randint(1, 4), commentary(self.rng)
+
+        def change(document: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+            assert document is not None
+            answer = document["answers"][criterion_id]
+            answer["rating"], answer["commentary"] = rating, text
+            answer["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+            return document, None
+
+        return lambda: store.modify(COLLECTION, w.key(school), change)
+
+
+def timed(prepared: Callable[[], None]) -> float:
+    begin = time.perf_counter_ns()
+    prepared()
+    return (time.perf_counter_ns() - begin) / 1e6
+
+
+# --- the other stores, behind the same modify() interface ----------------------------------------------
+
+
+class SQLiteStore:
+    """Just enough of the Store interface on SQLite (WAL, synchronous=FULL) for save_answer to run on it."""
+
+    def __init__(self, path: Path) -> None:
+        self.connection = sqlite3.connect(path, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA synchronous=FULL")
+        self.connection.execute(
+            "CREATE TABLE IF NOT EXISTS documents (collection TEXT, key TEXT, document TEXT NOT NULL, "
+            "PRIMARY KEY (collection, key))"
+        )
+
+    def load(self, rows: Iterator[tuple[str, dict[str, Any]]]) -> None:
+        self.connection.execute("BEGIN")
+        self.connection.executemany(
+            "INSERT INTO documents VALUES (?, ?, ?)",
+            ((COLLECTION, key, json.dumps(document, separators=(",", ":"))) for key, document in rows),
+        )
+        self.connection.execute("COMMIT")
+
+    def modify(self, collection: str, key: str, change: Callable[[Any], tuple[Any, Any]]) -> Any:
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            row = self.connection.execute(
+                "SELECT document FROM documents WHERE collection = ? AND key = ?", (collection, key)
+            ).fetchone()
+            new_document, result = change(json.loads(row[0]) if row else None)
+            if new_document is None:
+                self.connection.execute("DELETE FROM documents WHERE collection = ? AND key = ?", (collection, key))
+            else:
+                self.connection.execute(
+                    "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
+                    (collection, key, json.dumps(new_document, allow_nan=False, separators=(",", ":"))),
+                )
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+        return result
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+class NaiveTinyDBStore:
+    """What a service on plain TinyDB would do: all documents in one file, one `table.update` per save."""
+
+    def __init__(self, path: Path, keys: list[str]) -> None:
+        self.database = TinyDB(path)
+        self.table = self.database.table(COLLECTION, cache_size=0)
+        # A key -> doc_id map kept in memory, so a save does not also scan the table for its document.
+        self.doc_ids = {key: index + 1 for index, key in enumerate(keys)}
+
+    def modify(self, collection: str, key: str, change: Callable[[Any], tuple[Any, Any]]) -> Any:
+        results = []
+
+        def transform(record: dict[str, Any]) -> None:
+            new_document, result = change(record["document"])
+            record["document"] = new_document
+            results.append(result)
+
+        self.table.update(transform, doc_ids=[self.doc_ids[key]])
+        return results[0]
+
+    def close(self) -> None:
+        self.database.close()
+
+
+# --- reporting -----------------------------------------------------------------------------------------
 
 
 class Report:
     def __init__(self) -> None:
         self.rows: list[tuple[str, int, list[float]]] = []
-        self.setup: list[str] = []
+        self.notes: list[str] = []
 
     def add(self, name: str, schools: int, times: list[float]) -> None:
         self.rows.append((name, schools, times))
         print(f"  {name} at {schools:,}: {len(times)} saves, p50 {percentile(times, 50):.2f} ms", flush=True)
 
-    def note_setup(self, text: str) -> None:
-        self.setup.append(text)
-        print(f"  setup: {text}", flush=True)
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        print(f"  {text}", flush=True)
 
-    def p50(self, name: str, schools: int) -> float:
-        return next(percentile(times, 50) for row_name, n, times in self.rows if row_name == name and n == schools)
+    def p50(self, name: str, schools: int) -> float | None:
+        found = [percentile(times, 50) for row_name, n, times in self.rows if row_name == name and n == schools]
+        return found[0] if found else None
 
     def print(self) -> None:
         print()
-        print(f"{'store':<34} {'schools':>8} {'saves':>6} {'p50 ms':>10} {'p95 ms':>10} {'p99 ms':>10}")
-        print("-" * 83)
+        print(f"{'store and save':<44} {'schools':>8} {'saves':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}")
+        print("-" * 90)
         for name, schools, times in self.rows:
             p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))
-            print(f"{name:<34} {schools:>8,} {len(times):>6} {p50:>10.2f} {p95:>10.2f} {p99:>10.2f}")
-        ratio = self.p50("TinyDBStore.modify", LARGE) / self.p50("TinyDBStore.modify", SMALL)
+            print(f"{name:<44} {schools:>8,} {len(times):>6} {p50:>9.2f} {p95:>9.2f} {p99:>9.2f}")
         print()
-        print(f"TinyDBStore.modify p50 at {LARGE:,} / p50 at {SMALL:,}: {ratio:.2f}")
+        names = dict.fromkeys(name for name, _, _ in self.rows)
+        for name in names:
+            small, large = self.p50(name, SMALL), self.p50(name, LARGE)
+            if small and large:
+                print(f"p50 at {LARGE:,} / p50 at {SMALL:,}: {large / small:5.2f}  {name}")
         print("With few saves, p95 and p99 are simply the slowest save.")
         print()
         print("Setup:")
-        for line in self.setup:
+        for line in self.notes:
             print(f"  {line}")
 
 
-def bench_store(work: Path, report: Report, pool: list[str]) -> None:
-    rng = random.Random(1)
-    store = TinyDBStore(work / "store")
+# --- where the time of one save goes ----------------------------------------------------------------------
 
-    def save(school: int) -> None:
-        store.modify(
-            "self_evaluations", key_of(school), lambda document: (change_one_answer(document, rng, pool), None)
+
+class Clock:
+    """Adds up, per label, the time spent inside wrapped functions during one save."""
+
+    def __init__(self) -> None:
+        self.now: dict[str, int] = defaultdict(int)
+        self.saves: list[dict[str, int]] = []
+        self._undo: list[Callable[[], None]] = []
+
+    def wrap(self, owner: Any, name: str, label: str) -> None:
+        original = getattr(owner, name)
+        had_own = name in vars(owner)
+        now = self.now
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            begin = time.perf_counter_ns()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                now[label] += time.perf_counter_ns() - begin
+
+        setattr(owner, name, wrapper)
+        self._undo.append(lambda: setattr(owner, name, original) if had_own else delattr(owner, name))
+
+    def patch(self, owner: Any, name: str, value: Any) -> None:
+        original = getattr(owner, name)
+        self._undo.append(lambda: setattr(owner, name, original))
+        setattr(owner, name, value)
+
+    def restore(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def record(self, total_ns: int) -> None:
+        self.now["total"] = total_ns
+        self.saves.append(dict(self.now))
+        self.now.clear()
+
+
+class _TimedOS:
+    """Stands in for `os` inside form_service.store: times fsync (file or folder) and replace."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(os, name)
+
+    def fsync(self, fd: int) -> None:
+        label = "fsync of the folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync of the file"
+        begin = time.perf_counter_ns()
+        try:
+            os.fsync(fd)
+        finally:
+            self._clock.now[label] += time.perf_counter_ns() - begin
+
+    def open(self, path: Any, flags: int, mode: int = 0o777) -> int:
+        if flags & os.O_DIRECTORY:
+            label = "open the folder"
+        elif flags & os.O_TRUNC:
+            label = "create the temporary file"
+        else:
+            return os.open(path, flags, mode)  # a lock file: counted with the locks
+        begin = time.perf_counter_ns()
+        try:
+            return os.open(path, flags, mode)
+        finally:
+            self._clock.now[label] += time.perf_counter_ns() - begin
+
+    def replace(self, source: Any, target: Any) -> None:
+        begin = time.perf_counter_ns()
+        try:
+            os.replace(source, target)
+        finally:
+            self._clock.now["rename"] += time.perf_counter_ns() - begin
+
+
+def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
+    """Time `count` save_answer calls on `store`, with every piece of a save timed separately."""
+    clock = Clock()
+    prototype = isinstance(store, store_prototype.PrototypeStore)
+    clock.patch(store_module, "os", _TimedOS(clock))
+    clock.wrap(self_evaluation, "answer_errors", "validate (JSON Schema)")
+    clock.wrap(self_evaluation, "personal_data_found", "personal-data check")
+    clock.wrap(store_module, "_parse_database", "JSON decode + format check")
+    clock.wrap(store_module, "_write_durably", "_write_durably")
+    clock.wrap(TinyDBStore, "_lock_fd", "locks (open + flock)")
+    clock.wrap(TinyDBStore, "_make_collection_folder", "folder check")
+    clock.wrap(type(store), "_load", "_load")
+    clock.wrap(type(store), "_save", "_save")
+    if prototype:
+        clock.wrap(store_prototype, "check_document", "document check")
+    else:
+        clock.wrap(store_module, "_check_document", "document check")
+        clock.wrap(store_module._DurableJSONStorage, "read", "storage read")
+        clock.wrap(store_module._DurableJSONStorage, "write", "storage write")
+    modify = store.modify
+
+    def timed_modify(collection: str, key: str, change: Callable[..., Any]) -> Any:
+        def timed_change(document: Any) -> Any:
+            begin = time.perf_counter_ns()
+            try:
+                return change(document)
+            finally:
+                clock.now["change"] += time.perf_counter_ns() - begin
+
+        begin = time.perf_counter_ns()
+        try:
+            return modify(collection, key, timed_change)
+        finally:
+            clock.now["modify"] += time.perf_counter_ns() - begin
+
+    store.modify = timed_modify
+    try:
+        for _ in range(count):
+            prepared = saver.save_answer(store)
+            begin = time.perf_counter_ns()
+            prepared()
+            clock.record(time.perf_counter_ns() - begin)
+    finally:
+        del store.modify
+        clock.restore()
+    return clock
+
+
+def breakdown(clock: Clock, prototype: bool) -> list[tuple[str, list[int]]]:
+    """(piece, per-save ns) pieces that add up to the whole save."""
+
+    def per_save(expression: Callable[[dict[str, int]], int]) -> list[int]:
+        return [expression(save) for save in clock.saves]
+
+    def g(save: dict[str, int], *labels: str) -> int:
+        return sum(save.get(label, 0) for label in labels)
+
+    syscalls = ("create the temporary file", "fsync of the file", "rename", "open the folder", "fsync of the folder")
+    pieces: list[tuple[str, Callable[[dict[str, int]], int]]] = [
+        ("service: JSON Schema validation", lambda s: g(s, "validate (JSON Schema)")),
+        ("service: personal-data check", lambda s: g(s, "personal-data check")),
+        (
+            "service: rest of save_answer (revision, history)",
+            lambda s: (
+                g(s, "total") - g(s, "modify") + g(s, "change") - g(s, "validate (JSON Schema)", "personal-data check")
+            ),
+        ),
+        ("locks: open + flock (global, document)", lambda s: g(s, "locks (open + flock)")),
+        ("read the file (bytes)", lambda s: g(s, "_load") - g(s, "JSON decode + format check") - g(s, "_tinydb_load")),
+        ("JSON decode + format check", lambda s: g(s, "JSON decode + format check")),
+        ("document check (_check_document)", lambda s: g(s, "document check")),
+        ("JSON encode", lambda s: g(s, "_save") - g(s, "_write_durably", "folder check") - g(s, "_tinydb_save")),
+        ("create the temporary file (open O_CREAT|O_TRUNC)", lambda s: g(s, "create the temporary file")),
+        ("write it (64 KB) and close it; close the folder", lambda s: g(s, "_write_durably") - g(s, *syscalls)),
+        ("fsync of the temporary file", lambda s: g(s, "fsync of the file")),
+        ("rename over the old file", lambda s: g(s, "rename")),
+        ("open the folder", lambda s: g(s, "open the folder")),
+        ("fsync of the folder", lambda s: g(s, "fsync of the folder")),
+    ]
+    if not prototype:
+        for save in clock.saves:
+            save["_tinydb_load"] = g(save, "_load") - g(save, "storage read")
+            save["_tinydb_save"] = g(save, "_save") - g(save, "storage write", "folder check")
+        pieces.insert(4, ("TinyDB objects around the read", lambda s: g(s, "_tinydb_load")))
+        pieces.insert(8, ("TinyDB objects around the write", lambda s: g(s, "_tinydb_save")))
+    table = [(name, per_save(expression)) for name, expression in pieces]
+    accounted = [sum(values) for values in zip(*(values for _, values in table), strict=True)]
+    table.append(
+        (
+            "everything else (modify's glue, lock release, folder check)",
+            [save["total"] - done for save, done in zip(clock.saves, accounted, strict=True)],
         )
+    )
+    return table
 
+
+def print_breakdowns(results: list[tuple[str, Clock, bool]]) -> None:
+    tables = [(name, breakdown(clock, prototype), clock) for name, clock, prototype in results]
+    names = list(dict.fromkeys(piece for _, table, _ in tables for piece, _ in table))
+    header = "".join(f" {name[:22]:>22}" for name, _, _ in tables)
+    print(f"\n{'piece of one save (mean µs per save)':<60}{header}")
+    print("-" * (60 + 23 * len(tables)))
+    for piece in names:
+        cells = ""
+        for _, table, clock in tables:
+            values = dict(table).get(piece)
+            if values is None:
+                cells += f" {'-':>22}"
+                continue
+            mean = sum(values) / len(values) / 1000
+            total = sum(save["total"] for save in clock.saves) / len(clock.saves) / 1000
+            cells += f" {mean:>12.0f} ({mean / total:>4.0%})"
+        print(f"{piece:<60}{cells}")
+    totals = "".join(
+        f" {sum(s['total'] for s in clock.saves) / len(clock.saves) / 1000:>12.0f} (100%)" for _, _, clock in tables
+    )
+    print(f"{'whole save_answer, mean':<60}{totals}")
+    p50s = "".join(f" {percentile([s['total'] for s in c.saves], 50) / 1000:>12.0f}       " for _, _, c in tables)
+    print(f"{'whole save_answer, p50 (with timers: ~10 µs more than untimed)':<60}{p50s}")
+
+
+# --- the benchmark ---------------------------------------------------------------------------------------
+
+
+def write_documents(store: Any, workload: Workload, schools: range) -> None:
+    """Write documents with 4 threads (the store is thread-safe); only setup, so it is not timed per save."""
+
+    def write(school: int) -> None:
+        store.write(COLLECTION, workload.key(school), workload.document(school))
+
+    with ThreadPoolExecutor(4) as pool:
+        for _ in pool.map(write, schools, chunksize=64):
+            pass
+
+
+def bench_tinydb_store(work: Path, workload: Workload, report: Report, args: argparse.Namespace) -> None:
+    folder = work / "store"
+    real, prototype = TinyDBStore(folder), store_prototype.PrototypeStore(folder)
+    stores: dict[str, TinyDBStore] = {"TinyDBStore": real, "Prototype": prototype}
+    if store_prototype.orjson is not None:
+        stores["Prototype + orjson"] = store_prototype.PrototypeStore(folder, use_orjson=True)
     present = 0
+    revisions: dict[tuple[int, str], int] = {}
     for schools in (SMALL, LARGE):
         started = time.perf_counter()
-        for school in range(present, schools):
-            store.write("self_evaluations", key_of(school), self_evaluation(school, rng, pool))
-        took = time.perf_counter() - started
-        report.note_setup(f"TinyDBStore: {schools - present:,} documents written through the store in {took:.1f} s")
+        # The prototype writes the very same bytes (checked in main), and twice as fast: used for setup only.
+        write_documents(prototype, workload, range(present, schools))
+        report.note(f"TinyDBStore: {schools - present:,} documents written in {time.perf_counter() - started:.1f} s")
+        settle(args)
         present = schools
-        report.add("TinyDBStore.modify", schools, timed_saves(save, schools, SAVES))
-    shutil.rmtree(work / "store")
+        saver = Saver(workload, schools, seed=schools, revisions=revisions)
+        cases: dict[str, list[float]] = defaultdict(list)
+        # Warm up (schema validator, imports, caches of the file system) with saves that are not counted.
+        for _ in range(20):
+            for store in stores.values():
+                timed(saver.save_answer(store))
+        for _ in range(args.saves):
+            for name, store in stores.items():
+                cases[f"{name}: save_answer"].append(timed(saver.save_answer(store)))
+            for name, store in stores.items():
+                cases[f"{name}: bare modify"].append(timed(saver.bare_modify(store)))
+        for name, times in cases.items():
+            report.add(name, schools, times)
+        report.add(
+            "floor: _write_durably of 64 KB alone", schools, durable_write_floor(folder / COLLECTION, args.saves)
+        )
+        if schools == LARGE:
+            print("  profiling one save piece by piece...", flush=True)
+            results = [
+                (name, profile_saves(store, saver, PROFILE_SAVES), isinstance(store, store_prototype.PrototypeStore))
+                for name, store in stores.items()
+            ]
+            print_breakdowns(results)
+            if args.cprofile:
+                run_cprofile(real, saver)
+    shutil.rmtree(folder)
 
 
-def bench_naive_tinydb(work: Path, schools: int, report: Report, pool: list[str]) -> None:
-    rng = random.Random(2)
+def settle(args: argparse.Namespace) -> None:
+    """Let the disk finish the setup's writes, so that the saves measured do not queue behind them."""
+    os.sync()
+    time.sleep(args.settle)
+
+
+def durable_write_floor(folder: Path, count: int) -> list[float]:
+    """The durable write by itself (temp file, fsync, rename, fsync of the folder) of 64 KB of bytes."""
+    data = b"x" * 64_000
+    path = folder / "floor-probe.json"
+    times = []
+    for _ in range(count):
+        begin = time.perf_counter_ns()
+        store_module._write_durably(path, data, path.with_name(".floor-probe.json.tmp"))
+        times.append((time.perf_counter_ns() - begin) / 1e6)
+    path.unlink()
+    return times
+
+
+def run_cprofile(store: TinyDBStore, saver: Saver) -> None:
+    profiler = cProfile.Profile()
+    for _ in range(PROFILE_SAVES):
+        save = saver.save_answer(store)  # prepared outside the profile
+        profiler.enable()
+        save()
+        profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    print(f"\ncProfile of {PROFILE_SAVES} save_answer calls on TinyDBStore at {LARGE:,} schools, by own time:")
+    print("\n".join(out.getvalue().splitlines()[:45]))
+
+
+def bench_sqlite(work: Path, workload: Workload, schools: int, report: Report, args: argparse.Namespace) -> None:
+    started = time.perf_counter()
+    store = SQLiteStore(work / f"sqlite-{schools}.db")
+    store.load((workload.key(school), workload.document(school)) for school in range(schools))
+    store.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # else the first saves pay for the bulk load
+    report.note(f"SQLite: {schools:,} rows in {time.perf_counter() - started:.1f} s")
+    settle(args)
+    saver = Saver(workload, schools, seed=schools)
+    for _ in range(20):
+        timed(saver.save_answer(store))
+    cases: dict[str, list[float]] = defaultdict(list)
+    for _ in range(args.saves):
+        cases["SQLite WAL, synchronous=FULL: save_answer"].append(timed(saver.save_answer(store)))
+        cases["SQLite WAL, synchronous=FULL: bare modify"].append(timed(saver.bare_modify(store)))
+    for name, times in cases.items():
+        report.add(name, schools, times)
+    store.close()
+
+
+def bench_naive(work: Path, workload: Workload, schools: int, report: Report) -> None:
     path = work / f"naive-{schools}.json"
     started = time.perf_counter()
-    documents = [self_evaluation(school, rng, pool) for school in range(schools)]
+    keys = [workload.key(school) for school in range(schools)]
     with TinyDB(path) as database:
-        database.table("schools").insert_multiple({"key": key_of(i), "doc": doc} for i, doc in enumerate(documents))
-    took = time.perf_counter() - started
-    report.note_setup(
-        f"naive TinyDB: one {path.stat().st_size / 1e6:,.0f} MB file of {schools:,} schools in {took:.1f} s"
-    )
-
-    with TinyDB(path) as database:
-        table = database.table("schools", cache_size=0)
-
-        def save(school: int) -> None:
-            # What a service on plain TinyDB does per autosave: the update reads and rewrites the whole file.
-            table.update({"doc": change_one_answer(documents[school], rng, pool)}, doc_ids=[school + 1])
-
-        times = timed_saves(save, schools, NAIVE_SAVES[schools], NAIVE_BUDGET_SECONDS)
-    if len(times) < NAIVE_SAVES[schools]:
-        report.note_setup(
-            f"naive TinyDB at {schools:,}: stopped after {len(times)} of {NAIVE_SAVES[schools]} saves "
-            f"({NAIVE_BUDGET_SECONDS:.0f} s budget)"
+        database.table(COLLECTION).insert_multiple(
+            {"key": keys[school], "document": workload.document(school)} for school in range(schools)
         )
-    report.add("naive TinyDB (one file)", schools, times)
+    size = path.stat().st_size / 1e6
+    report.note(
+        f"naive TinyDB: one {size:,.0f} MB file of {schools:,} schools in {time.perf_counter() - started:.1f} s"
+    )
+    store = NaiveTinyDBStore(path, keys)
+    saver = Saver(workload, schools, seed=schools)
+    times: list[float] = []
+    began = time.perf_counter()
+    while len(times) < NAIVE_SAVES[schools == LARGE]:
+        times.append(timed(saver.save_answer(store)))
+        if len(times) >= 2 and time.perf_counter() - began > NAIVE_BUDGET_SECONDS:
+            report.note(f"naive TinyDB at {schools:,}: stopped after {len(times)} saves ({NAIVE_BUDGET_SECONDS:.0f} s)")
+            break
+    store.close()
+    report.add("naive TinyDB (one file): save_answer", schools, times)
     path.unlink()
 
 
-def bench_sqlite(work: Path, schools: int, report: Report, pool: list[str]) -> None:
-    rng = random.Random(3)
-    started = time.perf_counter()
-    connection = sqlite3.connect(work / f"sqlite-{schools}.db", isolation_level=None)
-    connection.execute("PRAGMA journal_mode=WAL")
-    connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("CREATE TABLE schools (key TEXT PRIMARY KEY, document TEXT NOT NULL)")
-    connection.execute("BEGIN")
-    connection.executemany(
-        "INSERT INTO schools VALUES (?, ?)",
-        ((key_of(school), json.dumps(self_evaluation(school, rng, pool))) for school in range(schools)),
-    )
-    connection.execute("COMMIT")
-    report.note_setup(f"SQLite: {schools:,} rows in {time.perf_counter() - started:.1f} s")
-
-    def save(school: int) -> None:
-        # The same read-modify-write as TinyDBStore.modify, in one transaction that holds the write lock.
-        connection.execute("BEGIN IMMEDIATE")
-        (text,) = connection.execute("SELECT document FROM schools WHERE key = ?", (key_of(school),)).fetchone()
-        document = change_one_answer(json.loads(text), rng, pool)
-        connection.execute("UPDATE schools SET document = ? WHERE key = ?", (json.dumps(document), key_of(school)))
-        connection.execute("COMMIT")
-
-    report.add("SQLite WAL, synchronous=FULL", schools, timed_saves(save, schools, SAVES))
-    connection.close()
-
-
 def main() -> None:
+    global SMALL, LARGE
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--saves", type=int, default=SAVES, help=f"saves per case and size (default {SAVES})")
+    parser.add_argument("--sessions", type=int, default=1, help="history entries per criterion (default 1)")
+    parser.add_argument("--no-naive-large", action="store_true", help="skip single-file TinyDB at 24,000")
+    parser.add_argument("--cprofile", action="store_true", help="also print cProfile's top functions")
+    parser.add_argument("--settle", type=float, default=5, help="seconds of quiet after each setup (default 5)")
+    parser.add_argument("--sizes", default=f"{SMALL},{LARGE}", help="the two numbers of schools (default %(default)s)")
+    args = parser.parse_args()
+    SMALL, LARGE = (int(size) for size in args.sizes.split(","))
+
     started = time.perf_counter()
     scratch = ROOT / "build" / "bench-tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="store-saves-", dir=scratch))
-    rng = random.Random(0)
-    pool = [commentary(rng) for _ in range(200)]
-    size = len(json.dumps(self_evaluation(0, rng, pool)).encode())
-    print(f"Per-save latency, one school's self-evaluation of {ANSWERS} answers ({size / 1000:.0f} KB of JSON)")
-    print(f"Working in {work} (removed afterwards)")
-    print(
-        f"Saves per case: {SAVES} for TinyDBStore and SQLite; naive TinyDB only {NAIVE_SAVES[SMALL]} at {SMALL:,} "
-        f"and {NAIVE_SAVES[LARGE]} at {LARGE:,} schools, because each of its saves rewrites the whole file"
-    )
-    report = Report()
     try:
-        bench_store(work, report, pool)
+        workload = Workload(work, args.sessions)
+        sample = workload.document(0)
+        store_prototype.check_same_bytes(work / "same-bytes", sample)
+        size = len(json.dumps({"document": {"1": {"key": workload.key(0), "document": sample}}}).encode())
+        print(
+            f"One durable save_answer of a fully answered self-evaluation: {len(sample['answers'])} answers, "
+            f"{args.sessions} history entr{'y' if args.sessions == 1 else 'ies'} each, {size / 1000:.0f} KB file"
+        )
+        print(f"Working in {work} (removed afterwards); {args.saves} saves per case, Python {sys.version.split()[0]}")
+        print("Load average (1, 5, 15 min) at the start: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+        if store_prototype.orjson is None:
+            print(
+                "orjson is not installed, so 'Prototype + orjson' is left out. To include it without touching "
+                ".venv:\n  .venv/bin/python -m pip install --target build/bench-orjson orjson\n"
+                "  PYTHONPATH=build/bench-orjson .venv/bin/python bench/store_saves.py"
+            )
+        report = Report()
+        bench_tinydb_store(work, workload, report, args)
         for schools in (SMALL, LARGE):
-            bench_sqlite(work, schools, report, pool)
+            bench_sqlite(work, workload, schools, report, args)
         for schools in (SMALL, LARGE):
-            bench_naive_tinydb(work, schools, report, pool)
+            if schools == LARGE and args.no_naive_large:
+                continue
+            bench_naive(work, workload, schools, report)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if not any(scratch.iterdir()):
             scratch.rmdir()
     report.print()
     print(f"\nWhole run: {time.perf_counter() - started:.0f} s")
+    print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
 
 
 if __name__ == "__main__":

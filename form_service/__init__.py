@@ -40,8 +40,11 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     theme.init_app(app)
     commands.init_app(app)
 
+    from .action_pages import action_pages
+    from .analysis_pages import analysis
     from .answers import answers
     from .api import api
+    from .evidence_pages import evidence
     from .la import la
     from .public import public
     from .school import school
@@ -50,7 +53,10 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(school)
     app.register_blueprint(la)
     app.register_blueprint(answers)
+    app.register_blueprint(action_pages)
+    app.register_blueprint(analysis)
     app.register_blueprint(api)
+    app.register_blueprint(evidence)
     return app
 
 

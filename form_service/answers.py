@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from quality_mark.analysis import analyse, is_reviewed
 from quality_mark.model import LONDON, Framework, Heading
 from quality_mark.personal_data import describe as describe_personal_data
+from quality_mark.personal_data import personal_data_found
 from quality_mark.response_schema import response_schema, response_validator
 
 from . import accounts, audit, self_evaluation
@@ -31,6 +32,7 @@ READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "a
 EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
 SUBMIT = {"roles": ("admin",), "la_roles": ()}
 SUBMISSIONS = "submissions"
+ANSWER_FIELDS = ("rating", "commentary", "evidence")
 
 
 def _cycle():
@@ -145,6 +147,7 @@ def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
         problems[criterion.id] = {"status": result.status, "errors": result.errors, "theirs": result.answer}
         if result.status == "personal_data":
             problems[criterion.id]["errors"] = [describe_personal_data(result.personal_data)]
+        problems[criterion.id]["fields"] = _errors_by_field(framework, criterion.id, answer, problems[criterion.id])
     document = _document(urn) or document
     if problems:
         return _render_heading(urn, document, framework, section, True, posted, problems), 400
@@ -155,6 +158,38 @@ def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
     if following is None:
         return redirect(url_for("answers.check", urn=urn))
     return redirect(url_for("answers.heading", urn=urn, heading_id=following.id))
+
+
+def _errors_by_field(
+    framework: Framework, criterion_id: str, answer: dict[str, Any], problem: dict[str, Any]
+) -> dict[str, list[str]]:
+    """Each message about one criterion, under the field it is about (rating, commentary or evidence), so
+    it can be shown next to that field and the error summary can link to it."""
+    if problem["status"] == "conflict":
+        return {"commentary": []}  # their version is shown above the fields; the person edits their commentary
+    normalised = self_evaluation.normalise_answer(answer)
+    if problem["status"] == "personal_data":
+        in_commentary = personal_data_found(str(normalised.get("commentary", "")), today())
+        return {"commentary" if in_commentary else "evidence": problem["errors"]}
+    fields: dict[str, list[str]] = {}
+    if problem["status"] == "invalid":
+        for name in ANSWER_FIELDS:
+            if name in normalised:
+                messages = self_evaluation.answer_errors(framework, criterion_id, {name: normalised[name]})
+                if messages:
+                    fields[name] = messages
+    placed = {message for messages in fields.values() for message in messages}
+    others = [message for message in problem["errors"] if message not in placed]
+    if others:
+        fields.setdefault("rating", []).extend(others)
+    return fields
+
+
+def _error_target(framework: Framework, criterion_id: str, field_name: str) -> str:
+    """The id of the control an error summary link moves focus to (a group of radios: its first radio)."""
+    if field_name == "rating":
+        return f"{criterion_id.lower()}-rating-{framework.rating_scale.levels[0].value}"
+    return f"{criterion_id.lower()}-{field_name}"
 
 
 def _next_heading(framework: Framework, section: Heading) -> Heading | None:
@@ -174,9 +209,10 @@ def _render_heading(
 ) -> str:
     stored = document["answers"]
     error_links = [
-        (f"{criterion_id.lower()}-{'rating' if problem['status'] != 'personal_data' else 'commentary'}", message)
+        (_error_target(framework, criterion_id, field_name), message)
         for criterion_id, problem in problems.items()
-        for message in (problem["errors"] or ["Someone else changed this answer while you were editing it"])
+        for field_name, messages in problem["fields"].items()
+        for message in (messages or ["Someone else changed this answer while you were editing it"])
     ]
     names = {}
     for answer in stored.values():

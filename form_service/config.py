@@ -20,6 +20,9 @@ class Config:
     CONTENT_ROOT = Path(os.environ.get("CONTENT_ROOT", ROOT))
     SITE_DIR = Path(os.environ.get("SITE_DIR", ROOT / "build" / "site"))
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # uploads are capped separately; this bounds any request
+    # Evidence files: each at most UPLOAD_MAX_BYTES; all of a school's files together at most UPLOAD_SCHOOL_MAX_BYTES.
+    UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", 10 * 1024 * 1024))
+    UPLOAD_SCHOOL_MAX_BYTES = int(os.environ.get("UPLOAD_SCHOOL_MAX_BYTES", 200 * 1024 * 1024))
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

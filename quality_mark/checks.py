@@ -252,6 +252,27 @@ def check_key_dates(document: SourceDocument, stage_numbers: set[int] | None) ->
     return problems
 
 
+def check_evidence(document: SourceDocument, stage_numbers: set[int] | None) -> list[ContentProblem]:
+    """Evidence item IDs are unique; a stage named by an item exists."""
+    items = document.value["items"]
+    problems = _duplicates(
+        document, ((("items", i, "id"), item["id"]) for i, item in enumerate(items)), "evidence item ID"
+    )
+    for index, item in enumerate(items):
+        stage = item.get("stage")
+        if stage is not None and stage_numbers is not None and stage not in stage_numbers:
+            problems.append(
+                ContentProblem(
+                    document.file,
+                    document.line_of(("items", index, "stage")),
+                    f"Evidence item '{item['id']}' belongs to stage {stage}, which does not exist.",
+                    f"Use a stage number from content/stages.yaml ({min(stage_numbers)} to "
+                    f"{max(stage_numbers)}), or remove 'stage:'.",
+                )
+            )
+    return problems
+
+
 def check_markdown_links(
     file: str,
     markdown: str,

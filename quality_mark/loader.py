@@ -20,6 +20,7 @@ from .model import (
     Content,
     Criterion,
     Cycle,
+    EvidenceItem,
     Framework,
     GuidancePage,
     Heading,
@@ -120,10 +121,13 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
         contact_ids = {contact["id"] for contact in contacts_document.value["contacts"]} if contacts_document else None
         unreadable_pages = {path.removesuffix(".md") for path in unknowable if path.endswith(".md")}
         problems += checks.check_stages(stages_document, contact_ids, page_slugs | unreadable_pages)
+    stage_numbers = {stage["number"] for stage in stages_document.value["stages"]} if stages_document else None
     key_dates_document = read(root / "content" / "key_dates.yaml", "key_dates")
     if key_dates_document is not None:
-        stage_numbers = {stage["number"] for stage in stages_document.value["stages"]} if stages_document else None
         problems += checks.check_key_dates(key_dates_document, stage_numbers)
+    evidence_document = read(root / "content" / "evidence.yaml", "evidence")
+    if evidence_document is not None:
+        problems += checks.check_evidence(evidence_document, stage_numbers)
 
     known = _known_paths(framework_documents, page_slugs)
     for page in pages:
@@ -162,7 +166,8 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
     problems = sorted(set(problems))
     if problems:
         return None, problems
-    assert stages_document and key_dates_document and contacts_document  # no problems means all were read
+    # no problems means all were read
+    assert stages_document and key_dates_document and contacts_document and evidence_document
     content = Content(
         frameworks=tuple(_framework(document) for document in framework_documents),
         timeline=_timeline(stages_document.value),
@@ -171,6 +176,7 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
         pages=tuple(
             sorted((_page(page) for page in pages), key=lambda page: (page.order, page.slug)),
         ),
+        evidence_checklist=tuple(_evidence_item(item) for item in evidence_document.value["items"]),
     )
     return content, []
 
@@ -358,6 +364,18 @@ def _contact(value: dict) -> Contact:
         email=value["email"],
         phone=value.get("phone"),
         about=value["about"].strip(),
+    )
+
+
+def _evidence_item(value: dict) -> EvidenceItem:
+    return EvidenceItem(
+        id=value["id"],
+        title=value["title"],
+        description=value["description"].strip(),
+        examples=tuple(value["examples"]),
+        guidance=value["guidance"].strip() if "guidance" in value else None,
+        no_pupil_names=value.get("no_pupil_names", True),
+        stage=value.get("stage"),
     )
 
 

@@ -1,4 +1,5 @@
-"""The content model: immutable objects for frameworks, stages, key dates, contacts and guidance pages."""
+"""The content model: immutable objects for frameworks, stages, key dates, contacts, guidance pages and the
+evidence checklist."""
 
 from __future__ import annotations
 
@@ -208,6 +209,19 @@ class GuidancePage:
 
 
 @dataclass(frozen=True)
+class EvidenceItem:
+    """One item of the evidence checklist: what a school provides, with examples, at stage `stage`."""
+
+    id: str
+    title: str
+    description: str
+    examples: tuple[str, ...]
+    guidance: str | None = None
+    no_pupil_names: bool = True  # show the standard warning not to identify pupils
+    stage: int | None = None
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything the site and the service show, loaded and checked once."""
 
@@ -216,6 +230,7 @@ class Content:
     key_dates: KeyDates
     contacts: tuple[Contact, ...]
     pages: tuple[GuidancePage, ...]
+    evidence_checklist: tuple[EvidenceItem, ...] = ()
 
     def framework_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(framework.id for framework in self.frameworks))
@@ -252,3 +267,9 @@ class Content:
             if page.slug == slug:
                 return page
         raise KeyError(slug)
+
+    def evidence_item(self, item_id: str) -> EvidenceItem:
+        for item in self.evidence_checklist:
+            if item.id == item_id:
+                return item
+        raise KeyError(item_id)

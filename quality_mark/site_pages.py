@@ -10,7 +10,7 @@ from html import escape
 from typing import Any
 
 from . import site_map
-from .model import Content, Cycle, Framework, Heading, Stage
+from .model import Content, Cycle, EvidenceItem, Framework, Heading, Stage
 from .wording import clock_time, hours, long_date, short_date
 
 # Where generated pages sit among the editors' pages in the top navigation (editors set `order`).
@@ -196,6 +196,8 @@ def stages_page(content: Content) -> str:
         text += f"\n{stage.guidance}\n\n"
         if stage.evidence:
             text += "What to have ready:\n\n" + "".join(f"- {item}\n" for item in stage.evidence) + "\n"
+        if any(item.stage == stage.number for item in content.evidence_checklist):
+            text += f"The [evidence checklist]({site_map.EVIDENCE}) says what to provide and how.\n\n"
         contacts = [content.contact(contact_id) for contact_id in stage.contact_ids]
         if contacts:
             names = ", ".join(f"[{c.role}, {c.team}]({site_map.CONTACTS}#{c.id})" for c in contacts)
@@ -259,6 +261,39 @@ def key_dates_page(content: Content) -> str:
     return text
 
 
+# Shown with every evidence item marked `no_pupil_names` (the default), on the site and in the service.
+NO_PUPIL_NAMES = (
+    "Use whole-school or group figures. Do not include pupils' names or anything that could identify a pupil."
+)
+
+
+def _evidence_item(item: EvidenceItem, content: Content) -> str:
+    text = f"## {item.title} {{ #{item.id} }}\n\n{item.description}\n\n"
+    if item.stage is not None:
+        stage = content.timeline.stage(item.stage)
+        text += f"Provided at [stage {stage.number}: {stage.title}]({site_map.STAGES}#stage-{stage.number}).\n\n"
+    text += "For example:\n\n" + "".join(f"- {example}\n" for example in item.examples) + "\n"
+    if item.guidance:
+        text += f"{item.guidance}\n\n"
+    if item.no_pupil_names:
+        text += f"**Do not identify pupils.** {NO_PUPIL_NAMES}\n\n"
+    return text
+
+
+def evidence_page(content: Content) -> str:
+    """The evidence checklist: every item the local authority asks schools to provide."""
+    text = _front("Evidence checklist", "The evidence a school provides for the SEND and Inclusion Quality Mark.")
+    items = content.evidence_checklist
+    text += (
+        f"The local authority asks every school for the {len(items)} kinds of evidence below. Schools sign in "
+        f"to the [self-evaluation service]({site_map.SERVICE}sign-in) to upload files (PDF, Word, Excel or "
+        "images) and add notes against each item. The local authority's reviewers and its panel read the "
+        "evidence with the school's self-evaluation.\n\n"
+    )
+    text += "".join(f"- [{item.title}](#{item.id})\n" for item in items) + "\n"
+    return text + "".join(_evidence_item(item, content) for item in items)
+
+
 def contacts_page(content: Content) -> str:
     text = _front("Contacts", "Who to contact at the local authority about the Quality Mark.")
     text += "Contact the team that fits your question. We aim to reply within 3 working days.\n\n"
@@ -317,6 +352,7 @@ def site_pages(content: Content) -> dict[str, str]:
     pages[site_map.KEY_DATES] = key_dates_page(content)
     pages[site_map.CONTACTS] = contacts_page(content)
     pages[site_map.REGISTER] = registration_page(content)
+    pages[site_map.EVIDENCE] = evidence_page(content)
     for framework in content.frameworks:
         where = _folder_version(content, framework)
         pages[site_map.framework_index(framework.id, where)] = framework_index(content, framework)
@@ -349,7 +385,7 @@ def site_nav(content: Content) -> list[Any]:
     entries += [
         (NAV_ORDER["register"], {"Register": site_map.REGISTER}),
         (NAV_ORDER["criteria"], {"Criteria": criteria}),
-        (NAV_ORDER["stages"], {"Stages": site_map.STAGES}),
+        (NAV_ORDER["stages"], {"Stages": [site_map.STAGES, {"Evidence checklist": site_map.EVIDENCE}]}),
         (NAV_ORDER["key-dates"], {"Key dates": site_map.KEY_DATES}),
         (NAV_ORDER["contacts"], {"Contacts": site_map.CONTACTS}),
     ]

@@ -23,6 +23,7 @@ _ITEM_NAMES = {
     "cycles": "cycle",
     "events": "event",
     "contacts": "contact",
+    "items": "evidence item",
 }
 
 _TYPE_WORDS = {

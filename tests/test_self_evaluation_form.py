@@ -101,7 +101,8 @@ def test_a_bad_answer_is_explained_and_the_good_ones_on_the_page_are_saved(app: 
     response = client.post(f"{BASE}/leadership", data=data)
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert 'href="#pri-lead-02-rating">Choose a rating from 1 (Not yet in place) to 4 (Embedded)' in page
+    assert 'href="#pri-lead-02-rating-1">Choose a rating from 1 (Not yet in place) to 4 (Embedded)' in page
+    assert 'href="#pri-lead-03-commentary">Commentary must be 2,000 characters or fewer' in page
     assert "Commentary must be 2,000 characters or fewer" in page
     assert "x" * 2001 in page  # what was typed stays on screen
     stored = answers_in_store(app)

@@ -990,6 +990,26 @@ EXPECTED = {
     ("GET",  "/school/<urn>/self-evaluation/check"):        (OK,      OK,       OK,       404,     OK,       OK),
     ("POST", "/school/<urn>/self-evaluation/submit"):       (DONE,    403,      403,      404,     403,      403),
     ("GET",  "/school/<urn>/self-evaluation/submitted"):    (DONE,    DONE,     DONE,     404,     DONE,     DONE),
+    ("GET",  "/school/<urn>/analysis"):                     (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/governor-summary"):             (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/report"):                       (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/export.json"):                  (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/export.csv"):                   (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/actions"):                      (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/actions/new"):                  (OK,      OK,       403,      404,     403,      403),
+    ("POST", "/school/<urn>/actions/new"):                  (REFUSED, REFUSED,  403,      404,     403,      403),
+    ("GET",  "/school/<urn>/actions/<action_id>"):          (404,     404,      403,      404,     403,      403),
+    ("POST", "/school/<urn>/actions/<action_id>"):          (404,     404,      403,      404,     403,      403),
+    ("GET",  "/school/<urn>/actions/<action_id>/delete"):   (404,     404,      403,      404,     403,      403),
+    ("POST", "/school/<urn>/actions/<action_id>/delete"):   (404,     404,      403,      404,     403,      403),
+    ("GET",  "/school/<urn>/actions.csv"):                  (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/actions/document"):             (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/evidence"):                     (OK,      OK,       OK,       404,     OK,       OK),
+    ("POST", "/school/<urn>/evidence/<item_id>/notes"):     (DONE,    DONE,     403,      404,     403,      403),
+    ("POST", "/school/<urn>/evidence/<item_id>/files"):     (REFUSED, REFUSED,  403,      404,     403,      403),
+    ("GET",  "/school/<urn>/evidence/files/<file_id>"):     (404,     404,      404,      404,     404,      404),
+    ("GET",  "/school/<urn>/evidence/files/<file_id>/delete"): (404,  404,      403,      404,     403,      403),
+    ("POST", "/school/<urn>/evidence/files/<file_id>/delete"): (404,  404,      403,      404,     403,      403),
     ("GET",  "/la/"):                                       (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/schools/<urn>/extension"):                (403,     403,      403,      403,     OK,       OK),
     ("POST", "/la/schools/<urn>/extension"):                (403,     403,      403,      403,     REFUSED,  REFUSED),
@@ -1014,6 +1034,9 @@ def case(world: World, method: str, rule: str, actor: str) -> tuple[str, dict[st
         "import_id": world.ids["import"],
         "decision": "decline",
         "heading_id": "leadership",
+        "action_id": "no-such-action",  # refused or not found before any action is looked at
+        "item_id": "attendance",  # empty notes change nothing; an upload without a file is refused
+        "file_id": "0" * 32,  # refused or not found before any file is looked at
     }
     if "<decision>" in rule:
         values["user_id"] = world.ids[pending_for.get(actor, "one@gmail.com")]
@@ -1101,6 +1124,8 @@ SCHOOL_B_ROUTES = [(method, rule) for method, rule in EXPECTED if rule.startswit
 @pytest.mark.parametrize(("method", "rule"), SCHOOL_B_ROUTES, ids=[f"{m} {r}" for m, r in SCHOOL_B_ROUTES])
 def test_school_a_never_reads_or_changes_school_b(world, actor, method, rule) -> None:
     values = {"urn": SCHOOL_B, "user_id": world.ids[MATHS_B], "decision": "approve", "heading_id": "leadership"}
+    values["action_id"] = "no-such-action"
+    values |= {"item_id": "attendance", "file_id": "0" * 32}
     if "<decision>" in rule:
         values["user_id"] = world.ids["b@gmail.com"]
     path = re.sub(r"<(\w+)>", lambda match: values[match.group(1)], rule)

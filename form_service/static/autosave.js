@@ -75,6 +75,12 @@
     return div.innerHTML;
   }
 
+  // When the button a person pressed goes away, focus goes to the answer it was about, not to the page's start.
+  function focusAnswer(cid) {
+    var field = state[cid].section.querySelector("textarea[name='" + cid + "-commentary']");
+    if (field) field.focus();
+  }
+
   function setRevision(cid, revision) {
     state[cid].revision = revision;
     state[cid].section.setAttribute("data-revision", revision);
@@ -161,10 +167,11 @@
       var slot = criterionMessage(cid,
         '<span class="qm-conflict"><strong>Someone else saved this answer while you were editing.</strong> ' +
         "Their version: rating " + escapeHtml(theirs.rating || "none") + ", commentary: “" + escapeHtml(theirs.commentary) + "” " +
-        '<button type="button" class="qm-button qm-button--secondary" data-keep="mine">Keep mine</button>' +
-        '<button type="button" class="qm-button qm-button--secondary" data-keep="theirs">Use theirs</button></span>');
+        '<span class="qm-conflict__actions"><button type="button" class="qm-button qm-button--secondary" data-keep="mine">Keep mine</button>' +
+        '<button type="button" class="qm-button qm-button--secondary" data-keep="theirs">Use theirs</button></span></span>');
       slot.querySelector("[data-keep='mine']").addEventListener("click", function () {
         setRevision(cid, theirs.revision || 0);
+        focusAnswer(cid);
         criterionMessage(cid, "");
         save(cid, false);
       });
@@ -173,6 +180,7 @@
         write(entry.section, entry.saved);
         setRevision(cid, theirs.revision || 0);
         forget(cid);
+        focusAnswer(cid);
         criterionMessage(cid, "");
         updateProgress();
         say("Their version of " + cid + " is shown.");
@@ -184,7 +192,7 @@
       var warning = criterionMessage(cid,
         '<span class="qm-error-message">' + escapeHtml(data.error) + "</span> " +
         '<button type="button" class="qm-button qm-button--secondary" data-save-anyway>It does not identify a pupil: save it</button>');
-      warning.querySelector("[data-save-anyway]").addEventListener("click", function () { save(cid, true); });
+      warning.querySelector("[data-save-anyway]").addEventListener("click", function () { focusAnswer(cid); save(cid, true); });
       return;
     }
     if (code === 422 || code === 400 && data.errors) {
@@ -239,11 +247,14 @@
         schedule(item.cid, 0);
       });
       restoreOffer.hidden = true;
+      focusAnswer(unsaved[0].cid);
       say("Restored your unsaved text. Saving…");
     });
     restoreOffer.querySelector("[data-discard]").addEventListener("click", function () {
       unsaved.forEach(function (item) { forget(item.cid); });
       restoreOffer.hidden = true;
+      focusAnswer(unsaved[0].cid);
+      say("The text that was not saved has been discarded.");
     });
   }
 
