@@ -73,8 +73,6 @@ def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
     if not isinstance(base_revision, int) or isinstance(base_revision, bool) or base_revision < 0:
         return problem(400, "Send base_revision: the revision of the answer you started from (0 for a new answer).")
     cycle = self_evaluation.current_cycle(get_content(), today())
-    if self_evaluation.load(get_store(), urn, cycle.id) is None:
-        return problem(404, "Start the self-evaluation before saving answers.")
     answer = {name: body[name] for name in ("rating", "commentary", "evidence") if name in body}
     answer.setdefault("commentary", "")
     answer.setdefault("evidence", [])
@@ -98,7 +96,7 @@ def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
             "Someone else changed this answer after you opened it. Choose which version to keep.",
             current=_public_answer(result.answer),
         )
-    if result.status == "unknown_criterion":
+    if result.status in ("unknown_criterion", "not_started"):
         return problem(404, result.errors[0])
     if result.status == "locked":
         return problem(403, result.errors[0])

@@ -25,7 +25,9 @@ EDITABLE = ("in_progress", "returned")
 HISTORY_COALESCE = timedelta(minutes=10)
 HISTORY_LIMIT = 200
 
-SaveStatus = Literal["saved", "unchanged", "conflict", "invalid", "locked", "unknown_criterion", "personal_data"]
+SaveStatus = Literal[
+    "saved", "unchanged", "conflict", "invalid", "locked", "not_started", "unknown_criterion", "personal_data"
+]
 
 
 def key(urn: str, cycle_id: str) -> str:
@@ -160,7 +162,9 @@ def save_answer(
     moment = now_utc()
 
     def apply(document: dict | None) -> tuple[dict | None, SaveResult]:
-        if document is None or document["status"] not in EDITABLE:
+        if document is None:
+            return document, SaveResult("not_started", errors=["Start the self-evaluation before saving answers"])
+        if document["status"] not in EDITABLE:
             return document, SaveResult(
                 "locked", errors=["This self-evaluation has been submitted and cannot be changed"]
             )

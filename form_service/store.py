@@ -836,9 +836,15 @@ def _member_problem(member: tarfile.TarInfo) -> str | None:
 EXTENSION = "quality_mark.store"
 
 
+STORE_FOLDER = "store"
+
+
 def init_app(app: Flask) -> None:
-    """Give the app its store: a TinyDBStore in the DATA_DIR setting (nothing is touched on disk yet)."""
-    app.extensions[EXTENSION] = TinyDBStore(Path(app.config["DATA_DIR"]))
+    """Give the app its store: a TinyDBStore in DATA_DIR/store (nothing is touched on disk yet).
+
+    The store has a folder of its own, because restore replaces every collection folder it finds: the
+    outbox and uploaded evidence files beside it must never be taken for collections."""
+    app.extensions[EXTENSION] = TinyDBStore(Path(app.config["DATA_DIR"]) / STORE_FOLDER)
 
 
 def get_store() -> Store:

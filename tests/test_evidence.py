@@ -813,3 +813,16 @@ def test_a_senco_gives_evidence_in_a_browser_and_every_state_passes_axe(start_se
     axe(governor, "evidence (viewer)")
     assert len(axe.checked) == 6, axe.checked
     axe.assert_clean()
+
+
+def test_restoring_a_backup_keeps_uploaded_evidence_and_the_outbox(app: Any, tmp_path: Path) -> None:
+    """The store lives in its own folder, so a restore cannot take uploads or emails for collections."""
+    data_dir = Path(app.config["DATA_DIR"])
+    upload = data_dir / "uploads" / "900001" / "kept-file"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(b"%PDF-1.4 evidence")
+    runner = app.test_cli_runner()
+    archive = tmp_path / "backup.tar.gz"
+    assert runner.invoke(args=["backup", str(archive)]).exit_code == 0
+    assert runner.invoke(args=["restore", "--yes", str(archive)]).exit_code == 0
+    assert upload.read_bytes() == b"%PDF-1.4 evidence"

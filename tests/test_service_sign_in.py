@@ -235,7 +235,7 @@ def test_the_token_is_stored_only_as_its_hash(app, client, outbox) -> None:
     # The outbox holds the email itself, which must carry the link; the store must not.
     store_files = {name: raw for name, raw in stored_files(data_dir).items() if not name.startswith("outbox/")}
     assert not [name for name, raw in store_files.items() if token.encode() in raw]
-    assert (data_dir / TOKENS / f"{token_hash(token)}.json").is_file()
+    assert (data_dir / "store" / TOKENS / f"{token_hash(token)}.json").is_file()
     assert token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
 
     press_continue(client, token)
@@ -645,7 +645,7 @@ def test_a_production_error_shows_a_plain_page_and_no_stack_trace(production_app
     client = production_app.test_client()
     sign_in_as(client, outbox, SENCO, **OVER_HTTPS)
     data_dir = Path(production_app.config["DATA_DIR"])
-    (data_dir / accounts.USERS / f"{user_id_of(production_app, SENCO)}.json").write_bytes(b"\x00garbage{{")
+    (data_dir / "store" / accounts.USERS / f"{user_id_of(production_app, SENCO)}.json").write_bytes(b"\x00garbage{{")
 
     response = client.get(f"/school/{OAKFIELD}/", **OVER_HTTPS)
 
