@@ -36,7 +36,7 @@ LA_BAR_HEIGHT = 12
 ROW_GAP = 16
 AXIS_HEIGHT = 26
 
-JUDGEMENT_WORDS = {"strength": "strength", "development": "area for development", None: "neither"}
+JUDGEMENT_WORDS = {"strength": "strength", "development": "area for development", None: "between the two"}
 
 
 def score_text(score: float) -> str:
