@@ -27,7 +27,7 @@ from quality_mark.personal_data import personal_data_found
 
 from . import self_evaluation
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES, FileType, UnusualFile, detect_type
-from .store import Store
+from .store import Store, fsync_folder
 
 COLLECTION = "evidence"
 UPLOADS = "uploads"
@@ -284,7 +284,7 @@ def add_file(
                 "name says. Save it in one of these formats and upload it again"
             )
         os.replace(temp, final)
-        _fsync_dir(folder)
+        fsync_folder(folder)
         entry = {
             "id": secrets.token_hex(16),
             "name": name,
@@ -357,14 +357,5 @@ def delete_file(store: Store, data_dir: Path, urn: str, cycle_id: str, file_id: 
         path = stored_path(data_dir, urn, removed)
         with suppress(FileNotFoundError):
             path.unlink()
-            _fsync_dir(path.parent)
+            fsync_folder(path.parent)
     return removed
-
-
-def _fsync_dir(path: Path) -> None:
-    # A rename or unlink is only durable once the folder holding the entry is fsynced.
-    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

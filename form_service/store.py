@@ -220,7 +220,8 @@ def _key_of_file(raw: bytes, file_name: str) -> str:
     return key
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_folder(path: Path) -> None:
+    """Make a rename or unlink in `path` durable (also used for uploaded files beside the store)."""
     # A rename or unlink is only durable once the folder holding the entry is fsynced.
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
@@ -245,7 +246,7 @@ def _write_durably(path: Path, data: bytes, temp: Path) -> None:
         with suppress(OSError):
             os.unlink(temp)
         raise
-    _fsync_dir(path.parent)
+    fsync_folder(path.parent)
 
 
 class _DurableJSONStorage(Storage):
@@ -494,7 +495,7 @@ class TinyDBStore:
             return False
         except OSError as error:
             raise StoreError(f"could not delete {collection}/{key!r} at {path}: {error.strerror or error}") from error
-        _fsync_dir(path.parent)
+        fsync_folder(path.parent)
         return True
 
     def _make_collection_folder(self, folder: Path) -> None:
@@ -502,7 +503,7 @@ class TinyDBStore:
             return
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         # The new folder's own entry must be durable too, or an acknowledged first write could vanish.
-        _fsync_dir(folder.parent)
+        fsync_folder(folder.parent)
 
     def _collections(self) -> list[str]:
         try:
@@ -673,7 +674,7 @@ class TinyDBStore:
             with suppress(OSError):
                 temp.unlink()
             raise
-        _fsync_dir(archive.parent)
+        fsync_folder(archive.parent)
         return count
 
     def _unpack(self, archive: Path, staging: Path) -> int:
@@ -731,8 +732,8 @@ class TinyDBStore:
                 raise refuse("it has no manifest from this store's backup()")
             raise refuse(f"its manifest says {manifest.get('documents')!r} documents but it holds {count}")
         for folder in staging.iterdir():
-            _fsync_dir(folder)
-        _fsync_dir(staging)
+            fsync_folder(folder)
+        fsync_folder(staging)
         return count
 
     def _write_journal(self, journal: dict[str, Any]) -> None:
@@ -750,17 +751,17 @@ class TinyDBStore:
             old.mkdir(mode=0o700, exist_ok=True)
             for collection in self._collections():
                 os.rename(self._root / collection, old / collection)
-            _fsync_dir(old)
-            _fsync_dir(self._root)
+            fsync_folder(old)
+            fsync_folder(self._root)
             journal = {**journal, "phase": 2}
             self._write_journal(journal)
         if staging.is_dir():
             for collection in sorted(os.listdir(staging)):
                 if _COLLECTION.fullmatch(collection):
                     os.rename(staging / collection, self._root / collection)
-        _fsync_dir(self._root)
+        fsync_folder(self._root)
         (self._root / _JOURNAL).unlink()
-        _fsync_dir(self._root)
+        fsync_folder(self._root)
         shutil.rmtree(old, ignore_errors=True)
         shutil.rmtree(staging, ignore_errors=True)
 
