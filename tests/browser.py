@@ -5,19 +5,24 @@ A missing browser fails the test run: an accessibility check that did not run ha
 
 from __future__ import annotations
 
+import email
 import functools
 import http.server
 import os
+import re
 import shutil
 import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import policy
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
@@ -111,3 +116,86 @@ def live_server(wsgi_app: Any, port: int = 0) -> Iterator[str]:
 class _QuietWSGIHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
+
+
+# A running service, for browser tests ----------------------------------------------------------------------
+
+
+@dataclass
+class Service:
+    """One running service: `url` is its SERVICE_URL (the origin + /app), `origin` serves the site."""
+
+    app: Flask
+    origin: str
+
+    @property
+    def url(self) -> str:
+        return self.origin + "/app"
+
+    def link_in_email(self, address: str, path: str = "/sign-in/continue") -> str:
+        """The link in the newest email to `address` that starts with SERVICE_URL + `path`."""
+        folder = Path(self.app.config["DATA_DIR"]) / "outbox"
+        messages = [
+            email.message_from_bytes(eml.read_bytes(), policy=policy.default) for eml in sorted(folder.glob("*.eml"))
+        ]
+        to_address = [message for message in messages if message["To"] == address]
+        assert to_address, f"no email to {address}; the outbox has emails to {[m['To'] for m in messages]}"
+        body = to_address[-1].get_content()
+        match = re.search(re.escape(self.url + path) + r"\S*", body)
+        assert match, f"no link to {self.url + path} in the newest email to {address}:\n{body}"
+        return match.group(0)
+
+
+def build_site(out: Path) -> Path:
+    """Build the public site into `out` (as `make run` does); returns the folder of built pages."""
+    import build
+
+    assert build.main(["site", "--out", str(out)]) == 0
+    return out / "site"
+
+
+@contextmanager
+def running_service(
+    site_dir: Path, data_dir: Path, service_class: type[Service] = Service, **overrides: Any
+) -> Iterator[Service]:
+    """A fresh service (its own data folder, demo people and schools) with the site, on a free loopback port."""
+    from form_service import create_app
+    from form_service.commands import seed_demo
+    from form_service.config import TestConfig
+    from form_service.site_files import site_and_service
+
+    port = free_port()
+    app = create_app(
+        TestConfig,
+        {
+            "DATA_DIR": data_dir,
+            "SITE_DIR": site_dir,
+            "SERVICE_URL": f"http://127.0.0.1:{port}/app",
+            "TODAY": "2026-11-23",
+            "TRUSTED_HOSTS": ["127.0.0.1", "localhost"],
+            **overrides,
+        },
+    )
+    with app.app_context():
+        seed_demo(app)
+    with live_server(site_and_service(app, site_dir), port) as origin:
+        yield service_class(app, origin)
+
+
+@dataclass
+class Axe:
+    """Runs axe-core on each page or state it is given; `assert_clean` fails with every violation found."""
+
+    checked: list[str] = field(default_factory=list)
+    failures: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, page: Any, state: str) -> None:
+        self.checked.append(state)
+        violations = axe_violations(page)
+        if violations:
+            self.failures[f"{state} ({page.url})"] = describe_violations(violations)
+
+    def assert_clean(self) -> None:
+        assert not self.failures, "axe-core found WCAG 2.2 AA violations:\n" + "\n".join(
+            f"{state}:\n{text}" for state, text in self.failures.items()
+        )

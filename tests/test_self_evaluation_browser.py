@@ -8,25 +8,17 @@ works under it; only the axe-core test bypasses the policy, to inject axe.
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email import policy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
 
-import build
-from form_service import create_app
-from form_service.commands import seed_demo
-from form_service.config import TestConfig
 from form_service.content import get_content
-from form_service.site_files import site_and_service
-from tests.browser import axe_violations, describe_violations, free_port, live_server
+from tests.browser import Axe, build_site, running_service
+from tests.browser import Service as BaseService
 
 pytestmark = pytest.mark.browser
 
@@ -49,28 +41,8 @@ REFERENCE = re.compile(r"^QM-900001-202627-[A-HJ-NP-Z2-9]{6}$")
 # The service: site and service on one origin, on a free loopback port ------------------------------------
 
 
-@dataclass
-class Service:
-    """One running service: `url` is its SERVICE_URL (the origin + /app), `origin` serves the site."""
-
-    app: Flask
-    origin: str
-
-    @property
-    def url(self) -> str:
-        return self.origin + "/app"
-
-    def link_in_email(self, address: str, path: str = "/sign-in/continue") -> str:
-        """The link in the newest email to `address` that starts with SERVICE_URL + `path`."""
-        folder = Path(self.app.config["DATA_DIR"]) / "outbox"
-        messages = [
-            email.message_from_bytes(eml.read_bytes(), policy=policy.default) for eml in sorted(folder.glob("*.eml"))
-        ]
-        to_address = [message for message in messages if message["To"] == address]
-        assert to_address, f"no email to {address}; the outbox has emails to {[m['To'] for m in messages]}"
-        match = re.search(re.escape(self.url + path) + r"\S*", to_address[-1].get_content())
-        assert match, f"no link to {self.url + path} in the newest email to {address}"
-        return match.group(0)
+class Service(BaseService):
+    """The running service, with the self-evaluation's own addresses."""
 
     def heading_url(self, heading_id: str) -> str:
         return f"{self.url}{SELF_EVALUATION}/{heading_id}"
@@ -83,29 +55,14 @@ class Service:
 
 @pytest.fixture(scope="module")
 def site_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site-build")
-    assert build.main(["site", "--out", str(out)]) == 0
-    return out / "site"
+    return build_site(tmp_path_factory.mktemp("site-build"))
 
 
 @pytest.fixture
 def service(site_dir: Path, tmp_path: Path) -> Iterator[Service]:
     """A fresh service (its own data folder, demo people and schools) on a free port."""
-    port = free_port()
-    app = create_app(
-        TestConfig,
-        {
-            "DATA_DIR": tmp_path / "data",
-            "SITE_DIR": site_dir,
-            "SERVICE_URL": f"http://127.0.0.1:{port}/app",
-            "TODAY": "2026-11-23",
-            "TRUSTED_HOSTS": ["127.0.0.1", "localhost"],
-        },
-    )
-    with app.app_context():
-        seed_demo(app)
-    with live_server(site_and_service(app, site_dir), port) as origin:
-        yield Service(app, origin)
+    with running_service(site_dir, tmp_path / "data", service_class=Service) as running:
+        yield running
 
 
 # The browser ----------------------------------------------------------------------------------------------
@@ -130,25 +87,6 @@ def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
     yield make
     for context in contexts:
         context.close()
-
-
-@dataclass
-class Axe:
-    """Runs axe-core on each page or state it is given; `assert_clean` fails with every violation found."""
-
-    checked: list[str] = field(default_factory=list)
-    failures: dict[str, str] = field(default_factory=dict)
-
-    def __call__(self, page: Page, state: str) -> None:
-        self.checked.append(state)
-        violations = axe_violations(page)
-        if violations:
-            self.failures[f"{state} ({page.url})"] = describe_violations(violations)
-
-    def assert_clean(self) -> None:
-        assert not self.failures, "axe-core found WCAG 2.2 AA violations:\n" + "\n".join(
-            f"{state}:\n{text}" for state, text in self.failures.items()
-        )
 
 
 class HeldSaves:
