@@ -197,16 +197,22 @@ def new(urn: str) -> str | Response | tuple[str, int]:
     return _render_form(setting, form), 400
 
 
+def _action_or_locked(urn: str, action_id: str) -> tuple[PlanSetting, dict[str, Any], tuple[str, int] | None]:
+    """The action (404 if there is none) and, when the plan can no longer change, the page that says so."""
+    setting = _setting(urn)
+    action = actions.find(actions.load(get_store(), urn, setting.cycle.id), action_id)
+    if action is None:
+        abort(404)
+    return setting, action, _locked_page(setting) if setting.locked else None
+
+
 @action_pages.route("/actions/<action_id>", methods=["GET", "POST"])
 @school_member(**EDIT)
 def edit(urn: str, action_id: str) -> str | Response | tuple[str, int]:
-    setting = _setting(urn)
+    setting, action, locked = _action_or_locked(urn, action_id)
+    if locked is not None:
+        return locked
     store = get_store()
-    action = actions.find(actions.load(store, urn, setting.cycle.id), action_id)
-    if action is None:
-        abort(404)
-    if setting.locked:
-        return _locked_page(setting)
     if request.method == "GET":
         return _render_form(setting, ActionForm(data=actions.form_values(action)), action)
     form = ActionForm()
@@ -255,13 +261,10 @@ def edit(urn: str, action_id: str) -> str | Response | tuple[str, int]:
 @action_pages.route("/actions/<action_id>/delete", methods=["GET", "POST"])
 @school_member(**EDIT)
 def delete(urn: str, action_id: str) -> str | Response | tuple[str, int]:
-    setting = _setting(urn)
+    setting, action, locked = _action_or_locked(urn, action_id)
+    if locked is not None:
+        return locked
     store = get_store()
-    action = actions.find(actions.load(store, urn, setting.cycle.id), action_id)
-    if action is None:
-        abort(404)
-    if setting.locked:
-        return _locked_page(setting)
     form = DeleteForm(data={"revision": str(action["revision"])})
     error = None
     if request.method == "POST" and form.validate_on_submit():
