@@ -53,10 +53,24 @@ SCHOOL_SECTIONS = (
     ("school.team", "Team"),
 )
 
+# The local authority's sections: (endpoint, title, LA roles that see it). Each area's blueprint provides its endpoint.
+LA_SECTIONS = (
+    ("la.dashboard", "Schools", ("reviewer", "admin")),
+    ("la.import_schools", "Import schools", ("admin",)),
+    ("la.audit_log", "Audit log", ("admin",)),
+)
+
 
 def init_app(app: Flask) -> None:
     def school_sections() -> list[tuple[str, str]]:
         return [(endpoint, title) for endpoint, title in SCHOOL_SECTIONS if endpoint in app.view_functions]
+
+    def la_sections(la_role: str | None) -> list[tuple[str, str]]:
+        return [
+            (endpoint, title)
+            for endpoint, title, roles in LA_SECTIONS
+            if endpoint in app.view_functions and la_role in roles
+        ]
 
     @app.template_filter("markdown")
     def render_markdown(text: str) -> Markup:
@@ -76,5 +90,6 @@ def init_app(app: Flask) -> None:
             "site_tabs": site_tabs(),
             "site_stylesheets": site_stylesheets(Path(app.config["SITE_DIR"])),
             "school_sections": school_sections,
+            "la_sections": la_sections,
             "london_tz": LONDON,
         }
