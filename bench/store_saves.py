@@ -7,39 +7,33 @@ Run by hand (not part of the tests), from the repository root:
                                                            # (~30 s per save, 6 GB of memory): ~2 minutes
     .venv/bin/python bench/store_saves.py --cprofile       # also prints cProfile's top functions
 
-    # with the orjson variant of the prototype, without changing .venv:
-    .venv/bin/python -m pip install --target build/bench-orjson orjson
-    PYTHONPATH=build/bench-orjson .venv/bin/python bench/store_saves.py
 
 A save is what autosave does: `self_evaluation.save_answer`, the service's real save path. It reads the
-school's document, checks the criterion's revision, validates the answer with the framework's JSON Schema,
-looks for personal data, records the answer and its history, and writes the whole document back durably
-(`store.modify`). The documents are real too: for each framework, one school's self-evaluation is first
-filled in through `save_answer` itself (all 42 criteria, a rating, a ~600-character commentary and two
-evidence items each; `--sessions N` fills every criterion in over N sessions, so its history holds N
-entries), and every school gets a copy of it with its own URN and commentaries: a 67 KB file each, since
-the history repeats each answer's text.
+self-evaluation, checks the criterion's revision, validates the answer with the framework's JSON Schema,
+looks for personal data, records the answer and its history, and writes the heading's answers back
+durably (`store.modify`). The documents are real too: for each framework, one school's self-evaluation is
+first filled in through `save_answer` itself (all 42 criteria, a rating, a ~600-character commentary and
+two evidence items each; `--sessions N` fills every criterion in over N sessions, so its history holds N
+entries), and every school gets a copy of it with its own URN and commentaries. A self-evaluation is one
+small document plus one document per heading (6 here, about 10 KB each), so a save rewrites one heading.
 
 Stores compared, on the same documents and the same saves:
 
 1. TinyDBStore (form_service/store.py): one TinyDB file per document, temp file + fsync + rename + fsync of
    the folder, flock locks. Measured through save_answer, and as a bare `modify` that only changes one
-   answer's rating and commentary (what the first version of this benchmark measured, on 30 KB documents).
-2. Prototype (bench/store_prototype.py): TinyDBStore with its save path made cheaper without giving up any
-   guarantee (same locks, same durable write, no cache, same bytes on disk), on the same data folder as 1;
-   and, if orjson can be imported, "Prototype + orjson", which also encodes with orjson.
-3. SQLite in WAL mode with `PRAGMA synchronous=FULL`: one row per document behind the same `modify`
-   interface (BEGIN IMMEDIATE, select, change, update, COMMIT), so save_answer runs on it unchanged.
-4. Naive TinyDB: every document in one file with TinyDB's own JSONStorage; each save is one
+   answer's rating and commentary.
+2. SQLite in WAL mode with `PRAGMA synchronous=FULL`: one row per document behind the same `read` and
+   `modify` interface (BEGIN IMMEDIATE, select, change, update, COMMIT), so save_answer runs on it unchanged.
+3. Naive TinyDB: every document in one file with TinyDB's own JSONStorage; each save is one
    `table.update` that reads and rewrites the whole file (in place, and not safe across processes).
 
-"floor" is `_write_durably` alone (temp file, fsync, rename, fsync of the folder) of 64 KB of bytes.
-Then one save_answer on each of 1 and 2 is broken down piece by piece at 24,000 schools: the service's
-own checks, locks, reading, JSON, TinyDB's objects, the document check, each system call of the write.
+"floor" is `_write_durably` alone (temp file, fsync, rename, fsync of the folder) of 10 KB of bytes.
+Then save_answer on 1 is broken down piece by piece at 24,000 schools: the service's own checks, locks,
+reading, JSON, the document check, each system call of the write.
 
-The saves of 1 and 2 are interleaved (one of each in turn), so all see the same disk and cache state; after
+The saves of each case are interleaved (one of each in turn), so all see the same disk and cache state; after
 each bulk setup the disk is synced and left quiet for `--settle` seconds. Everything happens in a temporary
-folder under build/ (same disk as the repository), removed at the end: at most about 1.7 GB at a time.
+folder under build/ (same disk as the repository), removed at the end: at most about 2 GB at a time.
 It all stays in the page cache of a 24 GB machine, as on a server, so reads do not touch the disk; writes
 and fsyncs do. Another busy process on the machine shows up at once in these figures: the load average
 is printed at the start and the end.
@@ -72,7 +66,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import store_prototype  # noqa: E402
 from tinydb import TinyDB  # noqa: E402
 
 from form_service import self_evaluation  # noqa: E402
@@ -147,7 +140,7 @@ class Workload:
                     assert result.status == "saved", (result.status, result.errors)
         finally:
             self_evaluation.now_utc = real_now
-        document = store.read(COLLECTION, self_evaluation.key(urn, self.cycle.id))
+        document = self_evaluation.load(store, urn, self.cycle.id)
         assert document is not None
         return document
 
@@ -160,18 +153,28 @@ class Workload:
     def key(self, school: int) -> str:
         return self_evaluation.key(self.urn(school), self.cycle.id)
 
-    def document(self, school: int) -> dict[str, Any]:
-        """School `school`'s copy of its framework's template: its own URN and its own commentaries."""
+    def part_key(self, school: int, criterion_id: str) -> str:
+        heading = self.framework_of(school).heading_of(criterion_id)
+        return self_evaluation.part_key(self.urn(school), self.cycle.id, heading.id)
+
+    def documents(self, school: int) -> list[tuple[str, str, dict[str, Any]]]:
+        """School `school`'s copy of its framework's template, as stored: (collection, key, document)."""
         template = self.templates[self.framework_of(school).id]
         rng = random.Random(school)
-        answers, history = {}, {}
-        for criterion_id, answer in template["answers"].items():
-            text = rng.choice(self.pool)
-            answers[criterion_id] = {**answer, "commentary": text}
-            entries = [dict(entry) for entry in template["history"][criterion_id]]
-            entries[-1]["commentary"] = text
-            history[criterion_id] = entries
-        return {**template, "urn": self.urn(school), "answers": answers, "history": history}
+        urn = self.urn(school)
+        meta = {name: value for name, value in template.items() if name not in ("answers", "history")}
+        stored = [(COLLECTION, self.key(school), {**meta, "urn": urn})]
+        for heading in self.framework_of(school).headings:
+            answers, history = {}, {}
+            for criterion in heading.criteria:
+                text = rng.choice(self.pool)
+                answers[criterion.id] = {**template["answers"][criterion.id], "commentary": text}
+                entries = [dict(entry) for entry in template["history"][criterion.id]]
+                entries[-1]["commentary"] = text
+                history[criterion.id] = entries
+            part = self_evaluation.part_key(urn, self.cycle.id, heading.id)
+            stored.append((self_evaluation.ANSWERS, part, {"answers": answers, "history": history}))
+        return stored
 
     def revision_after_setup(self) -> int:
         return self.sessions
@@ -224,7 +227,7 @@ class Saver:
             answer["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             return document, None
 
-        return lambda: store.modify(COLLECTION, w.key(school), change)
+        return lambda: store.modify(self_evaluation.ANSWERS, w.part_key(school, criterion_id), change)
 
 
 def timed(prepared: Callable[[], None]) -> float:
@@ -248,13 +251,19 @@ class SQLiteStore:
             "PRIMARY KEY (collection, key))"
         )
 
-    def load(self, rows: Iterator[tuple[str, dict[str, Any]]]) -> None:
+    def load(self, rows: Iterator[tuple[str, str, dict[str, Any]]]) -> None:
         self.connection.execute("BEGIN")
         self.connection.executemany(
             "INSERT INTO documents VALUES (?, ?, ?)",
-            ((COLLECTION, key, json.dumps(document, separators=(",", ":"))) for key, document in rows),
+            ((collection, key, json.dumps(document, separators=(",", ":"))) for collection, key, document in rows),
         )
         self.connection.execute("COMMIT")
+
+    def read(self, collection: str, key: str) -> dict[str, Any] | None:
+        row = self.connection.execute(
+            "SELECT document FROM documents WHERE collection = ? AND key = ?", (collection, key)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def modify(self, collection: str, key: str, change: Callable[[Any], tuple[Any, Any]]) -> Any:
         self.connection.execute("BEGIN IMMEDIATE")
@@ -283,11 +292,15 @@ class SQLiteStore:
 class NaiveTinyDBStore:
     """What a service on plain TinyDB would do: all documents in one file, one `table.update` per save."""
 
-    def __init__(self, path: Path, keys: list[str]) -> None:
+    def __init__(self, path: Path, keys: list[tuple[str, str]]) -> None:
         self.database = TinyDB(path)
-        self.table = self.database.table(COLLECTION, cache_size=0)
-        # A key -> doc_id map kept in memory, so a save does not also scan the table for its document.
+        self.table = self.database.table("documents", cache_size=0)
+        # A (collection, key) -> doc_id map kept in memory, so a save does not also scan the table.
         self.doc_ids = {key: index + 1 for index, key in enumerate(keys)}
+
+    def read(self, collection: str, key: str) -> dict[str, Any] | None:
+        record = self.table.get(doc_id=self.doc_ids[collection, key])
+        return record["document"] if record else None
 
     def modify(self, collection: str, key: str, change: Callable[[Any], tuple[Any, Any]]) -> Any:
         results = []
@@ -297,7 +310,7 @@ class NaiveTinyDBStore:
             record["document"] = new_document
             results.append(result)
 
-        self.table.update(transform, doc_ids=[self.doc_ids[key]])
+        self.table.update(transform, doc_ids=[self.doc_ids[collection, key]])
         return results[0]
 
     def close(self) -> None:
@@ -426,7 +439,6 @@ class _TimedOS:
 def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
     """Time `count` save_answer calls on `store`, with every piece of a save timed separately."""
     clock = Clock()
-    prototype = isinstance(store, store_prototype.PrototypeStore)
     clock.patch(store_module, "os", _TimedOS(clock))
     clock.wrap(self_evaluation, "answer_errors", "validate (JSON Schema)")
     clock.wrap(self_evaluation, "personal_data_found", "personal-data check")
@@ -434,14 +446,10 @@ def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
     clock.wrap(store_module, "_write_durably", "_write_durably")
     clock.wrap(TinyDBStore, "_lock_fd", "locks (open + flock)")
     clock.wrap(TinyDBStore, "_make_collection_folder", "folder check")
-    clock.wrap(type(store), "_load", "_load")
-    clock.wrap(type(store), "_save", "_save")
-    if prototype:
-        clock.wrap(store_prototype, "check_document", "document check")
-    else:
-        clock.wrap(store_module, "_check_document", "document check")
-        clock.wrap(store_module._DurableJSONStorage, "read", "storage read")
-        clock.wrap(store_module._DurableJSONStorage, "write", "storage write")
+    clock.wrap(TinyDBStore, "_load", "_load")
+    clock.wrap(TinyDBStore, "_save", "_save")
+    clock.wrap(store_module, "_check_document", "document check")
+    clock.wrap(TinyDBStore, "read", "read the self-evaluation")
     modify = store.modify
 
     def timed_modify(collection: str, key: str, change: Callable[..., Any]) -> Any:
@@ -471,7 +479,7 @@ def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
     return clock
 
 
-def breakdown(clock: Clock, prototype: bool) -> list[tuple[str, list[int]]]:
+def breakdown(clock: Clock) -> list[tuple[str, list[int]]]:
     """(piece, per-save ns) pieces that add up to the whole save."""
 
     def per_save(expression: Callable[[dict[str, int]], int]) -> list[int]:
@@ -487,27 +495,25 @@ def breakdown(clock: Clock, prototype: bool) -> list[tuple[str, list[int]]]:
         (
             "service: rest of save_answer (revision, history)",
             lambda s: (
-                g(s, "total") - g(s, "modify") + g(s, "change") - g(s, "validate (JSON Schema)", "personal-data check")
+                g(s, "total")
+                - g(s, "modify")
+                + g(s, "change")
+                - g(s, "validate (JSON Schema)", "personal-data check", "read the self-evaluation")
             ),
         ),
+        ("read the self-evaluation (under the heading's lock)", lambda s: g(s, "read the self-evaluation")),
         ("locks: open + flock (global, document)", lambda s: g(s, "locks (open + flock)")),
-        ("read the file (bytes)", lambda s: g(s, "_load") - g(s, "JSON decode + format check") - g(s, "_tinydb_load")),
+        ("read the heading's file (bytes)", lambda s: g(s, "_load") - g(s, "JSON decode + format check")),
         ("JSON decode + format check", lambda s: g(s, "JSON decode + format check")),
         ("document check (_check_document)", lambda s: g(s, "document check")),
-        ("JSON encode", lambda s: g(s, "_save") - g(s, "_write_durably", "folder check") - g(s, "_tinydb_save")),
+        ("JSON encode", lambda s: g(s, "_save") - g(s, "_write_durably", "folder check")),
         ("create the temporary file (open O_CREAT|O_TRUNC)", lambda s: g(s, "create the temporary file")),
-        ("write it (64 KB) and close it; close the folder", lambda s: g(s, "_write_durably") - g(s, *syscalls)),
+        ("write it (10 KB) and close it; close the folder", lambda s: g(s, "_write_durably") - g(s, *syscalls)),
         ("fsync of the temporary file", lambda s: g(s, "fsync of the file")),
         ("rename over the old file", lambda s: g(s, "rename")),
         ("open the folder", lambda s: g(s, "open the folder")),
         ("fsync of the folder", lambda s: g(s, "fsync of the folder")),
     ]
-    if not prototype:
-        for save in clock.saves:
-            save["_tinydb_load"] = g(save, "_load") - g(save, "storage read")
-            save["_tinydb_save"] = g(save, "_save") - g(save, "storage write", "folder check")
-        pieces.insert(4, ("TinyDB objects around the read", lambda s: g(s, "_tinydb_load")))
-        pieces.insert(8, ("TinyDB objects around the write", lambda s: g(s, "_tinydb_save")))
     table = [(name, per_save(expression)) for name, expression in pieces]
     accounted = [sum(values) for values in zip(*(values for _, values in table), strict=True)]
     table.append(
@@ -519,8 +525,8 @@ def breakdown(clock: Clock, prototype: bool) -> list[tuple[str, list[int]]]:
     return table
 
 
-def print_breakdowns(results: list[tuple[str, Clock, bool]]) -> None:
-    tables = [(name, breakdown(clock, prototype), clock) for name, clock, prototype in results]
+def print_breakdowns(results: list[tuple[str, Clock]]) -> None:
+    tables = [(name, breakdown(clock), clock) for name, clock in results]
     names = list(dict.fromkeys(piece for _, table, _ in tables for piece, _ in table))
     header = "".join(f" {name[:22]:>22}" for name, _, _ in tables)
     print(f"\n{'piece of one save (mean µs per save)':<60}{header}")
@@ -551,7 +557,8 @@ def write_documents(store: Any, workload: Workload, schools: range) -> None:
     """Write documents with 4 threads (the store is thread-safe); only setup, so it is not timed per save."""
 
     def write(school: int) -> None:
-        store.write(COLLECTION, workload.key(school), workload.document(school))
+        for collection, key, document in workload.documents(school):
+            store.write(collection, key, document)
 
     with ThreadPoolExecutor(4) as pool:
         for _ in pool.map(write, schools, chunksize=64):
@@ -560,44 +567,35 @@ def write_documents(store: Any, workload: Workload, schools: range) -> None:
 
 def bench_tinydb_store(work: Path, workload: Workload, report: Report, args: argparse.Namespace) -> None:
     folder = work / "store"
-    real, prototype = TinyDBStore(folder), store_prototype.PrototypeStore(folder)
-    stores: dict[str, TinyDBStore] = {"TinyDBStore": real, "Prototype": prototype}
-    if store_prototype.orjson is not None:
-        stores["Prototype + orjson"] = store_prototype.PrototypeStore(folder, use_orjson=True)
+    store = TinyDBStore(folder)
     present = 0
     revisions: dict[tuple[int, str], int] = {}
     for schools in (SMALL, LARGE):
         started = time.perf_counter()
-        # The prototype writes the very same bytes (checked in main), and twice as fast: used for setup only.
-        write_documents(prototype, workload, range(present, schools))
-        report.note(f"TinyDBStore: {schools - present:,} documents written in {time.perf_counter() - started:.1f} s")
+        write_documents(store, workload, range(present, schools))
+        report.note(f"TinyDBStore: {schools - present:,} schools written in {time.perf_counter() - started:.1f} s")
         settle(args)
         present = schools
         saver = Saver(workload, schools, seed=schools, revisions=revisions)
         cases: dict[str, list[float]] = defaultdict(list)
         # Warm up (schema validator, imports, caches of the file system) with saves that are not counted.
         for _ in range(20):
-            for store in stores.values():
-                timed(saver.save_answer(store))
+            timed(saver.save_answer(store))
         for _ in range(args.saves):
-            for name, store in stores.items():
-                cases[f"{name}: save_answer"].append(timed(saver.save_answer(store)))
-            for name, store in stores.items():
-                cases[f"{name}: bare modify"].append(timed(saver.bare_modify(store)))
+            cases["TinyDBStore: save_answer"].append(timed(saver.save_answer(store)))
+            cases["TinyDBStore: bare modify"].append(timed(saver.bare_modify(store)))
         for name, times in cases.items():
             report.add(name, schools, times)
         report.add(
-            "floor: _write_durably of 64 KB alone", schools, durable_write_floor(folder / COLLECTION, args.saves)
+            "floor: _write_durably of 10 KB alone",
+            schools,
+            durable_write_floor(folder / self_evaluation.ANSWERS, args.saves),
         )
         if schools == LARGE:
             print("  profiling one save piece by piece...", flush=True)
-            results = [
-                (name, profile_saves(store, saver, PROFILE_SAVES), isinstance(store, store_prototype.PrototypeStore))
-                for name, store in stores.items()
-            ]
-            print_breakdowns(results)
+            print_breakdowns([("TinyDBStore", profile_saves(store, saver, PROFILE_SAVES))])
             if args.cprofile:
-                run_cprofile(real, saver)
+                run_cprofile(store, saver)
     shutil.rmtree(folder)
 
 
@@ -608,8 +606,8 @@ def settle(args: argparse.Namespace) -> None:
 
 
 def durable_write_floor(folder: Path, count: int) -> list[float]:
-    """The durable write by itself (temp file, fsync, rename, fsync of the folder) of 64 KB of bytes."""
-    data = b"x" * 64_000
+    """The durable write by itself (temp file, fsync, rename, fsync of the folder) of 10 KB of bytes."""
+    data = b"x" * 10_000
     path = folder / "floor-probe.json"
     times = []
     for _ in range(count):
@@ -636,7 +634,7 @@ def run_cprofile(store: TinyDBStore, saver: Saver) -> None:
 def bench_sqlite(work: Path, workload: Workload, schools: int, report: Report, args: argparse.Namespace) -> None:
     started = time.perf_counter()
     store = SQLiteStore(work / f"sqlite-{schools}.db")
-    store.load((workload.key(school), workload.document(school)) for school in range(schools))
+    store.load(row for school in range(schools) for row in workload.documents(school))
     store.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # else the first saves pay for the bulk load
     report.note(f"SQLite: {schools:,} rows in {time.perf_counter() - started:.1f} s")
     settle(args)
@@ -655,11 +653,13 @@ def bench_sqlite(work: Path, workload: Workload, schools: int, report: Report, a
 def bench_naive(work: Path, workload: Workload, schools: int, report: Report) -> None:
     path = work / f"naive-{schools}.json"
     started = time.perf_counter()
-    keys = [workload.key(school) for school in range(schools)]
+    rows = [row for school in range(schools) for row in workload.documents(school)]
+    keys = [(collection, key) for collection, key, _ in rows]
     with TinyDB(path) as database:
-        database.table(COLLECTION).insert_multiple(
-            {"key": keys[school], "document": workload.document(school)} for school in range(schools)
+        database.table("documents").insert_multiple(
+            {"collection": collection, "key": key, "document": document} for collection, key, document in rows
         )
+    del rows
     size = path.stat().st_size / 1e6
     report.note(
         f"naive TinyDB: one {size:,.0f} MB file of {schools:,} schools in {time.perf_counter() - started:.1f} s"
@@ -696,21 +696,15 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="store-saves-", dir=scratch))
     try:
         workload = Workload(work, args.sessions)
-        sample = workload.document(0)
-        store_prototype.check_same_bytes(work / "same-bytes", sample)
-        size = len(json.dumps({"document": {"1": {"key": workload.key(0), "document": sample}}}).encode())
+        sample = workload.documents(0)
+        sizes = [len(json.dumps({"document": {"1": {"key": key, "document": doc}}}).encode()) for _, key, doc in sample]
         print(
-            f"One durable save_answer of a fully answered self-evaluation: {len(sample['answers'])} answers, "
-            f"{args.sessions} history entr{'y' if args.sessions == 1 else 'ies'} each, {size / 1000:.0f} KB file"
+            f"One durable save_answer of a fully answered self-evaluation: 42 answers, {args.sessions} history "
+            f"entr{'y' if args.sessions == 1 else 'ies'} each, stored as {len(sample)} files of "
+            f"{min(sizes) / 1000:.1f} to {max(sizes) / 1000:.1f} KB ({sum(sizes) / 1000:.0f} KB a school)"
         )
         print(f"Working in {work} (removed afterwards); {args.saves} saves per case, Python {sys.version.split()[0]}")
         print("Load average (1, 5, 15 min) at the start: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
-        if store_prototype.orjson is None:
-            print(
-                "orjson is not installed, so 'Prototype + orjson' is left out. To include it without touching "
-                ".venv:\n  .venv/bin/python -m pip install --target build/bench-orjson orjson\n"
-                "  PYTHONPATH=build/bench-orjson .venv/bin/python bench/store_saves.py"
-            )
         report = Report()
         bench_tinydb_store(work, workload, report, args)
         for schools in (SMALL, LARGE):

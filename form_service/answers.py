@@ -18,7 +18,7 @@ from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.personal_data import personal_data_found
 from quality_mark.response_schema import response_schema, response_validator
 
-from . import accounts, audit, self_evaluation
+from . import accounts, audit, self_evaluation, workflow
 from .auth import client_address, school_member
 from .content import get_content
 from .forms import ConfirmForm
@@ -175,7 +175,7 @@ def _errors_by_field(
     if problem["status"] == "invalid":
         for name in ANSWER_FIELDS:
             if name in normalised:
-                messages = self_evaluation.answer_errors(framework, criterion_id, {name: normalised[name]})
+                messages = self_evaluation.answer_errors(framework, {name: normalised[name]})
                 if messages:
                     fields[name] = messages
     placed = {message for messages in fields.values() for message in messages}
@@ -281,42 +281,53 @@ def submit(urn: str) -> Response | tuple[str, int]:
     def lock(document: dict | None) -> tuple[dict | None, tuple[str, str | None]]:
         if document is None:
             return document, ("error", "Start the self-evaluation before submitting it.")
-        if document["status"] not in self_evaluation.EDITABLE:
-            return document, ("error", "This self-evaluation has already been submitted.")
+        try:
+            new_status = workflow.next_status(document["status"], "submit", "school")
+        except workflow.TransitionRefused as refusal:
+            return document, ("error", str(refusal))
         if moment > self_evaluation.deadline_for(document, cycle):
             return document, (
                 "error",
                 "The deadline has passed, so the self-evaluation cannot be submitted. Contact the Quality Mark team.",
             )
         framework = self_evaluation.framework_of(content, document)
-        response = {
-            "framework": framework.id,
-            "framework_version": framework.version,
-            "answers": {
-                cid: {k: a[k] for k in ("rating", "commentary", "evidence") if k in a}
-                for cid, a in document["answers"].items()
-            },
-        }
-        if list(response_validator(response_schema(framework), complete=True).iter_errors(response)):
-            return document, ("error", "Some required criteria still need a rating and commentary.")
-        snapshot = {
-            "reference": reference,
-            "urn": urn,
-            "cycle": cycle.id,
-            "framework": framework.id,
-            "framework_version": framework.version,
-            "content_hash": framework.content_hash,
-            "answers": document["answers"],
-            "action_plan": store.read("action_plans", self_evaluation.key(urn, cycle.id)),
-            "evidence": store.read("evidence", self_evaluation.key(urn, cycle.id)),
-            "submitted_by": g.user.id,
-            "submitted_at": moment.isoformat(timespec="seconds"),
-        }
-        store.write(SUBMISSIONS, reference.lower(), snapshot)
-        document["status"] = "submitted"
-        document.setdefault("submissions", []).append(reference)
-        document["submitted_at"] = snapshot["submitted_at"]
-        return document, ("ok", None)
+
+        def snapshot() -> tuple[str, str | None]:
+            # Every heading's lock is held: the answers read here are the last ones anyone can save.
+            answered = (self_evaluation.load(store, urn, cycle.id) or {}).get("answers", {})
+            response = {
+                "framework": framework.id,
+                "framework_version": framework.version,
+                "answers": {cid: {k: a[k] for k in ANSWER_FIELDS if k in a} for cid, a in answered.items()},
+            }
+            if list(response_validator(response_schema(framework), complete=True).iter_errors(response)):
+                return "error", "Some required criteria still need a rating and commentary."
+            store.write(
+                SUBMISSIONS,
+                reference.lower(),
+                {
+                    "reference": reference,
+                    "urn": urn,
+                    "cycle": cycle.id,
+                    "framework": framework.id,
+                    "framework_version": framework.version,
+                    "content_hash": framework.content_hash,
+                    "answers": answered,
+                    "action_plan": store.read("action_plans", self_evaluation.key(urn, cycle.id)),
+                    "evidence": store.read("evidence", self_evaluation.key(urn, cycle.id)),
+                    "submitted_by": g.user.id,
+                    "submitted_at": moment.isoformat(timespec="seconds"),
+                },
+            )
+            return "ok", None
+
+        outcome = self_evaluation.holding_every_part(store, document, snapshot)
+        if outcome[0] == "ok":
+            document["status"] = new_status
+            document.setdefault("submissions", []).append(reference)
+            document["submitted_at"] = moment.isoformat(timespec="seconds")
+            document.pop("returned", None)
+        return document, outcome
 
     outcome, message = store.modify(self_evaluation.COLLECTION, self_evaluation.key(urn, cycle.id), lock)
     if outcome != "ok":

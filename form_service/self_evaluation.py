@@ -1,26 +1,42 @@
 """A school's self-evaluation for one cycle: answers saved one criterion at a time, never overwritten blindly.
 
-One document per school and cycle (collection `self_evaluations`, key `<URN>-<cycle>`), so a save costs
-the same however many schools there are. Every save says which revision of the criterion it was based
-on; a save against an older revision is refused as a conflict, so two people (or two tabs) never
-silently overwrite each other, while edits to different criteria merge.
+Stored as one small document per school, cycle and heading, so a save costs the same however many schools
+there are, and rewrites only that heading's answers:
+
+* ``self_evaluations/<URN>-<cycle>``: what the self-evaluation is (school, cycle, framework version and
+  content hash, status, submissions, extension) and ``parts``, the headings whose answers it holds;
+* ``self_evaluation_answers/<URN>-<cycle>-<heading id>``: that heading's ``answers`` and their ``history``.
+
+`load` puts the two together, so readers see one document with ``answers`` and ``history``.
+
+Every save says which revision of the criterion it was based on; a save against an older revision is
+refused as a conflict, so two people (or two tabs) never silently overwrite each other, while edits to
+different criteria merge. A save holds its heading's lock and reads the status under it; anything that
+ends editing (submission) holds every heading's lock while it does, so no save can slip in after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from jsonschema import Draft202012Validator
 
 from quality_mark.model import Content, Cycle, Framework
 from quality_mark.personal_data import personal_data_found
-from quality_mark.response_schema import response_schema, response_validator
+from quality_mark.response_schema import response_schema
 
+from . import workflow
 from .store import Store
 
+T = TypeVar("T")
+
 COLLECTION = "self_evaluations"
-EDITABLE = ("in_progress", "returned")
+ANSWERS = "self_evaluation_answers"
+EDITABLE = workflow.EDITABLE
 # Saves by the same person within this time are one entry in the criterion's history.
 HISTORY_COALESCE = timedelta(minutes=10)
 HISTORY_LIMIT = 200
@@ -45,14 +61,28 @@ def current_cycle(content: Content, today: date) -> Cycle:
     return max(cycles, key=lambda cycle: cycle.registration_opens)
 
 
+def part_key(urn: str, cycle_id: str, heading_id: str) -> str:
+    return f"{urn}-{cycle_id}-{heading_id}"
+
+
 def load(store: Store, urn: str, cycle_id: str) -> dict[str, Any] | None:
-    return store.read(COLLECTION, key(urn, cycle_id))
+    """The self-evaluation with every heading's answers and history in it, or None if not started."""
+    document = store.read(COLLECTION, key(urn, cycle_id))
+    if document is None:
+        return None
+    answers: dict[str, Any] = {}
+    history: dict[str, Any] = {}
+    for heading_id in document.get("parts", []):
+        part = store.read(ANSWERS, part_key(urn, cycle_id, heading_id)) or {}
+        answers |= part.get("answers", {})
+        history |= part.get("history", {})
+    return document | {"answers": answers, "history": history}
 
 
 def start(store: Store, content: Content, school: dict[str, Any], cycle: Cycle) -> dict[str, Any]:
     """The school's self-evaluation for the cycle, begun against the newest version of its framework."""
 
-    def begin(document: dict | None) -> tuple[dict, dict]:
+    def begin(document: dict | None) -> tuple[dict, None]:
         if document is None:
             framework = content.framework(school["framework"])
             document = {
@@ -62,14 +92,32 @@ def start(store: Store, content: Content, school: dict[str, Any], cycle: Cycle) 
                 "framework_version": framework.version,
                 "content_hash": framework.content_hash,
                 "status": "in_progress",
-                "answers": {},
-                "history": {},
+                "parts": [heading.id for heading in framework.headings],
                 "created_at": now_utc().isoformat(timespec="seconds"),
             }
-        return document, document
+        return document, None
 
-    existing = load(store, school["urn"], cycle.id)
-    return existing if existing is not None else store.modify(COLLECTION, key(school["urn"], cycle.id), begin)
+    if store.read(COLLECTION, key(school["urn"], cycle.id)) is None:
+        store.modify(COLLECTION, key(school["urn"], cycle.id), begin)
+    document = load(store, school["urn"], cycle.id)
+    assert document is not None
+    return document
+
+
+def holding_every_part(store: Store, document: dict[str, Any], then: Callable[[], T]) -> T:
+    """Run `then` while holding the lock of every heading's answers, so that no answer is saved meanwhile."""
+    urn, cycle_id = document["urn"], document["cycle"]
+
+    def hold(remaining: list[str]) -> T:
+        if not remaining:
+            return then()
+
+        def keep(part: dict | None) -> tuple[dict | None, T]:
+            return part, hold(remaining[1:])
+
+        return store.modify(ANSWERS, part_key(urn, cycle_id, remaining[0]), keep)
+
+    return hold(list(document.get("parts", [])))
 
 
 def framework_of(content: Content, document: dict[str, Any]) -> Framework:
@@ -78,18 +126,19 @@ def framework_of(content: Content, document: dict[str, Any]) -> Framework:
 
 
 @cache
-def _validator(framework: Framework) -> Any:
-    return response_validator(response_schema(framework))
+def _answer_validator(framework: Framework) -> Any:
+    """A validator for one answer: the generated schema's `$defs/answer`, which every criterion refers to."""
+    return Draft202012Validator(
+        response_schema(framework)["$defs"]["answer"], format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
-def answer_errors(framework: Framework, criterion_id: str, answer: dict[str, Any]) -> list[str]:
+def answer_errors(framework: Framework, answer: dict[str, Any]) -> list[str]:
     """Plain-English problems with one answer, checked with the framework's generated JSON Schema."""
-    response = {"framework": framework.id, "framework_version": framework.version, "answers": {criterion_id: answer}}
     messages = []
-    for error in sorted(_validator(framework).iter_errors(response), key=lambda e: list(e.absolute_path)):
+    for error in sorted(_answer_validator(framework).iter_errors(answer), key=lambda e: list(e.absolute_path)):
         path = [str(step) for step in error.absolute_path]
-        field_name = path[2] if len(path) > 2 else ""
-        messages.append(_explain(framework, field_name, error))
+        messages.append(_explain(framework, path[0] if path else "", error))
     return messages
 
 
@@ -160,46 +209,65 @@ def save_answer(
     """Save one criterion's answer if it was based on the current revision; otherwise say why not."""
     answer = normalise_answer(raw_answer)
     moment = now_utc()
+    heading_id = _heading_to_lock(store, content, cycle, urn, criterion_id)
+    if heading_id is None:
+        return SaveResult("unknown_criterion", errors=[f"There is no criterion {criterion_id}"])
 
-    def apply(document: dict | None) -> tuple[dict | None, SaveResult]:
+    def apply(part: dict | None) -> tuple[dict | None, SaveResult]:
+        # Read again under the heading's lock: a submission holds every heading's lock while it locks the
+        # self-evaluation, so what is read here stays true until this save is written.
+        document = store.read(COLLECTION, key(urn, cycle.id))
         if document is None:
-            return document, SaveResult("not_started", errors=["Start the self-evaluation before saving answers"])
+            return part, SaveResult("not_started", errors=["Start the self-evaluation before saving answers"])
         if document["status"] not in EDITABLE:
-            return document, SaveResult(
-                "locked", errors=["This self-evaluation has been submitted and cannot be changed"]
-            )
+            return part, SaveResult("locked", errors=["This self-evaluation has been submitted and cannot be changed"])
         if moment > deadline_for(document, cycle):
-            return document, SaveResult("locked", errors=["The deadline has passed. Contact the Quality Mark team"])
-        framework = framework_of(content, document)
+            return part, SaveResult("locked", errors=["The deadline has passed. Contact the Quality Mark team"])
         try:
-            framework.criterion(criterion_id)
+            if framework_of(content, document).heading_of(criterion_id).id != heading_id:
+                raise KeyError(criterion_id)
         except KeyError:
-            return document, SaveResult("unknown_criterion", errors=[f"There is no criterion {criterion_id}"])
-        current = document["answers"].get(criterion_id)
+            return part, SaveResult("unknown_criterion", errors=[f"There is no criterion {criterion_id}"])
+        part = part or {"answers": {}, "history": {}}
+        current = part["answers"].get(criterion_id)
         current_revision = current["revision"] if current else 0
         if _same(current, answer):
-            return document, SaveResult("unchanged", answer=current)
+            return part, SaveResult("unchanged", answer=current)
         if base_revision != current_revision:
-            return document, SaveResult("conflict", answer=current)
-        errors = answer_errors(framework, criterion_id, answer)
+            return part, SaveResult("conflict", answer=current)
+        errors = answer_errors(framework_of(content, document), answer)
         if errors:
-            return document, SaveResult("invalid", errors=errors)
+            return part, SaveResult("invalid", errors=errors)
         found = personal_data_found(
             str(answer.get("commentary", "")) + "\n" + "\n".join(map(str, answer["evidence"])), today
         )
         if found and not allow_personal_data:
-            return document, SaveResult("personal_data", personal_data=found)
+            return part, SaveResult("personal_data", personal_data=found)
         stored = {
             **answer,
             "revision": current_revision + 1,
             "updated_at": moment.isoformat(timespec="seconds"),
             "updated_by": user_id,
         }
-        document["answers"][criterion_id] = stored
-        _remember(document.setdefault("history", {}).setdefault(criterion_id, []), stored)
-        return document, SaveResult("saved", answer=stored, personal_data=found)
+        part["answers"][criterion_id] = stored
+        _remember(part["history"].setdefault(criterion_id, []), stored)
+        return part, SaveResult("saved", answer=stored, personal_data=found)
 
-    return store.modify(COLLECTION, key(urn, cycle.id), apply)
+    return store.modify(ANSWERS, part_key(urn, cycle.id, heading_id), apply)
+
+
+def _heading_to_lock(store: Store, content: Content, cycle: Cycle, urn: str, criterion_id: str) -> str | None:
+    """The heading whose answers hold the criterion: known from the content alone unless a version moved it."""
+    holding = content.headings_holding(criterion_id) if isinstance(criterion_id, str) else frozenset()
+    if len(holding) == 1:
+        return next(iter(holding))
+    if not holding:
+        return None
+    document = store.read(COLLECTION, key(urn, cycle.id))
+    try:
+        return framework_of(content, document).heading_of(criterion_id).id if document else next(iter(holding))
+    except KeyError:
+        return None
 
 
 def _same(current: dict[str, Any] | None, answer: dict[str, Any]) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -107,6 +108,13 @@ class Framework:
         for criterion in self.criteria:
             if criterion.id == criterion_id:
                 return criterion
+        raise KeyError(criterion_id)
+
+    def heading_of(self, criterion_id: str) -> Heading:
+        """The heading the criterion sits under in this version; KeyError if it has none here."""
+        for heading in self.headings:
+            if any(criterion.id == criterion_id for criterion in heading.criteria):
+                return heading
         raise KeyError(criterion_id)
 
 
@@ -255,6 +263,19 @@ class Content:
 
     def current_frameworks(self) -> tuple[Framework, ...]:
         return tuple(self.framework(framework_id) for framework_id in self.framework_ids())
+
+    def headings_holding(self, criterion_id: str) -> frozenset[str]:
+        """The IDs of the headings a criterion sits under, in any version of any framework (usually one)."""
+        return self._criterion_headings.get(criterion_id, frozenset())
+
+    @cached_property
+    def _criterion_headings(self) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {}
+        for framework in self.frameworks:
+            for heading in framework.headings:
+                for criterion in heading.criteria:
+                    found.setdefault(criterion.id, set()).add(heading.id)
+        return {criterion_id: frozenset(ids) for criterion_id, ids in found.items()}
 
     def contact(self, contact_id: str) -> Contact:
         for contact in self.contacts:

@@ -13,6 +13,7 @@ PUBLIC_MAIL = (
     r"gmail\.com|googlemail\.com|hotmail\.com|hotmail\.co\.uk|outlook\.com|live\.com|live\.co\.uk|yahoo\.com"
     r"|yahoo\.co\.uk|icloud\.com|me\.com|aol\.com|btinternet\.com|sky\.com|proton\.me|protonmail\.com"
 )
+_DIGIT = re.compile(r"\d")
 _UPN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]\d{12}(?![A-Za-z0-9])")
 _PERSONAL_EMAIL = re.compile(rf"[A-Za-z0-9._%+-]+@(?:{PUBLIC_MAIL})\b", re.IGNORECASE)
 _PHONE = re.compile(
@@ -52,13 +53,16 @@ def personal_data_found(text: str, today: date | None = None) -> list[str]:
         return []
     today = today or date.today()
     found = []
-    if _UPN.search(text):
+    # Every pattern but the email needs a digit, and the email needs an "@": text without them (most
+    # commentary) is passed over without running the patterns, which autosave would otherwise pay for.
+    has_digit = _DIGIT.search(text) is not None
+    if has_digit and _UPN.search(text):
         found.append("upn")
-    if _PERSONAL_EMAIL.search(text):
+    if "@" in text and _PERSONAL_EMAIL.search(text):
         found.append("email")
-    if _PHONE.search(text):
+    if has_digit and _PHONE.search(text):
         found.append("phone")
-    if _looks_like_birth_date(text, today):
+    if has_digit and _looks_like_birth_date(text, today):
         found.append("birth_date")
     return found
 

@@ -87,18 +87,21 @@ def start_self_evaluation(app: Any, urn: str = OAKFIELD, ratings: dict[str, int]
         cycle = content.key_dates.cycle(CYCLE)
         self_evaluation.start(store, content, accounts.get_school(store, urn), cycle)
 
-        def rate(document: dict | None) -> tuple[dict | None, None]:
-            assert document is not None
-            for criterion_id, rating in (ratings or {}).items():
-                document["answers"][criterion_id] = {
+        framework = content.framework(accounts.get_school(store, urn)["framework"])
+        for criterion_id, rating in (ratings or {}).items():
+
+            def rate(part: dict | None, criterion_id: str = criterion_id, rating: int = rating) -> tuple[dict, None]:
+                part = part or {"answers": {}, "history": {}}
+                part["answers"][criterion_id] = {
                     "rating": rating,
                     "commentary": "What we do now.",
                     "evidence": [],
                     "revision": 1,
                 }
-            return document, None
+                return part, None
 
-        store.modify(self_evaluation.COLLECTION, self_evaluation.key(urn, CYCLE), rate)
+            heading_id = framework.heading_of(criterion_id).id
+            store.modify(self_evaluation.ANSWERS, self_evaluation.part_key(urn, CYCLE, heading_id), rate)
 
 
 def set_self_evaluation_status(app: Any, status: str, urn: str = OAKFIELD) -> None:

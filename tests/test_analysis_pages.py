@@ -429,13 +429,18 @@ def test_the_report_shows_every_criterion_with_its_answer_and_who_changed_it_whe
         },
     )
     with app.app_context():  # fix the times: one in winter (GMT), one in summer (BST)
+        framework = get_content().framework("primary")
+        for criterion_id, moment in (
+            ("PRI-VOICE-01", "2026-11-23T10:42:00+00:00"),
+            ("PRI-LEAD-01", "2026-07-01T09:05:00+00:00"),
+        ):
 
-        def set_times(document: dict) -> tuple[dict, None]:
-            document["answers"]["PRI-VOICE-01"]["updated_at"] = "2026-11-23T10:42:00+00:00"
-            document["answers"]["PRI-LEAD-01"]["updated_at"] = "2026-07-01T09:05:00+00:00"
-            return document, None
+            def set_time(part: dict, criterion_id: str = criterion_id, moment: str = moment) -> tuple[dict, None]:
+                part["answers"][criterion_id]["updated_at"] = moment
+                return part, None
 
-        get_store().modify(self_evaluation.COLLECTION, self_evaluation.key(OAKFIELD, CYCLE), set_times)
+            part = self_evaluation.part_key(OAKFIELD, CYCLE, framework.heading_of(criterion_id).id)
+            get_store().modify(self_evaluation.ANSWERS, part, set_time)
         framework = get_content().framework("primary")
     sign_in(LA_REVIEWER)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tinydb import TinyDB
 
 from form_service.store import DamagedDocument, Store, StoreError, TinyDBStore
 
@@ -141,6 +142,13 @@ def test_plain_keys_are_readable_file_names(store: TinyDBStore, data_dir: Path) 
     assert saved == {"document": {"1": {"key": "urn-123456-2025", "document": {"a": 1}}}}
 
 
+def test_tinydb_itself_reads_every_file_the_store_writes(store: TinyDBStore, data_dir: Path) -> None:
+    document = {"answers": {"PRI-LEAD-01": {"rating": 3, "commentary": "Ysgol \u0175 \u2019 \U0001f600"}}, "n": 1.5}
+    store.write("self_evaluations", "900001-2026-27", document)
+    with TinyDB(data_dir / "self_evaluations" / "900001-2026-27.json") as database:
+        assert database.table("document").get(doc_id=1) == {"key": "900001-2026-27", "document": document}
+
+
 @pytest.mark.parametrize(
     "document",
     [
@@ -150,8 +158,11 @@ def test_plain_keys_are_readable_file_names(store: TinyDBStore, data_dir: Path) 
         {"score": float("nan")},
         {"score": float("inf")},
         {"object": object()},
+        {"deep": [{"ok": 1}, {"inside": [1, 2, (3,)]}]},
+        {"deep": {"inside": {2: "int key two levels down"}}},
+        {"deep": [[[float("-inf")]]]},
     ],
-    ids=["tuple", "set", "int-key", "nan", "inf", "object"],
+    ids=["tuple", "set", "int-key", "nan", "inf", "object", "nested-tuple", "nested-int-key", "nested-inf"],
 )
 def test_documents_that_would_not_round_trip_are_refused(store: TinyDBStore, document: dict) -> None:
     store.write("schools", "urn-1", {"kept": True})
