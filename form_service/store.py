@@ -22,6 +22,7 @@ Layout of the data folder::
     .locks/global.lock                   shared by every operation, exclusive for backup() and restore()
     .locks/<collection>/<name>.lock      exclusive around every write, modify and delete of one document
     .restore-journal.json                exists only while a restore is being switched in (see restore())
+    .changes.log                         which documents changed, one JSON line each (see changes())
 
 POSIX only (fcntl). Locks are advisory: only processes that go through this module are coordinated.
 """
@@ -32,6 +33,7 @@ import fcntl
 import hashlib
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
 T = TypeVar("T")
+_log = logging.getLogger(__name__)
 
 _COLLECTION = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _MAX_KEY_LENGTH = 200
@@ -67,10 +70,15 @@ _DOC_ID_TEXT = "1"  # the id of the one record in that table, as TinyDB writes i
 
 _LOCKS = ".locks"
 _JOURNAL = ".restore-journal.json"
+_CHANGES = ".changes.log"
+CHANGES_LOG_LIMIT = 32 * 1024 * 1024  # bytes; past this a reader starts a new log (and every reader rescans)
 _MANIFEST = "manifest.json"
 _BACKUP_FORMAT = "inclusion-quality-mark-store"
 _BACKUP_VERSION = 1
 _STALE_AFTER_SECONDS = 24 * 3600  # work folders of a crashed backup/restore older than this are removed
+
+
+ChangePosition = tuple[int, int]  # (which record of changes: its inode, the offset read up to)
 
 
 class StoreError(Exception):
@@ -124,6 +132,15 @@ class Store(Protocol):
 
     def ping(self) -> bool:
         """True if the store is reachable and accepts writes."""
+        ...
+
+    def changes(self, since: ChangePosition | None) -> tuple[ChangePosition, list[tuple[str, str]] | None]:
+        """The (collection, key) of every document written or deleted after position `since`, oldest first.
+
+        For keeping a derived view (a dashboard's rows) up to date without reading everything again. Returns
+        the position to ask from next time and the changes, or None instead of the changes when the view
+        must be rebuilt from scratch (`since` is None, or the record of changes was started again).
+        """
         ...
 
 
@@ -380,6 +397,59 @@ class TinyDBStore:
             return False
         return True
 
+    def changes(self, since: ChangePosition | None) -> tuple[ChangePosition, list[tuple[str, str]] | None]:
+        """See `Store.changes`. Every write and delete appends one line to .changes.log after it is durable.
+
+        The log is a hint, not a source of truth: lines are appended without fsync, so a crash can lose the
+        last few. A reader therefore starts from a full read of the documents (None), and the log only says
+        what changed since. When the log grows past CHANGES_LOG_LIMIT a reader starts a new one while no
+        write is in flight (the global lock held exclusively), and every reader then rebuilds.
+        """
+        path = self._root / _CHANGES
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size > CHANGES_LOG_LIMIT and self._global_depth() == 0 and not self._held_documents():
+            with self._global(fcntl.LOCK_EX):
+                self._start_changes_log()
+        try:
+            with open(path, "rb") as handle:
+                inode = os.fstat(handle.fileno()).st_ino
+                if since is None or since[0] != inode or since[1] > os.fstat(handle.fileno()).st_size:
+                    return (inode, os.fstat(handle.fileno()).st_size), None
+                handle.seek(since[1])
+                raw = handle.read()
+        except FileNotFoundError:
+            self._start_changes_log()
+            return self.changes(None)
+        complete = raw[: raw.rfind(b"\n") + 1]  # a line being appended right now is read next time
+        found = []
+        for line in complete.splitlines():
+            with suppress(ValueError):
+                collection, key = json.loads(line)
+                found.append((collection, key))
+        return (inode, since[1] + len(complete)), found
+
+    def _note_change(self, collection: str, key: str) -> None:
+        """Append the change to the log. The document is already durable, so a failure here only warns."""
+        # One write() with O_APPEND: lines from several processes never interleave (each is under 4 KB).
+        line = json.dumps([collection, key]).encode("ascii") + b"\n"
+        try:
+            fd = os.open(self._root / _CHANGES, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, line)
+            finally:
+                os.close(fd)
+        except OSError as error:
+            _log.warning("could not note the change to %s in %s: %s", collection, _CHANGES, error)
+
+    def _start_changes_log(self) -> None:
+        """Replace the log with an empty one (a new inode, so every reader rebuilds)."""
+        self._root.mkdir(parents=True, exist_ok=True)
+        path = self._root / _CHANGES
+        _write_durably(path, b"", path.with_name(path.name + ".tmp"))
+
     # Backup and restore -------------------------------------------------------------------------------
 
     def backup(self, archive: Path) -> int:
@@ -491,6 +561,7 @@ class TinyDBStore:
             _write_durably(path, serialized, path.with_name(f".{path.name}.tmp"))
         except OSError as error:
             raise StoreError(f"could not save {collection}/{key!r} to {path}: {error.strerror or error}") from error
+        self._note_change(collection, key)
 
     def _remove(self, collection: str, key: str, path: Path) -> bool:
         try:
@@ -500,6 +571,7 @@ class TinyDBStore:
         except OSError as error:
             raise StoreError(f"could not delete {collection}/{key!r} at {path}: {error.strerror or error}") from error
         fsync_folder(path.parent)
+        self._note_change(collection, key)
         return True
 
     def _make_collection_folder(self, folder: Path) -> None:
@@ -764,6 +836,7 @@ class TinyDBStore:
                 if _COLLECTION.fullmatch(collection):
                     os.rename(staging / collection, self._root / collection)
         fsync_folder(self._root)
+        self._start_changes_log()  # every reader's derived view must be rebuilt from the restored documents
         (self._root / _JOURNAL).unlink()
         fsync_folder(self._root)
         shutil.rmtree(old, ignore_errors=True)
@@ -859,4 +932,13 @@ def get_store() -> Store:
     return current_app.extensions[EXTENSION]
 
 
-__all__ = ["EXTENSION", "DamagedDocument", "Store", "StoreError", "TinyDBStore", "get_store", "init_app"]
+__all__ = [
+    "EXTENSION",
+    "ChangePosition",
+    "DamagedDocument",
+    "Store",
+    "StoreError",
+    "TinyDBStore",
+    "get_store",
+    "init_app",
+]

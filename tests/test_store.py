@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from tinydb import TinyDB
 
+from form_service import store as store_module
 from form_service.store import DamagedDocument, Store, StoreError, TinyDBStore
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -632,3 +633,44 @@ def test_ping(store: TinyDBStore, tmp_path: Path) -> None:
     (tmp_path / "a-file").write_text("not a folder")
     assert TinyDBStore(tmp_path / "a-file" / "data").ping() is False
     assert [path.name for path in (tmp_path / "data").iterdir()] == [".locks"]  # the probe cleaned up after itself
+
+
+# --- the record of changes --------------------------------------------------------------------------------
+
+
+def test_changes_start_with_a_rebuild_then_list_each_write_and_delete_in_order(store: TinyDBStore) -> None:
+    position, changes = store.changes(None)
+    assert changes is None  # a new reader reads everything first
+    store.write("schools", "900001", {"a": 1})
+    store.modify("self_evaluations", "900001-2026-27", lambda current: ({"b": 2}, None))
+    store.delete("schools", "900001")
+    store.modify("schools", "never-there", lambda current: (None, None))  # nothing written, nothing noted
+    position, changes = store.changes(position)
+    assert changes == [("schools", "900001"), ("self_evaluations", "900001-2026-27"), ("schools", "900001")]
+    assert store.changes(position) == (position, [])
+
+
+def test_changes_made_by_another_process_are_seen(store: TinyDBStore, data_dir: Path) -> None:
+    position, _ = store.changes(None)
+    code = (
+        "import sys; from form_service.store import TinyDBStore; TinyDBStore(sys.argv[1]).write('schools', 'x y', {})"
+    )
+    subprocess.run([sys.executable, "-c", code, str(data_dir)], check=True, cwd=REPO_ROOT)
+    assert store.changes(position)[1] == [("schools", "x y")]
+
+
+def test_a_restore_and_a_full_log_make_every_reader_rebuild(
+    store: TinyDBStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.write("schools", "900001", {"a": 1})
+    store.backup(tmp_path / "backup.tar.gz")
+    position, _ = store.changes(None)
+    store.restore(tmp_path / "backup.tar.gz")
+    position, changes = store.changes(position)
+    assert changes is None
+    monkeypatch.setattr(store_module, "CHANGES_LOG_LIMIT", 100)
+    for number in range(5):
+        store.write("schools", f"90000{number}", {"a": number})
+    _, changes = store.changes(position)
+    assert changes is None  # the log was over its limit: a new one was started
+    assert store.read("schools", "900004") == {"a": 4}
