@@ -6,7 +6,6 @@ come back later"); static/autosave.js adds saving as you type through the JSON A
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,9 +15,8 @@ from quality_mark.analysis import analyse, is_reviewed
 from quality_mark.model import LONDON, Framework, Heading
 from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.personal_data import personal_data_found
-from quality_mark.response_schema import response_schema, response_validator
 
-from . import accounts, audit, self_evaluation, workflow
+from . import accounts, audit, self_evaluation
 from .auth import client_address, school_member
 from .content import get_content
 from .forms import ConfirmForm
@@ -31,8 +29,8 @@ answers = Blueprint("answers", __name__, url_prefix="/school/<urn>/self-evaluati
 READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
 EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
 SUBMIT = {"roles": ("admin",), "la_roles": ()}
-SUBMISSIONS = "submissions"
-ANSWER_FIELDS = ("rating", "commentary", "evidence")
+SUBMISSIONS = self_evaluation.SUBMISSIONS
+ANSWER_FIELDS = self_evaluation.ANSWER_FIELDS
 
 
 def _cycle():
@@ -263,12 +261,6 @@ def check(urn: str) -> str | Response:
     )
 
 
-def _reference(urn: str, cycle_id: str) -> str:
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    suffix = "".join(secrets.choice(alphabet) for _ in range(6))
-    return f"QM-{urn}-{cycle_id.replace('-', '')}-{suffix}"
-
-
 @answers.post("/submit")
 @school_member(**SUBMIT)
 def submit(urn: str) -> Response | tuple[str, int]:
@@ -276,60 +268,9 @@ def submit(urn: str) -> Response | tuple[str, int]:
         abort(400)
     store, content, cycle = get_store(), get_content(), _cycle()
     moment = datetime.now(UTC)
-    reference = _reference(urn, cycle.id)
+    reference = self_evaluation.new_reference(urn, cycle.id)
 
-    def lock(document: dict | None) -> tuple[dict | None, tuple[str, str | None]]:
-        if document is None:
-            return document, ("error", "Start the self-evaluation before submitting it.")
-        try:
-            new_status = workflow.next_status(document["status"], "submit", "school")
-        except workflow.TransitionRefused as refusal:
-            return document, ("error", str(refusal))
-        if moment > self_evaluation.deadline_for(document, cycle):
-            return document, (
-                "error",
-                "The deadline has passed, so the self-evaluation cannot be submitted. Contact the Quality Mark team.",
-            )
-        framework = self_evaluation.framework_of(content, document)
-
-        def snapshot() -> tuple[str, str | None]:
-            # Every heading's lock is held: the answers read here are the last ones anyone can save.
-            answered = (self_evaluation.load(store, urn, cycle.id) or {}).get("answers", {})
-            response = {
-                "framework": framework.id,
-                "framework_version": framework.version,
-                "answers": {cid: {k: a[k] for k in ANSWER_FIELDS if k in a} for cid, a in answered.items()},
-            }
-            if list(response_validator(response_schema(framework), complete=True).iter_errors(response)):
-                return "error", "Some required criteria still need a rating and commentary."
-            store.write(
-                SUBMISSIONS,
-                reference.lower(),
-                {
-                    "reference": reference,
-                    "urn": urn,
-                    "cycle": cycle.id,
-                    "framework": framework.id,
-                    "framework_version": framework.version,
-                    "content_hash": framework.content_hash,
-                    "answers": answered,
-                    "action_plan": store.read("action_plans", self_evaluation.key(urn, cycle.id)),
-                    "evidence": store.read("evidence", self_evaluation.key(urn, cycle.id)),
-                    "submitted_by": g.user.id,
-                    "submitted_at": moment.isoformat(timespec="seconds"),
-                },
-            )
-            return "ok", None
-
-        outcome = self_evaluation.holding_every_part(store, document, snapshot)
-        if outcome[0] == "ok":
-            document["status"] = new_status
-            document.setdefault("submissions", []).append(reference)
-            document["submitted_at"] = moment.isoformat(timespec="seconds")
-            document.pop("returned", None)
-        return document, outcome
-
-    outcome, message = store.modify(self_evaluation.COLLECTION, self_evaluation.key(urn, cycle.id), lock)
+    outcome, message = self_evaluation.submit(store, content, cycle, urn, g.user.id, moment, reference)
     if outcome != "ok":
         flash(message, "error")
         return redirect(url_for("answers.check", urn=urn))

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import date, datetime
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
 from quality_mark.model import LONDON
 
-from . import accounts, audit, schools, self_evaluation
+from . import accounts, audit, programme, schools, self_evaluation, workflow
 from .auth import client_address, la_only
 from .content import get_content
 from .forms import ConfirmForm, ExtensionForm, ImportForm
@@ -24,14 +25,55 @@ IMPORTS = "school_imports"
 @la.get("/")
 @la_only("reviewer", "admin")
 def dashboard() -> str:
-    store = get_store()
-    all_schools = sorted((school for _, school in store.scan(accounts.SCHOOLS)), key=lambda s: s["name"])
+    """Every school in one table: filter and sort by any column, a page at a time."""
+    store, content, day = get_store(), get_content(), today()
+    rows = programme.index_of(current_app).rows(store, content, day)
+    phases = sorted({row.phase for row in rows if row.phase})
+    selection = programme.read_selection(
+        request.args.to_dict(), content.framework_ids(), phases, len(content.timeline.stages)
+    )
+    chosen = programme.select(rows, selection)
+    pages = max(1, -(-len(chosen) // programme.PAGE_SIZE))
+    page = min(selection.page, pages)
+    shown = chosen[(page - 1) * programme.PAGE_SIZE : page * programme.PAGE_SIZE]
     pending = [
-        (school, user, request)
-        for school in all_schools
-        for user, request in accounts.pending_requests(store, school["urn"])
+        (row, user, waiting)
+        for row in sorted((row for row in rows if row.pending), key=lambda row: row.name)
+        for user, waiting in accounts.pending_requests(store, row.urn)
     ]
-    return render_template("la/dashboard.html", schools=all_schools, pending=pending, form=ConfirmForm())
+    return render_template(
+        "la/dashboard.html",
+        rows=shown,
+        total=len(rows),
+        matching=len(chosen),
+        first=(page - 1) * programme.PAGE_SIZE + 1,
+        page=page,
+        pages=pages,
+        selection=selection,
+        counts=programme.status_counts(rows),
+        labels=workflow.PROGRAMME_STATUS_LABELS,
+        frameworks=content.framework_ids(),
+        phases=phases,
+        stages=content.timeline.stages,
+        cycle=self_evaluation.current_cycle(content, day),
+        pending=pending,
+        query=functools.partial(_dashboard_link, selection),
+        form=ConfirmForm(),
+    )
+
+
+def _dashboard_link(selection: programme.Selection, **changes: str | int) -> str:
+    """The dashboard's URL with the same filters and order, changed as asked (a new filter starts at page 1)."""
+    params: dict[str, str | int] = {
+        "search": selection.search,
+        "status": selection.status,
+        "framework": selection.framework,
+        "phase": selection.phase,
+        "stage": selection.stage,
+        "sort": "" if selection.sort == "name" else selection.sort,
+        "order": "descending" if selection.descending else "",
+    } | changes
+    return url_for("la.dashboard", **{name: value for name, value in params.items() if value not in ("", 1)})
 
 
 @la.route("/schools/import", methods=["GET", "POST"])

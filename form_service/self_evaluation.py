@@ -17,6 +17,7 @@ ends editing (submission) holds every heading's lock while it does, so no save c
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -27,7 +28,7 @@ from jsonschema import Draft202012Validator
 
 from quality_mark.model import Content, Cycle, Framework
 from quality_mark.personal_data import personal_data_found
-from quality_mark.response_schema import response_schema
+from quality_mark.response_schema import response_schema, response_validator
 
 from . import workflow
 from .store import Store
@@ -36,6 +37,8 @@ T = TypeVar("T")
 
 COLLECTION = "self_evaluations"
 ANSWERS = "self_evaluation_answers"
+SUBMISSIONS = "submissions"
+ANSWER_FIELDS = ("rating", "commentary", "evidence")
 EDITABLE = workflow.EDITABLE
 # Saves by the same person within this time are one entry in the criterion's history.
 HISTORY_COALESCE = timedelta(minutes=10)
@@ -306,3 +309,70 @@ def grant_extension(store: Store, urn: str, cycle_id: str, until: datetime, reas
         return document, None
 
     store.modify(COLLECTION, key(urn, cycle_id), apply)
+
+
+def new_reference(urn: str, cycle_id: str) -> str:
+    """A submission's reference number, e.g. QM-900001-202627-4PYX2K (no 0/O or 1/I to misread)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    suffix = "".join(secrets.choice(alphabet) for _ in range(6))
+    return f"QM-{urn}-{cycle_id.replace('-', '')}-{suffix}"
+
+
+def submit(
+    store: Store, content: Content, cycle: Cycle, urn: str, user_id: str, moment: datetime, reference: str
+) -> tuple[str, str | None]:
+    """Submit the self-evaluation: ("ok", None) once the snapshot is stored and the answers are locked,
+    or ("error", what to tell the person). The snapshot (`submissions/<reference>`) never changes again."""
+
+    def lock(document: dict | None) -> tuple[dict | None, tuple[str, str | None]]:
+        if document is None:
+            return document, ("error", "Start the self-evaluation before submitting it.")
+        try:
+            new_status = workflow.next_status(document["status"], "submit", "school")
+        except workflow.TransitionRefused as refusal:
+            return document, ("error", str(refusal))
+        if moment > deadline_for(document, cycle):
+            return document, (
+                "error",
+                "The deadline has passed, so the self-evaluation cannot be submitted. Contact the Quality Mark team.",
+            )
+        framework = framework_of(content, document)
+
+        def snapshot() -> tuple[str, str | None]:
+            # Every heading's lock is held: the answers read here are the last ones anyone can save.
+            answered = (load(store, urn, cycle.id) or {}).get("answers", {})
+            response = {
+                "framework": framework.id,
+                "framework_version": framework.version,
+                "answers": {cid: {k: a[k] for k in ANSWER_FIELDS if k in a} for cid, a in answered.items()},
+            }
+            if list(response_validator(response_schema(framework), complete=True).iter_errors(response)):
+                return "error", "Some required criteria still need a rating and commentary."
+            store.write(
+                SUBMISSIONS,
+                reference.lower(),
+                {
+                    "reference": reference,
+                    "urn": urn,
+                    "cycle": cycle.id,
+                    "framework": framework.id,
+                    "framework_version": framework.version,
+                    "content_hash": framework.content_hash,
+                    "answers": answered,
+                    "action_plan": store.read("action_plans", key(urn, cycle.id)),
+                    "evidence": store.read("evidence", key(urn, cycle.id)),
+                    "submitted_by": user_id,
+                    "submitted_at": moment.isoformat(timespec="seconds"),
+                },
+            )
+            return "ok", None
+
+        outcome = holding_every_part(store, document, snapshot)
+        if outcome[0] == "ok":
+            document["status"] = new_status
+            document.setdefault("submissions", []).append(reference)
+            document["submitted_at"] = moment.isoformat(timespec="seconds")
+            document.pop("returned", None)
+        return document, outcome
+
+    return store.modify(COLLECTION, key(urn, cycle.id), lock)

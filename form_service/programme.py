@@ -1,0 +1,278 @@
+"""The LA's programme dashboard: every school in one table, kept up to date without reading everything each time.
+
+Pure part: `SchoolFacts` (what the store holds about one school) becomes a `ProgrammeRow` for a given day;
+`select` filters, sorts and pages rows. I/O part: `ProgrammeIndex` keeps every school's facts in memory and,
+on each view, reads again only the schools whose documents changed since (the store's record of changes),
+so a view costs the same whether a few or thousands of schools have been busy since the last one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from quality_mark.analysis import is_reviewed
+from quality_mark.model import Content, Cycle
+
+from . import accounts, self_evaluation, workflow
+from .store import ChangePosition, Store
+
+STAGES = "stages"
+AWARDS = "awards"
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class SchoolFacts:
+    """What the store holds about one school that the dashboard shows, read in one go."""
+
+    school: dict[str, Any]  # the school list entry, with `members` cut down to whether there are any
+    evaluation: dict[str, Any] | None  # this cycle's self-evaluation, without its answers
+    answered: int
+    reviewed: int
+    criteria: int
+    awards: dict[str, Any] | None
+    stage: int | None
+    last_activity: str | None  # ISO timestamp
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    urn: str
+    name: str
+    phase: str
+    framework: str
+    stage: int | None
+    reviewed: int
+    criteria: int
+    status: str
+    deadline: datetime
+    extended: bool
+    last_activity: datetime | None
+    pending: int  # registrations waiting for approval
+
+    @property
+    def progress(self) -> int:
+        """Whole per cent of criteria reviewed (rated and commented on)."""
+        return (100 * self.reviewed) // self.criteria if self.criteria else 0
+
+    @property
+    def status_label(self) -> str:
+        return workflow.PROGRAMME_STATUS_LABELS[self.status]
+
+
+def current_stage(document: dict[str, Any] | None) -> int | None:
+    """The highest stage a school has reached, from its `stages/<urn>` document."""
+    reached = (document or {}).get("reached") or {}
+    numbers = [int(number) for number, entry in reached.items() if str(number).isdigit() and entry]
+    return max(numbers) if numbers else None
+
+
+def row_for(facts: SchoolFacts, cycle: Cycle, today: date) -> ProgrammeRow:
+    """The dashboard row of one school on `today` (statuses such as "award expiring" depend on the day)."""
+    evaluation = facts.evaluation
+    # programme_status only asks whether any answer has been given, not what the answers are.
+    for_status = {**evaluation, "answers": {"any": True} if facts.answered else {}} if evaluation else None
+    school = facts.school
+    return ProgrammeRow(
+        urn=school["urn"],
+        name=school.get("name", ""),
+        phase=school.get("phase", ""),
+        framework=school.get("framework", ""),
+        stage=facts.stage,
+        reviewed=facts.reviewed,
+        criteria=facts.criteria,
+        status=workflow.programme_status(school, for_status, facts.awards, today),
+        deadline=self_evaluation.deadline_for(evaluation, cycle) if evaluation else cycle.submission_deadline,
+        extended=bool(evaluation and evaluation.get("extension_until")),
+        last_activity=datetime.fromisoformat(facts.last_activity) if facts.last_activity else None,
+        pending=len(school.get("pending") or {}),
+    )
+
+
+# --- filtering, sorting, paging ----------------------------------------------------------------------------
+
+SORT_KEYS: dict[str, Callable[[ProgrammeRow], Any]] = {
+    "name": lambda row: (row.name.casefold(), row.urn),
+    "urn": lambda row: row.urn,
+    "framework": lambda row: (row.framework, row.name.casefold()),
+    "stage": lambda row: (row.stage or 0, row.name.casefold()),
+    "progress": lambda row: (row.progress, row.name.casefold()),
+    "status": lambda row: (list(workflow.PROGRAMME_STATUS_LABELS).index(row.status), row.name.casefold()),
+    "deadline": lambda row: (row.deadline, row.name.casefold()),
+    "activity": lambda row: (row.last_activity.timestamp() if row.last_activity else 0.0, row.name.casefold()),
+}
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the person asked the table for (from the query string), already checked."""
+
+    status: str = ""
+    framework: str = ""
+    phase: str = ""
+    stage: str = ""  # "" any, "none" not recorded, or a stage number
+    search: str = ""
+    sort: str = "name"
+    descending: bool = False
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+
+def read_selection(args: dict[str, str], frameworks: Iterable[str], phases: Iterable[str], stages: int) -> Selection:
+    """The selection a query string asks for; anything not understood is ignored and named in `problems`."""
+    problems = []
+
+    def pick(name: str, allowed: Iterable[str], what: str) -> str:
+        value = args.get(name, "")
+        if value and value not in set(allowed):
+            problems.append(f"There is no {what} called '{value[:60]}', so the table is not filtered by it.")
+            return ""
+        return value
+
+    stage_values = ["none", *(str(number) for number in range(1, stages + 1))]
+    sort = args.get("sort", "name")
+    if sort not in SORT_KEYS:
+        problems.append("The table cannot be sorted that way, so it is sorted by school name.")
+        sort = "name"
+    page_text = args.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and 0 < len(page_text) < 7 else 1
+    return Selection(
+        status=pick("status", workflow.PROGRAMME_STATUS_LABELS, "status"),
+        framework=pick("framework", frameworks, "framework"),
+        phase=pick("phase", phases, "phase"),
+        stage=pick("stage", stage_values, "stage"),
+        search=args.get("search", "").strip()[:100],
+        sort=sort,
+        descending=args.get("order") == "descending",
+        page=max(page, 1),
+        problems=problems,
+    )
+
+
+def select(rows: Iterable[ProgrammeRow], selection: Selection) -> list[ProgrammeRow]:
+    """The rows the selection asks for, in its order (not yet paged)."""
+    search = selection.search.casefold()
+    chosen = [
+        row
+        for row in rows
+        if (not selection.status or row.status == selection.status)
+        and (not selection.framework or row.framework == selection.framework)
+        and (not selection.phase or row.phase == selection.phase)
+        and (
+            not selection.stage
+            or (row.stage is None if selection.stage == "none" else str(row.stage) == selection.stage)
+        )
+        and (not search or search in row.name.casefold() or search == row.urn)
+    ]
+    chosen.sort(key=SORT_KEYS[selection.sort], reverse=selection.descending)
+    return chosen
+
+
+def status_counts(rows: Iterable[ProgrammeRow]) -> dict[str, int]:
+    """How many schools have each status, in the statuses' own order."""
+    counts = dict.fromkeys(workflow.PROGRAMME_STATUS_LABELS, 0)
+    for row in rows:
+        counts[row.status] += 1
+    return counts
+
+
+# --- reading the store ---------------------------------------------------------------------------------------
+
+
+def read_facts(store: Store, content: Content, cycle: Cycle, urn: str) -> SchoolFacts | None:
+    """Everything the dashboard shows about one school this cycle, or None if it is not in the school list."""
+    school = accounts.get_school(store, urn)
+    if school is None:
+        return None
+    evaluation = self_evaluation.load(store, urn, cycle.id)
+    awards = store.read(AWARDS, urn)
+    stages = store.read(STAGES, urn)
+    answers = (evaluation or {}).get("answers", {})
+    if evaluation:
+        framework = self_evaluation.framework_of(content, evaluation)
+    else:
+        framework = content.framework(school["framework"])
+    moments = [answer.get("updated_at") for answer in answers.values()]
+    moments += [member.get("added_at") for member in (school.get("members") or {}).values()]
+    if evaluation:
+        moments += [evaluation.get(name) for name in ("created_at", "submitted_at")]
+        moments.append((evaluation.get("returned") or {}).get("at"))
+    moments += [decision.get("recorded_at") for decision in (awards or {}).get("decisions") or []]
+    moments += [entry.get("recorded_at") for entry in ((stages or {}).get("reached") or {}).values() if entry]
+    known = [moment for moment in moments if isinstance(moment, str) and moment]
+    return SchoolFacts(
+        school={key: value for key, value in school.items() if key != "members"}
+        | {"members": bool(school.get("members"))},
+        evaluation={key: value for key, value in evaluation.items() if key not in ("answers", "history")}
+        if evaluation
+        else None,
+        answered=len(answers),
+        reviewed=sum(1 for answer in answers.values() if is_reviewed(answer)),
+        criteria=len(framework.criteria),
+        awards=awards,
+        stage=current_stage(stages),
+        last_activity=max(known, key=lambda moment: datetime.fromisoformat(moment)) if known else None,
+    )
+
+
+def _urn_of(collection: str, key: str) -> str | None:
+    """The school a changed document belongs to, or None if it does not change any dashboard row."""
+    if collection in (accounts.SCHOOLS, AWARDS, STAGES):
+        return key
+    if collection in (self_evaluation.COLLECTION, self_evaluation.ANSWERS):
+        return key.split("-", 1)[0]
+    return None
+
+
+class ProgrammeIndex:
+    """Every school's facts, in memory, brought up to date from the store's record of changes on each view.
+
+    One per app (so per worker process). The first view reads every school; later views read only the
+    schools whose documents changed. Rows depend on the day too, so they are worked out again when it changes.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._position: ChangePosition | None = None
+        self._cycle_id: str | None = None
+        self._facts: dict[str, SchoolFacts] = {}
+        self._rows: dict[str, ProgrammeRow] = {}
+        self._day: date | None = None
+
+    def rows(self, store: Store, content: Content, today: date) -> list[ProgrammeRow]:
+        cycle = self_evaluation.current_cycle(content, today)
+        with self._lock:
+            # The position is taken before reading, so a write made during the reading shows up next time.
+            position, changes = store.changes(self._position)
+            if changes is None or cycle.id != self._cycle_id:
+                self._facts = {}
+                for urn in store.keys(accounts.SCHOOLS):
+                    if (facts := read_facts(store, content, cycle, urn)) is not None:
+                        self._facts[urn] = facts
+                self._rows, self._day, self._cycle_id = {}, None, cycle.id
+            else:
+                for urn in {urn for collection, key in changes if (urn := _urn_of(collection, key))}:
+                    facts = read_facts(store, content, cycle, urn)
+                    if facts is None:
+                        self._facts.pop(urn, None)
+                        self._rows.pop(urn, None)
+                    else:
+                        self._facts[urn] = facts
+                        self._rows[urn] = row_for(facts, cycle, today)
+            self._position = position
+            if self._day != today:
+                self._rows = {urn: row_for(facts, cycle, today) for urn, facts in self._facts.items()}
+                self._day = today
+            return list(self._rows.values())
+
+
+EXTENSION = "quality_mark.programme"
+
+
+def index_of(app: Any) -> ProgrammeIndex:
+    """The app's programme index (one per worker process), made on first use."""
+    return app.extensions.setdefault(EXTENSION, ProgrammeIndex())
