@@ -38,8 +38,10 @@ DEMO_PEOPLE = [
 ]
 
 
-def seed_demo(app: Flask) -> bool:
-    """Demo LA staff, schools and school teams, once. Returns False if the store already has people."""
+def seed_demo(app: Flask, programme: bool = False) -> bool:
+    """Demo LA staff, schools and school teams, once. Returns False if the store already has people.
+
+    With `programme`, also more demo schools at every stage of the programme (see demo_programme.py)."""
     store = get_store()
     if store.keys(accounts.USERS):
         return False
@@ -49,6 +51,11 @@ def seed_demo(app: Flask) -> bool:
         user = accounts.ensure_user(store, email, name, job_title, la_role=la_role)
         if urn and role:
             accounts.add_member(store, urn, user.id, role, added_by=None)
+    if programme:
+        from .demo_programme import seed_programme
+        from .public import today
+
+        seed_programme(store, get_content(), today())
     audit.record(store, None, "demo data created", "store", "command line")
     return True
 
@@ -101,8 +108,8 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo_command() -> None:
-        """Create demo LA staff, schools and teams (only into an empty store)."""
-        if seed_demo(app):
+        """Create demo LA staff, schools and teams, and schools at every stage (only into an empty store)."""
+        if seed_demo(app, programme=True):
             click.echo("Demo data created.")
         else:
             click.echo("The store already has people in it: demo data not added.")

@@ -1,0 +1,219 @@
+"""Demo schools at every stage of the programme, so the LA's dashboard, review and insight have something to show.
+
+Added by `make run` (and `flask --app form_service seed-demo`) after the demo people and schools. Everyone and
+everything here is fictional. Answers are saved and submitted through the service's own functions
+(`self_evaluation.save_answer`, `self_evaluation.submit`); the LA's steps go through `workflow.next_status`
+and are written in the shapes `workflow` documents. Dates are relative to the day the data are made, so the
+statuses read the same whenever `make run` is first started.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from quality_mark.model import LONDON, Content, Framework
+
+from . import accounts, schools, self_evaluation, workflow
+from .store import Store
+
+MORE_SCHOOLS = Path(__file__).resolve().parent / "demo" / "more_schools.csv"
+
+# (URN, what the school's demo data show, its lead's email and name). Oakfield and Hillcrest stay registered
+# with nothing started, for trying the self-evaluation; Riverside, Brookside and Elm Tree have no one yet.
+PROGRAMME_PEOPLE = [
+    ("900002", "in_progress", "senco@riverside-primary.example.org", "Demo SENCo, Riverside"),
+    ("900003", "submitted", "senco@st-aidans-primary.example.org", "Demo SENCo, St Aidan's"),
+    ("900005", "under_review", "senco@meadowbank-high.example.org", "Demo SENCo, Meadowbank"),
+    ("900007", "returned", "senco@castlegate-school.example.org", "Demo SENCo, Castlegate"),
+    ("900009", "awarded", "senco@willow-lane.example.org", "Demo SENCo, Willow Lane"),
+    ("900010", "not_awarded", "senco@northgate-high.example.org", "Demo SENCo, Northgate"),
+    ("900011", "award_expiring", "senco@foxglove-primary.example.org", "Demo SENCo, Foxglove"),
+    ("900012", "expired", "senco@harbour-view.example.org", "Demo SENCo, Harbour View"),
+    ("900013", "at_panel", "senco@kingsmead-primary.example.org", "Demo SENCo, Kingsmead"),
+]
+
+COMMENTARY = {
+    1: "This is at an early stage. We have identified what needs to change and have started to plan it with staff.",
+    2: "This is developing. Some staff do this consistently; we are extending it across the school this year.",
+    3: "This is established across the school. Progress data and feedback from families show it makes a difference.",
+    4: "This is embedded, and we share our practice with other schools. Governors monitor its impact each term.",
+}
+EVIDENCE = {3: ["Provision map", "SEND information report"], 4: ["Provision map", "Governor minutes"]}
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    email: str
+    name: str
+    urn: str
+    story: str
+
+
+def programme_people() -> list[DemoPerson]:
+    return [DemoPerson(email, name, urn, story) for urn, story, email, name in PROGRAMME_PEOPLE]
+
+
+def demo_rating(framework: Framework, index: int, profile: int) -> int:
+    """A spread of ratings: `profile` 0 (developing) to 2 (strong) shifts them; each heading differs a little."""
+    pattern = (2, 3, 3, 2, 4, 3, 1, 3, 2, 4, 3, 3)
+    return max(framework.rating_scale.lowest, min(framework.rating_scale.highest, pattern[index % 12] + profile - 1))
+
+
+def seed_programme(store: Store, content: Content, today: date) -> None:
+    """Add the demo schools beyond the first eight and take each demo school to its stage of the programme."""
+    preview = schools.read_gias_csv(MORE_SCHOOLS.read_bytes(), set(content.framework_ids()))
+    schools.apply_import(store, preview.schools)
+    cycle = self_evaluation.current_cycle(content, today)
+    now = datetime.now(UTC)
+    reviewer = accounts.find_user_by_email(store, "la.reviewer@example.org")
+    reviewer_id = reviewer.id if reviewer else "la-reviewer"
+    every_years = content.timeline.reaccreditation.every_years
+    for person in programme_people():
+        user = accounts.ensure_user(store, person.email, person.name, "SENCo")
+        accounts.add_member(store, person.urn, user.id, "admin", added_by=None)
+        school = accounts.get_school(store, person.urn)
+        assert school is not None
+        if person.story in ("awarded", "award_expiring", "expired"):
+            decided = {
+                "awarded": today - timedelta(days=480),
+                "award_expiring": today - timedelta(days=365 * every_years - 90),
+                "expired": today - timedelta(days=365 * every_years + 150),
+            }[person.story]
+            _record_award(store, person.urn, f"{decided.year - 1}-{str(decided.year)[2:]}", decided, every_years)
+            continue
+        if now > cycle.submission_deadline:  # demo data made after the deadline still show work under way
+            until = datetime.combine(today + timedelta(days=60), datetime.min.time(), LONDON)
+            self_evaluation.start(store, content, school, cycle)
+            self_evaluation.grant_extension(store, person.urn, cycle.id, until, "Demo data", reviewer_id)
+        document = self_evaluation.start(store, content, school, cycle)
+        framework = self_evaluation.framework_of(content, document)
+        profile = {"submitted": 1, "under_review": 1, "at_panel": 2}.get(person.story, 0)
+        criteria = framework.criteria if person.story != "in_progress" else framework.criteria[:17]
+        for index, criterion in enumerate(criteria):
+            rating = demo_rating(framework, index, profile)
+            answer = {"rating": rating, "commentary": COMMENTARY[rating], "evidence": EVIDENCE.get(rating, [])}
+            result = self_evaluation.save_answer(store, content, cycle, person.urn, criterion.id, answer, 0, user.id)
+            assert result.status in ("saved", "unchanged"), (person.urn, criterion.id, result.status, result.errors)
+        if person.story == "in_progress":
+            continue
+        reference = self_evaluation.new_reference(person.urn, cycle.id)
+        outcome, message = self_evaluation.submit(store, content, cycle, person.urn, user.id, now, reference)
+        assert outcome == "ok", message
+        if person.story == "submitted":
+            continue
+        _step(store, person.urn, cycle.id, "start_review")
+        moderated = framework.criteria if person.story in ("at_panel", "not_awarded") else framework.criteria[:2]
+        _moderate(store, person.urn, cycle.id, reference, framework, moderated, reviewer_id, now)
+        if person.story == "returned":
+            _step(
+                store,
+                person.urn,
+                cycle.id,
+                "return",
+                returned={
+                    "message": "Thank you. Please add evidence of impact for the two leadership criteria we "
+                    "commented on, then submit again.",
+                    "by": reviewer_id,
+                    "at": now.isoformat(timespec="seconds"),
+                },
+            )
+        elif person.story in ("at_panel", "not_awarded"):
+            _step(store, person.urn, cycle.id, "send_to_panel")
+        if person.story == "not_awarded":
+            _step(store, person.urn, cycle.id, "not_award")
+            _record_decision(
+                store,
+                person.urn,
+                {
+                    "cycle": cycle.id,
+                    "reference": reference,
+                    "outcome": "not_awarded",
+                    "reasons": "The evidence does not yet show the impact of provision on attendance.",
+                    "conditions": "Resubmit with a term's attendance data for pupils with SEND.",
+                    "decided_on": (today - timedelta(days=7)).isoformat(),
+                    "panel": ["Chair (LA SEND lead)", "Educational psychologist", "Headteacher representative"],
+                    "recorded_by": reviewer_id,
+                    "recorded_at": now.isoformat(timespec="seconds"),
+                },
+            )
+
+
+def _step(store: Store, urn: str, cycle_id: str, action: str, **fields: Any) -> None:
+    def change(document: dict | None) -> tuple[dict, None]:
+        assert document is not None
+        document["status"] = workflow.next_status(document["status"], action, "la")
+        return document | fields, None
+
+    store.modify(self_evaluation.COLLECTION, self_evaluation.key(urn, cycle_id), change)
+
+
+def _moderate(
+    store: Store,
+    urn: str,
+    cycle_id: str,
+    reference: str,
+    framework: Framework,
+    criteria: Any,
+    reviewer_id: str,
+    now: datetime,
+) -> None:
+    submitted = (store.read(self_evaluation.SUBMISSIONS, reference.lower()) or {}).get("answers", {})
+    decisions, comments = {}, {}
+    for index, criterion in enumerate(criteria):
+        school_rating = submitted[criterion.id]["rating"]
+        lower = index == 1 and school_rating > framework.rating_scale.lowest
+        decisions[criterion.id] = {
+            "decision": "moderate" if lower else "agree",
+            "school_rating": school_rating,
+            "rating": school_rating - 1 if lower else school_rating,
+            "by": reviewer_id,
+            "at": now.isoformat(timespec="seconds"),
+            "reference": reference,
+        }
+        if lower:
+            comments[criterion.id] = [
+                {
+                    "side": "la",
+                    "by": reviewer_id,
+                    "name": "Demo LA Reviewer",
+                    "text": "The commentary describes the practice but not yet its impact on pupils. "
+                    "What has changed for pupils with SEND?",
+                    "at": now.isoformat(timespec="seconds"),
+                }
+            ]
+    store.write(
+        "moderation",
+        self_evaluation.key(urn, cycle_id),
+        {"urn": urn, "cycle": cycle_id, "criteria": decisions, "comments": comments},
+    )
+
+
+def _record_award(store: Store, urn: str, cycle_id: str, decided: date, every_years: int) -> None:
+    _record_decision(
+        store,
+        urn,
+        {
+            "cycle": cycle_id,
+            "reference": f"QM-{urn}-{cycle_id.replace('-', '')}-DEMO00",
+            "outcome": "awarded",
+            "reasons": "Strong, well-evidenced inclusive practice across the school.",
+            "conditions": "",
+            "decided_on": decided.isoformat(),
+            "expires_on": workflow.award_expiry(decided, every_years).isoformat(),
+            "panel": ["Chair (LA SEND lead)", "Educational psychologist", "Parent carer representative"],
+            "recorded_by": "demo",
+            "recorded_at": datetime.combine(decided, datetime.min.time(), UTC).isoformat(timespec="seconds"),
+        },
+    )
+
+
+def _record_decision(store: Store, urn: str, decision: dict[str, Any]) -> None:
+    def change(document: dict | None) -> tuple[dict, None]:
+        document = document or {"urn": urn, "decisions": []}
+        document["decisions"].append(decision)
+        return document, None
+
+    store.modify("awards", urn, change)
