@@ -27,33 +27,31 @@ IMPORTS = "school_imports"
 def dashboard() -> str:
     """Every school in one table: filter and sort by any column, a page at a time."""
     store, content, day = get_store(), get_content(), today()
-    rows = programme.index_of(current_app).rows(store, content, day)
-    phases = sorted({row.phase for row in rows if row.phase})
+    index = programme.index_of(current_app)
+    overview = index.overview(store, content, day)
     selection = programme.read_selection(
-        request.args.to_dict(), content.framework_ids(), phases, len(content.timeline.stages)
+        request.args.to_dict(), content.framework_ids(), overview.phases, len(content.timeline.stages)
     )
-    chosen = programme.select(rows, selection)
+    chosen = index.select(store, content, day, selection)
     pages = max(1, -(-len(chosen) // programme.PAGE_SIZE))
     page = min(selection.page, pages)
     shown = chosen[(page - 1) * programme.PAGE_SIZE : page * programme.PAGE_SIZE]
     pending = [
-        (row, user, waiting)
-        for row in sorted((row for row in rows if row.pending), key=lambda row: row.name)
-        for user, waiting in accounts.pending_requests(store, row.urn)
+        (row, user, waiting) for row in overview.waiting for user, waiting in accounts.pending_requests(store, row.urn)
     ]
     return render_template(
         "la/dashboard.html",
         rows=shown,
-        total=len(rows),
+        total=overview.total,
         matching=len(chosen),
         first=(page - 1) * programme.PAGE_SIZE + 1,
         page=page,
         pages=pages,
         selection=selection,
-        counts=programme.status_counts(rows),
+        counts=overview.counts,
         labels=workflow.PROGRAMME_STATUS_LABELS,
         frameworks=content.framework_ids(),
-        phases=phases,
+        phases=overview.phases,
         stages=content.timeline.stages,
         cycle=self_evaluation.current_cycle(content, day),
         pending=pending,

@@ -8,10 +8,15 @@ so a view costs the same whether a few or thousands of schools have been busy si
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import threading
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 from quality_mark.analysis import is_reviewed
@@ -19,6 +24,8 @@ from quality_mark.model import Content, Cycle
 
 from . import accounts, self_evaluation, workflow
 from .store import ChangePosition, Store
+
+_log = logging.getLogger(__name__)
 
 STAGES = "stages"
 AWARDS = "awards"
@@ -119,7 +126,7 @@ class Selection:
     sort: str = "name"
     descending: bool = False
     page: int = 1
-    problems: list[str] = field(default_factory=list)
+    problems: tuple[str, ...] = ()
 
 
 def read_selection(args: dict[str, str], frameworks: Iterable[str], phases: Iterable[str], stages: int) -> Selection:
@@ -149,7 +156,7 @@ def read_selection(args: dict[str, str], frameworks: Iterable[str], phases: Iter
         sort=sort,
         descending=args.get("order") == "descending",
         page=max(page, 1),
-        problems=problems,
+        problems=tuple(problems),
     )
 
 
@@ -228,51 +235,155 @@ def _urn_of(collection: str, key: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class Overview:
+    total: int
+    counts: dict[str, int]
+    phases: tuple[str, ...]
+    waiting: tuple[ProgrammeRow, ...]  # schools with registrations waiting for approval
+
+
 class ProgrammeIndex:
     """Every school's facts, in memory, brought up to date from the store's record of changes on each view.
 
-    One per app (so per worker process). The first view reads every school; later views read only the
-    schools whose documents changed. Rows depend on the day too, so they are worked out again when it changes.
+    One per app (so per worker process). Rows depend on the day too, so they are worked out again when it
+    changes. Reading every school is slow with thousands of them, so the facts are also kept in a snapshot
+    file (`snapshot`), with the position in the record of changes they are true at: a new worker process
+    starts from it and reads only what changed since. The snapshot is only a copy: if it is missing, from
+    other content or another cycle, or the record of changes was started again, every school is read.
     """
 
-    def __init__(self) -> None:
+    SNAPSHOT_AFTER_CHANGES = 500
+    SNAPSHOT_AFTER_SECONDS = 300.0
+
+    def __init__(self, snapshot: Path | None = None) -> None:
         self._lock = threading.Lock()
+        self._snapshot = snapshot
         self._position: ChangePosition | None = None
         self._cycle_id: str | None = None
         self._facts: dict[str, SchoolFacts] = {}
         self._rows: dict[str, ProgrammeRow] = {}
         self._day: date | None = None
+        self._version = 0  # goes up whenever any row changes, so a selection worked out earlier can be reused
+        self._selected: dict[Selection, tuple[int, list[ProgrammeRow]]] = {}
+        self._overview: tuple[int, Overview] | None = None
+        self._unsaved = 0
+        self._saved_at = time.monotonic()
 
     def rows(self, store: Store, content: Content, today: date) -> list[ProgrammeRow]:
-        cycle = self_evaluation.current_cycle(content, today)
         with self._lock:
-            # The position is taken before reading, so a write made during the reading shows up next time.
-            position, changes = store.changes(self._position)
-            if changes is None or cycle.id != self._cycle_id:
-                self._facts = {}
-                for urn in store.keys(accounts.SCHOOLS):
-                    if (facts := read_facts(store, content, cycle, urn)) is not None:
-                        self._facts[urn] = facts
-                self._rows, self._day, self._cycle_id = {}, None, cycle.id
-            else:
-                for urn in {urn for collection, key in changes if (urn := _urn_of(collection, key))}:
-                    facts = read_facts(store, content, cycle, urn)
-                    if facts is None:
-                        self._facts.pop(urn, None)
-                        self._rows.pop(urn, None)
-                    else:
-                        self._facts[urn] = facts
-                        self._rows[urn] = row_for(facts, cycle, today)
-            self._position = position
-            if self._day != today:
-                self._rows = {urn: row_for(facts, cycle, today) for urn, facts in self._facts.items()}
-                self._day = today
+            self._refresh(store, content, today)
             return list(self._rows.values())
+
+    def select(self, store: Store, content: Content, today: date, selection: Selection) -> list[ProgrammeRow]:
+        """The rows the selection asks for, in its order; worked out again only if a row changed since."""
+        selection = replace(selection, page=1, problems=())  # one ordering serves every page
+        with self._lock:
+            self._refresh(store, content, today)
+            cached = self._selected.get(selection)
+            if cached is None or cached[0] != self._version:
+                if len(self._selected) > 64:
+                    self._selected.clear()
+                cached = self._selected[selection] = (self._version, select(self._rows.values(), selection))
+            return cached[1]
+
+    def overview(self, store: Store, content: Content, today: date) -> Overview:
+        """How many schools there are and have each status, their phases, and those with registrations waiting."""
+        with self._lock:
+            self._refresh(store, content, today)
+            if self._overview is None or self._overview[0] != self._version:
+                rows = self._rows.values()
+                overview = Overview(
+                    total=len(self._rows),
+                    counts=status_counts(rows),
+                    phases=tuple(sorted({row.phase for row in rows if row.phase})),
+                    waiting=tuple(sorted((row for row in rows if row.pending), key=lambda row: row.name)),
+                )
+                self._overview = (self._version, overview)
+            return self._overview[1]
+
+    def _refresh(self, store: Store, content: Content, today: date) -> None:
+        cycle = self_evaluation.current_cycle(content, today)
+        stamp = _content_stamp(content)
+        if self._position is None:
+            self._load_snapshot(cycle.id, stamp)
+        # The position is taken before reading, so a write made during the reading shows up next time.
+        position, changes = store.changes(self._position)
+        if changes is None or cycle.id != self._cycle_id:
+            self._facts = {}
+            for urn in store.keys(accounts.SCHOOLS):
+                if (facts := read_facts(store, content, cycle, urn)) is not None:
+                    self._facts[urn] = facts
+            self._rows, self._day, self._cycle_id = {}, None, cycle.id
+            self._unsaved = self.SNAPSHOT_AFTER_CHANGES
+        else:
+            for urn in {urn for collection, key in changes if (urn := _urn_of(collection, key))}:
+                facts = read_facts(store, content, cycle, urn)
+                if facts is None:
+                    self._facts.pop(urn, None)
+                    self._rows.pop(urn, None)
+                else:
+                    self._facts[urn] = facts
+                    self._rows[urn] = row_for(facts, cycle, today)
+                self._version += 1
+                self._unsaved += 1
+        self._position = position
+        if self._day != today:
+            self._rows = {urn: row_for(facts, cycle, today) for urn, facts in self._facts.items()}
+            self._day = today
+            self._version += 1
+        if self._unsaved and (
+            self._unsaved >= self.SNAPSHOT_AFTER_CHANGES
+            or time.monotonic() - self._saved_at > self.SNAPSHOT_AFTER_SECONDS
+        ):
+            self._save_snapshot(stamp)
+
+    def _load_snapshot(self, cycle_id: str, stamp: str) -> None:
+        if self._snapshot is None:
+            return
+        try:
+            saved = json.loads(self._snapshot.read_bytes())
+            if saved.get("cycle") != cycle_id or saved.get("content") != stamp:
+                return
+            facts = {urn: SchoolFacts(**fields) for urn, fields in saved["facts"].items()}
+            position = (int(saved["position"][0]), int(saved["position"][1]))
+        except (OSError, ValueError, TypeError, KeyError, IndexError):
+            return  # no snapshot, or not one this code can use: every school is read instead
+        self._facts, self._position, self._cycle_id, self._day = facts, position, cycle_id, None
+
+    def _save_snapshot(self, stamp: str) -> None:
+        self._unsaved, self._saved_at = 0, time.monotonic()
+        if self._snapshot is None or self._position is None:
+            return
+        saved = {
+            "cycle": self._cycle_id,
+            "content": stamp,
+            "position": list(self._position),
+            "facts": {urn: asdict(facts) for urn, facts in self._facts.items()},
+        }
+        temp = self._snapshot.with_name(f".{self._snapshot.name}.{os.getpid()}.tmp")
+        try:
+            self._snapshot.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_bytes(json.dumps(saved, separators=(",", ":")).encode())
+            os.replace(temp, self._snapshot)  # atomic: a reader sees the old snapshot or the new one
+        except OSError as error:
+            _log.warning("could not save the programme snapshot %s: %s", self._snapshot, error)
+
+
+def _content_stamp(content: Content) -> str:
+    """Which content the facts were read with (criteria counts come from it)."""
+    return ";".join(f"{f.id}:{f.version}:{f.content_hash}" for f in content.frameworks)
 
 
 EXTENSION = "quality_mark.programme"
 
 
+SNAPSHOT = Path("cache") / "programme-index.json"  # in DATA_DIR, beside (not in) the store
+
+
 def index_of(app: Any) -> ProgrammeIndex:
     """The app's programme index (one per worker process), made on first use."""
-    return app.extensions.setdefault(EXTENSION, ProgrammeIndex())
+    index = app.extensions.get(EXTENSION)
+    if index is None:
+        index = app.extensions.setdefault(EXTENSION, ProgrammeIndex(Path(app.config["DATA_DIR"]) / SNAPSHOT))
+    return index

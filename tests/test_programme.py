@@ -260,3 +260,34 @@ def test_only_la_staff_see_the_table(programme_app: Any, client: Any, sign_in: A
     assert client.get("/la/").status_code == 302  # to sign in
     sign_in(SENCO)
     assert client.get("/la/").status_code == 403
+
+
+def test_a_new_worker_starts_from_the_snapshot_and_reads_only_what_changed_since(
+    programme_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    snapshot = programme_app.config["DATA_DIR"] / programme.SNAPSHOT
+    with programme_app.app_context():
+        store, content = get_store(), get_content()
+        first = programme.ProgrammeIndex(snapshot)
+        assert len(first.rows(store, content, TODAY)) == 13  # reads every school and saves a snapshot
+        assert snapshot.is_file()
+        store.modify(accounts.SCHOOLS, "900008", lambda d: ({**d, "name": "Elm Tree Junior Academy"}, None))
+
+        read: list[str] = []
+        real_read_facts = programme.read_facts
+        monkeypatch.setattr(programme, "read_facts", lambda *args: read.append(args[3]) or real_read_facts(*args))
+        second = programme.ProgrammeIndex(snapshot)  # as a new worker process would
+        rows = {row.urn: row for row in second.rows(store, content, TODAY)}
+        assert read == ["900008"]
+        assert rows["900008"].name == "Elm Tree Junior Academy"
+        assert {urn: row.status for urn, row in rows.items()} == EXPECTED_STATUS
+
+        snapshot.write_text('{"cycle": "2026-27", "content": "something else", "facts": {}}')
+        read.clear()
+        assert len(programme.ProgrammeIndex(snapshot).rows(store, content, TODAY)) == 13
+        assert len(read) == 13  # a snapshot from other content is not used
+
+        snapshot.write_text("not json")
+        read.clear()
+        assert len(programme.ProgrammeIndex(snapshot).rows(store, content, TODAY)) == 13
+        assert len(read) == 13
