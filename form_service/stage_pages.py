@@ -77,12 +77,10 @@ def _school(urn: str) -> dict[str, Any]:
 def _stage(stage_number: str) -> Stage:
     """The stage named in the URL; 404 for anything but the number of a stage in the content."""
     timeline = get_content().timeline
-    if not (stage_number.isascii() and stage_number.isdigit() and len(stage_number) <= 3):
-        abort(404)
-    try:
-        return timeline.stage(int(stage_number))
-    except KeyError:
-        abort(404)
+    for stage in timeline.stages:
+        if str(stage.number) == stage_number:  # one address per stage: "3", never "03" or "３"
+            return stage
+    abort(404)
 
 
 def _names(*records: Any) -> dict[str, str]:
