@@ -281,9 +281,11 @@ def edit_visit(urn: str, visit_id: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         draft, problems = stage_input.check_visit(request.form, get_content().timeline, today())
         if draft is not None:
-            changed = stages.change_visit(get_store(), urn, visit_id, draft, g.user.id)
-            if changed is None:
+            outcome = stages.change_visit(get_store(), urn, visit_id, draft, g.user.id)
+            if outcome == "not_found":
                 flash("This visit was deleted by someone else while you were changing it. Nothing was saved.", "error")
+            elif outcome == "unchanged":
+                flash("You did not change anything, so the visit is as it was.", "info")
             else:
                 _audit("stages: visit changed", urn, visit=visit_id, stage=draft.stage, hours=draft.hours)
                 flash(f"The {stages.KINDS[draft.kind].lower()} has been updated.", "success")

@@ -46,6 +46,7 @@ MAX_VISITS = 300
 MAX_HISTORY = 300  # the oldest earlier records are dropped beyond this (the audit log keeps every change)
 
 Change = Literal["recorded", "changed", "unchanged"]
+VisitChange = Literal["changed", "unchanged", "not_found"]
 
 
 def now_utc() -> str:
@@ -165,15 +166,16 @@ def with_visit(
 
 def with_visit_changed(
     document: dict | None, urn: str, visit_id: str, draft: VisitDraft, by: str, at: str
-) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The document with one visit changed; the visit as it is now, or None if there is no such visit."""
+) -> tuple[dict[str, Any], VisitChange]:
+    """The document with one visit changed to the draft; whether it changed, was already so, or is not there."""
     document = _start(document, urn)
     visit = find_visit(document, visit_id)
     if visit is None:
-        return document, None
-    if {name: visit[name] for name in draft.fields()} != draft.fields():
-        visit.update(draft.fields(), updated_by=by, updated_at=at)
-    return document, visit
+        return document, "not_found"
+    if {name: visit[name] for name in draft.fields()} == draft.fields():
+        return document, "unchanged"
+    visit.update(draft.fields(), updated_by=by, updated_at=at)
+    return document, "changed"
 
 
 def without_visit(document: dict | None, urn: str, visit_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -214,10 +216,10 @@ def add_visit(store: Store, urn: str, draft: VisitDraft, by: str) -> dict[str, A
     return store.modify(COLLECTION, urn, change)
 
 
-def change_visit(store: Store, urn: str, visit_id: str, draft: VisitDraft, by: str) -> dict[str, Any] | None:
-    def change(document: dict | None) -> tuple[dict | None, dict | None]:
-        new, visit = with_visit_changed(document, urn, visit_id, draft, by, now_utc())
-        return (new if visit else document), visit
+def change_visit(store: Store, urn: str, visit_id: str, draft: VisitDraft, by: str) -> VisitChange:
+    def change(document: dict | None) -> tuple[dict | None, VisitChange]:
+        new, outcome = with_visit_changed(document, urn, visit_id, draft, by, now_utc())
+        return (new if outcome == "changed" else document), outcome
 
     return store.modify(COLLECTION, urn, change)
 

@@ -446,6 +446,10 @@ def test_an_la_user_records_changes_and_deletes_a_visit_after_confirming(app) ->
 
     edit_path = f"/la/schools/{OAKFIELD}/visits/{meeting['id']}"
     assert Page(reviewer.get(edit_path)).form(edit_path)["hours"] == "1.5"
+    before = stored(app)
+    assert post(reviewer, edit_path, {**VISIT, "hours": "1.50"}).status_code == 302
+    assert "You did not change anything, so the visit is as it was." in Page(reviewer.get(OVERVIEW)).messages
+    assert stored(app) == before and "stages: visit changed" not in audit_actions(app)
     assert post(reviewer, edit_path, {**VISIT, "hours": "2"}).status_code == 302
     assert [v["hours"] for v in stored(app)["visits"] if v["id"] == meeting["id"]] == [2.0]
 
