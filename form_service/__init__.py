@@ -48,6 +48,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .la import la
     from .public import public
     from .school import school
+    from .stage_pages import la_stages, school_stages
 
     app.register_blueprint(public)
     app.register_blueprint(school)
@@ -57,6 +58,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(analysis)
     app.register_blueprint(api)
     app.register_blueprint(evidence)
+    app.register_blueprint(la_stages)
+    app.register_blueprint(school_stages)
     return app
 
 

@@ -1010,6 +1010,7 @@ EXPECTED = {
     ("GET",  "/school/<urn>/evidence/files/<file_id>"):     (404,     404,      404,      404,     404,      404),
     ("GET",  "/school/<urn>/evidence/files/<file_id>/delete"): (404,  404,      403,      404,     403,      403),
     ("POST", "/school/<urn>/evidence/files/<file_id>/delete"): (404,  404,      403,      404,     403,      403),
+    ("GET",  "/school/<urn>/stages"):                       (OK,      OK,       OK,       404,     OK,       OK),
     ("GET",  "/la/"):                                       (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/schools/<urn>/extension"):                (403,     403,      403,      403,     OK,       OK),
     ("POST", "/la/schools/<urn>/extension"):                (403,     403,      403,      403,     REFUSED,  REFUSED),
@@ -1017,6 +1018,16 @@ EXPECTED = {
     ("GET",  "/la/schools/import"):                         (403,     403,      403,      403,     403,      OK),
     ("POST", "/la/schools/import"):                         (403,     403,      403,      403,     403,      REFUSED),
     ("POST", "/la/schools/import/<import_id>"):             (403,     403,      403,      403,     403,      DONE),
+    ("GET",  "/la/schools/<urn>/stages"):                   (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/schools/<urn>/stages/<stage_number>"):    (403,     403,      403,      403,     OK,       OK),
+    ("POST", "/la/schools/<urn>/stages/<stage_number>"):    (403,     403,      403,      403,     REFUSED,  REFUSED),
+    ("POST", "/la/schools/<urn>/stages/<stage_number>/clear"): (403,  403,      403,      403,     DONE,     DONE),
+    ("GET",  "/la/schools/<urn>/visits/new"):               (403,     403,      403,      403,     OK,       OK),
+    ("POST", "/la/schools/<urn>/visits/new"):               (403,     403,      403,      403,     REFUSED,  REFUSED),
+    ("GET",  "/la/schools/<urn>/visits/<visit_id>"):        (403,     403,      403,      403,     404,      404),
+    ("POST", "/la/schools/<urn>/visits/<visit_id>"):        (403,     403,      403,      403,     404,      404),
+    ("GET",  "/la/schools/<urn>/visits/<visit_id>/delete"): (403,     403,      403,      403,     404,      404),
+    ("POST", "/la/schools/<urn>/visits/<visit_id>/delete"): (403,     403,      403,      403,     404,      404),
 }
 # fmt: on
 
@@ -1037,6 +1048,8 @@ def case(world: World, method: str, rule: str, actor: str) -> tuple[str, dict[st
         "action_id": "no-such-action",  # refused or not found before any action is looked at
         "item_id": "attendance",  # empty notes change nothing; an upload without a file is refused
         "file_id": "0" * 32,  # refused or not found before any file is looked at
+        "stage_number": "3",  # clearing a stage that was never reached changes nothing
+        "visit_id": "no-such-visit",  # not found before any visit is looked at
     }
     if "<decision>" in rule:
         values["user_id"] = world.ids[pending_for.get(actor, "one@gmail.com")]
