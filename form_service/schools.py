@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import accounts
+from . import accounts, insight_index
 from .forms import EMAIL
 from .store import Store
 
@@ -29,6 +29,9 @@ WEBSITE = "SchoolWebsite"
 STATUS = "EstablishmentStatus (name)"
 TYPE = "TypeOfEstablishment (name)"
 EMAIL_COLUMNS = ("ContactEmail", "Email", "SchoolEmail")
+# Ordnance Survey grid reference in metres (GIAS has both columns); used for the distance between schools.
+EASTING, NORTHING = "Easting", "Northing"
+GRID_LIMITS = {EASTING: 700_000, NORTHING: 1_300_000}  # the extent of the British National Grid
 REQUIRED_COLUMNS = (URN, NAME, PHASE, POSTCODE)
 
 PHASE_FRAMEWORKS = {
@@ -120,6 +123,7 @@ def _read_row(
     postcode = _cell(row, POSTCODE).upper()
     if not POSTCODE_PATTERN.match(postcode):
         problems.append(f"the postcode '{postcode or 'blank'}' is not a UK postcode")
+    grid = _grid_reference(row, problems)
     email = next((_cell(row, column) for column in EMAIL_COLUMNS if _cell(row, column)), "")
     if email and not EMAIL.match(email):
         problems.append(f"the contact email '{email}' is not an email address")
@@ -139,11 +143,36 @@ def _read_row(
             "postcode": postcode,
             "website": _cell(row, WEBSITE),
             "contact_email": accounts.normalise_email(email) if email else "",
+            **grid,
         }
     )
 
 
+def _grid_reference(row: dict[str, Any], problems: list[str]) -> dict[str, int]:
+    """{"easting", "northing"} in whole metres when both columns hold grid numbers; {} when both are blank."""
+    cells = {column: _cell(row, column) for column in GRID_LIMITS}
+    if not any(cells.values()):
+        return {}
+    values = {}
+    for column, text in cells.items():
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not (0 <= value <= GRID_LIMITS[column]):  # also refuses nan and inf
+            problems.append(f"the {column} '{text[:20] or 'blank'}' is not a grid reference in metres")
+            continue
+        values[column.lower()] = round(value)
+    return values if len(values) == 2 else {}
+
+
 IMPORTED_FIELDS = ("name", "phase", "framework", "la_name", "type", "postcode", "website", "contact_email")
+# Kept only when the file has them; an import without them removes them.
+OPTIONAL_FIELDS = ("easting", "northing")
+
+
+def _differs(current: dict[str, Any], school: dict[str, Any]) -> bool:
+    return any(current.get(name) != school.get(name) for name in (*IMPORTED_FIELDS, *OPTIONAL_FIELDS))
 
 
 def classify(store: Store, schools: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -153,7 +182,7 @@ def classify(store: Store, schools: list[dict[str, Any]]) -> dict[str, list[dict
         current = accounts.get_school(store, school["urn"])
         if current is None:
             result["new"].append(school)
-        elif any(current.get(name) != school[name] for name in IMPORTED_FIELDS):
+        elif _differs(current, school):
             result["changed"].append(school)
         else:
             result["unchanged"].append(school)
@@ -168,9 +197,14 @@ def apply_import(store: Store, schools: list[dict[str, Any]]) -> dict[str, int]:
         def upsert(current: dict | None, school: dict = school) -> tuple[dict, str]:
             if current is None:
                 return {**school, "members": {}, "pending": {}, "imported_at": accounts.now_utc()}, "new"
-            if all(current.get(name) == school[name] for name in IMPORTED_FIELDS):
+            if not _differs(current, school):
                 return current, "unchanged"
-            return {**current, **{name: school[name] for name in IMPORTED_FIELDS}}, "changed"
+            updated = {name: value for name, value in current.items() if name not in OPTIONAL_FIELDS}
+            updated |= {name: school[name] for name in (*IMPORTED_FIELDS, *OPTIONAL_FIELDS) if name in school}
+            return updated, "changed"
 
-        counts[store.modify(accounts.SCHOOLS, school["urn"], upsert)] += 1
+        outcome = store.modify(accounts.SCHOOLS, school["urn"], upsert)
+        if outcome == "changed":
+            insight_index.update_school_details(store, school)
+        counts[outcome] += 1
     return counts
