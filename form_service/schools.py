@@ -148,12 +148,15 @@ def _read_row(
     )
 
 
-def _grid_reference(row: dict[str, Any], problems: list[str]) -> dict[str, int]:
-    """{"easting", "northing"} in whole metres when both columns hold grid numbers; {} when both are blank."""
+def _grid_reference(row: dict[str, Any], problems: list[str]) -> dict[str, int | None]:
+    """{"easting", "northing"} in whole metres when the file has both columns: None for a blank pair, {} when
+    the file has no such columns (so an import without them keeps what the school list already had)."""
+    if any(column not in row for column in GRID_LIMITS):
+        return {}
     cells = {column: _cell(row, column) for column in GRID_LIMITS}
     if not any(cells.values()):
-        return {}
-    values = {}
+        return {"easting": None, "northing": None}
+    values: dict[str, int | None] = {}
     for column, text in cells.items():
         try:
             value = float(text)
@@ -167,12 +170,13 @@ def _grid_reference(row: dict[str, Any], problems: list[str]) -> dict[str, int]:
 
 
 IMPORTED_FIELDS = ("name", "phase", "framework", "la_name", "type", "postcode", "website", "contact_email")
-# Kept only when the file has them; an import without them removes them.
+# Only in files that have the columns; a file without them leaves them as they were, a blank pair removes them.
 OPTIONAL_FIELDS = ("easting", "northing")
 
 
 def _differs(current: dict[str, Any], school: dict[str, Any]) -> bool:
-    return any(current.get(name) != school.get(name) for name in (*IMPORTED_FIELDS, *OPTIONAL_FIELDS))
+    names = (*IMPORTED_FIELDS, *(name for name in OPTIONAL_FIELDS if name in school))
+    return any(current.get(name) != school.get(name) for name in names)
 
 
 def classify(store: Store, schools: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -199,12 +203,16 @@ def apply_import(store: Store, schools: list[dict[str, Any]]) -> dict[str, int]:
                 return {**school, "members": {}, "pending": {}, "imported_at": accounts.now_utc()}, "new"
             if not _differs(current, school):
                 return current, "unchanged"
-            updated = {name: value for name, value in current.items() if name not in OPTIONAL_FIELDS}
-            updated |= {name: school[name] for name in (*IMPORTED_FIELDS, *OPTIONAL_FIELDS) if name in school}
+            updated = {**current, **{name: school[name] for name in IMPORTED_FIELDS}}
+            for name in OPTIONAL_FIELDS:
+                if school.get(name) is not None:
+                    updated[name] = school[name]
+                elif name in school:
+                    updated.pop(name, None)
             return updated, "changed"
 
         outcome = store.modify(accounts.SCHOOLS, school["urn"], upsert)
-        if outcome == "changed":
-            insight_index.update_school_details(store, school)
+        if outcome == "changed" and (updated := accounts.get_school(store, school["urn"])):
+            insight_index.update_school_details(store, updated)
         counts[outcome] += 1
     return counts

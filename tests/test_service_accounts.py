@@ -1017,6 +1017,13 @@ EXPECTED = {
     ("GET",  "/la/schools/import"):                         (403,     403,      403,      403,     403,      OK),
     ("POST", "/la/schools/import"):                         (403,     403,      403,      403,     403,      REFUSED),
     ("POST", "/la/schools/import/<import_id>"):             (403,     403,      403,      403,     403,      DONE),
+    ("GET",  "/la/insight"):                                (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/insight/distributions"):                  (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/insight/best-practice"):                  (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/insight/schools/<urn>"):                  (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/exports/schools.csv"):                    (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/exports/schools.xlsx"):                   (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/exports/shareable-summary.csv"):          (403,     403,      403,      403,     OK,       OK),
 }
 # fmt: on
 
