@@ -138,12 +138,20 @@ def export_table(content: Content, cycle: Cycle, records: Sequence[SchoolRecord]
     return rows
 
 
+def _csv_cell(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return csv_safe(cell)
+    return f"{cell:g}" if isinstance(cell, float) else str(cell)
+
+
 def csv_bytes(rows: Sequence[Sequence[Cell]]) -> bytes:
     """UTF-8 CSV with a byte order mark (so Excel reads it as UTF-8), every text cell made formula-safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(["" if cell is None else csv_safe(cell) if isinstance(cell, str) else cell for cell in row])
+        writer.writerow([_csv_cell(cell) for cell in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
