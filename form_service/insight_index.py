@@ -74,18 +74,24 @@ def summary_row(
     }
 
 
+def current_row(store: Store, content: Content, urn: str) -> dict[str, Any] | None:
+    """What the school's row should be now, from the store; None if it has not submitted."""
+    school = accounts.get_school(store, urn)
+    found = latest_submission(store, content, urn) if school else None
+    if not found:
+        return None
+    cycle_id, document = found
+    snapshot = store.read(SUBMISSIONS, str(document["submissions"][-1]).lower())
+    if not snapshot:
+        return None
+    moderation = store.read(MODERATION, self_evaluation.key(urn, cycle_id))
+    return summary_row(content, school, cycle_id, snapshot, moderation)  # type: ignore[arg-type]
+
+
 def refresh_school_summary(store: Store, content: Content, urn: str) -> dict[str, Any] | None:
     """Make the school's index row match its latest submission and moderation; returns the row (None if the
     school has not submitted, in which case any old row is removed). Call it after writing either."""
-    school = accounts.get_school(store, urn)
-    found = latest_submission(store, content, urn) if school else None
-    row = None
-    if found:
-        cycle_id, document = found
-        snapshot = store.read(SUBMISSIONS, str(document["submissions"][-1]).lower())
-        if snapshot:
-            moderation = store.read(MODERATION, self_evaluation.key(urn, cycle_id))
-            row = summary_row(content, school, cycle_id, snapshot, moderation)  # type: ignore[arg-type]
+    row = current_row(store, content, urn)
 
     def put(index: dict[str, Any] | None) -> tuple[dict[str, Any] | None, None]:
         rows = dict((index or {}).get("schools") or {})
@@ -115,17 +121,19 @@ def update_school_details(store: Store, school: dict[str, Any]) -> None:
 
 
 def rebuild(store: Store, content: Content) -> int:
-    """Rebuild every row from the submissions and moderation; returns how many schools have a row."""
-    rows: dict[str, dict[str, Any]] = {}
+    """Rebuild every row from the submissions and moderation, writing each shard once; returns how many schools
+    have a row. (A refresh that runs at the same moment may be overwritten: run the rebuild again after it.)"""
+    shards: dict[str, dict[str, Any]] = {}
     for urn in store.keys(accounts.SCHOOLS):
-        row = refresh_school_summary(store, content, urn)
+        row = current_row(store, content, urn)
         if row is not None:
-            rows[urn] = row
-    for key in store.keys(COLLECTION):  # shards of schools no longer in the list
-        index = store.read(COLLECTION, key) or {}
-        if any(urn not in rows for urn in index.get("schools") or {}):
-            store.write(COLLECTION, key, {"schools": {u: r for u, r in index["schools"].items() if u in rows}})
-    return len(rows)
+            shards.setdefault(shard(urn), {})[urn] = row
+    for key in sorted(set(store.keys(COLLECTION)) | set(shards)):
+        if key in shards:
+            store.write(COLLECTION, key, {"schools": shards[key]})
+        else:
+            store.delete(COLLECTION, key)
+    return sum(len(rows) for rows in shards.values())
 
 
 def school_ratings(row: dict[str, Any]) -> SchoolRatings:
