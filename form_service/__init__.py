@@ -45,6 +45,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .answers import answers
     from .api import api
     from .evidence_pages import evidence
+    from .insight_pages import insight_pages
     from .la import la
     from .public import public
     from .school import school
@@ -60,6 +61,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(evidence)
     app.register_blueprint(la_stages)
     app.register_blueprint(school_stages)
+    app.register_blueprint(insight_pages)
     return app
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from flask import Flask
 
-from . import accounts, audit, schools
+from . import accounts, audit, insight_index, schools
 from .content import get_content
 from .store import StoreError, get_store
 
@@ -113,6 +113,12 @@ def init_app(app: Flask) -> None:
             click.echo("Demo data created.")
         else:
             click.echo("The store already has people in it: demo data not added.")
+
+    @app.cli.command("rebuild-insight")
+    def rebuild_insight() -> None:
+        """Rebuild every school's insight summary from its latest submission and moderation."""
+        count = insight_index.rebuild(get_store(), get_content())
+        click.echo(f"Insight rebuilt: {count} schools have a submitted self-evaluation.")
 
     @app.cli.command("backup")
     @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))

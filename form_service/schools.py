@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import accounts
+from . import accounts, insight_index
 from .forms import EMAIL
 from .store import Store
 
@@ -29,6 +29,9 @@ WEBSITE = "SchoolWebsite"
 STATUS = "EstablishmentStatus (name)"
 TYPE = "TypeOfEstablishment (name)"
 EMAIL_COLUMNS = ("ContactEmail", "Email", "SchoolEmail")
+# Ordnance Survey grid reference in metres (GIAS has both columns); used for the distance between schools.
+EASTING, NORTHING = "Easting", "Northing"
+GRID_LIMITS = {EASTING: 700_000, NORTHING: 1_300_000}  # the extent of the British National Grid
 REQUIRED_COLUMNS = (URN, NAME, PHASE, POSTCODE)
 
 PHASE_FRAMEWORKS = {
@@ -120,6 +123,7 @@ def _read_row(
     postcode = _cell(row, POSTCODE).upper()
     if not POSTCODE_PATTERN.match(postcode):
         problems.append(f"the postcode '{postcode or 'blank'}' is not a UK postcode")
+    grid = _grid_reference(row, problems)
     email = next((_cell(row, column) for column in EMAIL_COLUMNS if _cell(row, column)), "")
     if email and not EMAIL.match(email):
         problems.append(f"the contact email '{email}' is not an email address")
@@ -139,11 +143,40 @@ def _read_row(
             "postcode": postcode,
             "website": _cell(row, WEBSITE),
             "contact_email": accounts.normalise_email(email) if email else "",
+            **grid,
         }
     )
 
 
+def _grid_reference(row: dict[str, Any], problems: list[str]) -> dict[str, int | None]:
+    """{"easting", "northing"} in whole metres when the file has both columns: None for a blank pair, {} when
+    the file has no such columns (so an import without them keeps what the school list already had)."""
+    if any(column not in row for column in GRID_LIMITS):
+        return {}
+    cells = {column: _cell(row, column) for column in GRID_LIMITS}
+    if not any(cells.values()):
+        return {"easting": None, "northing": None}
+    values: dict[str, int | None] = {}
+    for column, text in cells.items():
+        try:
+            value = float(text)
+        except ValueError:
+            value = -1.0
+        if not (0 <= value <= GRID_LIMITS[column]):  # also refuses nan and inf
+            problems.append(f"the {column} '{text[:20] or 'blank'}' is not a grid reference in metres")
+            continue
+        values[column.lower()] = round(value)
+    return values if len(values) == 2 else {}
+
+
 IMPORTED_FIELDS = ("name", "phase", "framework", "la_name", "type", "postcode", "website", "contact_email")
+# Only in files that have the columns; a file without them leaves them as they were, a blank pair removes them.
+OPTIONAL_FIELDS = ("easting", "northing")
+
+
+def _differs(current: dict[str, Any], school: dict[str, Any]) -> bool:
+    names = (*IMPORTED_FIELDS, *(name for name in OPTIONAL_FIELDS if name in school))
+    return any(current.get(name) != school.get(name) for name in names)
 
 
 def classify(store: Store, schools: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
@@ -153,7 +186,7 @@ def classify(store: Store, schools: list[dict[str, Any]]) -> dict[str, list[dict
         current = accounts.get_school(store, school["urn"])
         if current is None:
             result["new"].append(school)
-        elif any(current.get(name) != school[name] for name in IMPORTED_FIELDS):
+        elif _differs(current, school):
             result["changed"].append(school)
         else:
             result["unchanged"].append(school)
@@ -168,9 +201,18 @@ def apply_import(store: Store, schools: list[dict[str, Any]]) -> dict[str, int]:
         def upsert(current: dict | None, school: dict = school) -> tuple[dict, str]:
             if current is None:
                 return {**school, "members": {}, "pending": {}, "imported_at": accounts.now_utc()}, "new"
-            if all(current.get(name) == school[name] for name in IMPORTED_FIELDS):
+            if not _differs(current, school):
                 return current, "unchanged"
-            return {**current, **{name: school[name] for name in IMPORTED_FIELDS}}, "changed"
+            updated = {**current, **{name: school[name] for name in IMPORTED_FIELDS}}
+            for name in OPTIONAL_FIELDS:
+                if school.get(name) is not None:
+                    updated[name] = school[name]
+                elif name in school:
+                    updated.pop(name, None)
+            return updated, "changed"
 
-        counts[store.modify(accounts.SCHOOLS, school["urn"], upsert)] += 1
+        outcome = store.modify(accounts.SCHOOLS, school["urn"], upsert)
+        if outcome == "changed" and (updated := accounts.get_school(store, school["urn"])):
+            insight_index.update_school_details(store, updated)
+        counts[outcome] += 1
     return counts

@@ -57,6 +57,7 @@ SCHOOL_SECTIONS = (
 # The local authority's sections: (endpoint, title, LA roles that see it). Each area's blueprint provides its endpoint.
 LA_SECTIONS = (
     ("la.dashboard", "Schools", ("reviewer", "admin")),
+    ("insight.heatmap", "Insight", ("reviewer", "admin")),
     ("la.import_schools", "Import schools", ("admin",)),
     ("la.audit_log", "Audit log", ("admin",)),
 )

@@ -1028,6 +1028,13 @@ EXPECTED = {
     ("POST", "/la/schools/<urn>/visits/<visit_id>"):        (403,     403,      403,      403,     404,      404),
     ("GET",  "/la/schools/<urn>/visits/<visit_id>/delete"): (403,     403,      403,      403,     404,      404),
     ("POST", "/la/schools/<urn>/visits/<visit_id>/delete"): (403,     403,      403,      403,     404,      404),
+    ("GET",  "/la/insight"):                                (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/insight/distributions"):                  (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/insight/best-practice"):                  (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/insight/schools/<urn>"):                  (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/exports/schools.csv"):                    (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/exports/schools.xlsx"):                   (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/exports/shareable-summary.csv"):          (403,     403,      403,      403,     OK,       OK),
 }
 # fmt: on
 

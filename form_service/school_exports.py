@@ -1,0 +1,176 @@
+"""The LA's export of every school: status, stage, progress, deadline, scores and ratings, and awards, as CSV
+and XLSX. `export_table` is pure; `read_records` does the reading; the writers make the files.
+
+Spreadsheets run a text cell starting with = + - @ as a formula (CSV injection): CSV cells that start so get
+a leading quote, and XLSX cells are written as typed values (text as text), never as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
+
+from quality_mark.analysis import analyse
+from quality_mark.model import LONDON, Content, Cycle
+
+from . import accounts, insight_index, self_evaluation
+from .analysis_pages import csv_safe
+from .store import Store
+from .workflow import PROGRAMME_STATUS_LABELS, latest_award, programme_status
+
+Cell = str | int | float | None
+
+STAGES = "stages"
+AWARDS = "awards"
+
+
+def current_stage(document: dict[str, Any] | None) -> int | None:
+    """The highest stage a school has reached, from its `stages/<urn>` document; None without one.
+
+    Uses `form_service.stages.current_stage` once that module exists; until then it reads the document
+    defensively: any mapping of stage numbers to records with a `reached_on` date counts.
+    """
+    try:
+        from .stages import current_stage as stage_of  # type: ignore[import-not-found]
+    except ImportError:
+        stage_of = None
+    if document is None:
+        return None
+    if stage_of is not None:
+        return stage_of(document)
+    reached = [
+        int(number)
+        for value in document.values()
+        if isinstance(value, dict)
+        for number, record in value.items()
+        if str(number).isdigit() and isinstance(record, dict) and record.get("reached_on")
+    ]
+    return max(reached) if reached else None
+
+
+@dataclass(frozen=True)
+class SchoolRecord:
+    """What one row of the export is made from."""
+
+    school: dict[str, Any]
+    evaluation: dict[str, Any] | None
+    awards: dict[str, Any] | None
+    stage: int | None
+    summary: dict[str, Any] | None  # the school's insight index row (latest submission, moderated)
+
+
+def read_records(store: Store, cycle: Cycle) -> Iterator[SchoolRecord]:
+    """Every school in the list, by URN, with its self-evaluation for `cycle`, awards, stage and summary."""
+    summaries = {row["urn"]: row for row in insight_index.all_rows(store)}
+    for urn, school in store.scan(accounts.SCHOOLS):
+        yield SchoolRecord(
+            school=school,
+            evaluation=self_evaluation.load(store, urn, cycle.id),
+            awards=store.read(AWARDS, urn),
+            stage=current_stage(store.read(STAGES, urn)),
+            summary=summaries.get(urn),
+        )
+
+
+def _date(moment: str | None) -> str:
+    return datetime.fromisoformat(moment).astimezone(LONDON).date().isoformat() if moment else ""
+
+
+def export_table(content: Content, cycle: Cycle, records: Sequence[SchoolRecord], today: date) -> list[list[Cell]]:
+    """A header row, then a row per school. Numbers stay numbers; a blank is None."""
+    frameworks = content.current_frameworks()
+    heading_ids = list(dict.fromkeys(heading.id for f in frameworks for heading in f.headings))
+    criterion_ids = [criterion.id for f in frameworks for criterion in f.criteria]
+    header: list[Cell] = [
+        "URN",
+        "School",
+        "Phase",
+        "Framework",
+        "Programme status",
+        "Current stage",
+        "% reviewed",
+        "Deadline",
+        "Extension until",
+        "Submission reference",
+        "Moderated",
+        *(f"Score: {heading_id}" for heading_id in heading_ids),
+        *criterion_ids,
+        "Award decided on",
+        "Award expires on",
+    ]
+    rows = [header]
+    for record in records:
+        school, evaluation, summary = record.school, record.evaluation, record.summary or {}
+        reviewed: Cell = None
+        if evaluation:
+            result = analyse(self_evaluation.framework_of(content, evaluation), evaluation.get("answers") or {})
+            reviewed = round(100 * result.reviewed / result.total) if result.total else 0
+        award = latest_award(record.awards)
+        status = programme_status(school, evaluation, record.awards, today)
+        scores = summary.get("heading_scores") or {}
+        ratings = summary.get("ratings") or {}
+        rows.append(
+            [
+                school["urn"],
+                school.get("name", ""),
+                school.get("phase", ""),
+                school.get("framework", ""),
+                PROGRAMME_STATUS_LABELS[status],
+                record.stage,
+                reviewed,
+                cycle.submission_deadline.date().isoformat(),
+                _date((evaluation or {}).get("extension_until")),
+                summary.get("reference") or "",
+                ("Yes" if summary.get("moderated") else "No") if summary else "",
+                *(scores.get(heading_id) for heading_id in heading_ids),
+                *(ratings.get(criterion_id) for criterion_id in criterion_ids),
+                award["decided_on"] if award else "",
+                award.get("expires_on", "") if award else "",
+            ]
+        )
+    return rows
+
+
+def _csv_cell(cell: Cell) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, str):
+        return csv_safe(cell)
+    return f"{cell:g}" if isinstance(cell, float) else str(cell)
+
+
+def csv_bytes(rows: Sequence[Sequence[Cell]]) -> bytes:
+    """UTF-8 CSV with a byte order mark (so Excel reads it as UTF-8), every text cell made formula-safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow([_csv_cell(cell) for cell in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(rows: Sequence[Sequence[Cell]], sheet_title: str) -> bytes:
+    """An XLSX workbook of one sheet: numbers as numbers and text as text (never a formula); header frozen."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = sheet_title[:31]
+    for row_number, row in enumerate(rows, start=1):
+        for column_number, value in enumerate(row, start=1):
+            if value is None:
+                continue
+            cell = sheet.cell(row=row_number, column=column_number)
+            cell.value = value
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl takes text starting with "=" for a formula unless told otherwise
+    sheet.freeze_panes = "C2"
+    for column_number in range(1, min(len(rows[0]) if rows else 0, 2) + 1):
+        sheet.column_dimensions[get_column_letter(column_number)].width = 12 if column_number == 1 else 40
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
