@@ -6,8 +6,11 @@ Collection `insight_index`, one document per shard of schools (the last two digi
 A shard holds about 1% of the schools (240 rows, ~70 KB at 24,000 schools), so refreshing one school
 rewrites one small document, and only when a submission or a moderation changes, never on autosave.
 
-`refresh_school_summary(store, content, urn)` is called by whatever writes a submission or moderation (and
-`flask --app form_service rebuild-insight` rebuilds every row, e.g. after a restore or an upgrade).
+Rows follow the store's record of changes: before insight is read, `catch_up` refreshes the rows of the
+schools whose submission, moderation, self-evaluation or school list entry changed since it last ran (the
+position is kept in `insight_state/changes`), so no writer has to remember to call anything. When the record
+of changes was started again (after a restore), every row is rebuilt. `flask --app form_service
+rebuild-insight` rebuilds every row by hand.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from .store import Store
 from .workflow import moderated_ratings
 
 COLLECTION = "insight_index"
+STATE = "insight_state"
 SUBMISSIONS = "submissions"
 MODERATION = "moderation"
 SCHOOL_FIELDS = ("name", "phase", "postcode", "easting", "northing")
@@ -152,12 +156,39 @@ def school_ratings(row: dict[str, Any]) -> SchoolRatings:
     )
 
 
-def all_rows(store: Store) -> list[dict[str, Any]]:
-    """Every school's row, by URN."""
+def _urn_changed(collection: str, key: str) -> str | None:
+    """The school whose row a changed document may change, or None."""
+    if collection == SUBMISSIONS and key.startswith("qm-"):
+        return key.split("-")[1]
+    if collection in (MODERATION, self_evaluation.COLLECTION):
+        return key.split("-", 1)[0]
+    if collection == accounts.SCHOOLS:
+        return key
+    return None
+
+
+def catch_up(store: Store, content: Content) -> None:
+    """Bring the rows up to date with everything written since the last catch-up (in any process)."""
+    saved = (store.read(STATE, "changes") or {}).get("position")
+    since = (saved[0], saved[1]) if isinstance(saved, list) and len(saved) == 2 else None
+    position, changes = store.changes(since)
+    if changes is None:
+        rebuild(store, content)
+    else:
+        urns = {urn for collection, key in changes if (urn := _urn_changed(collection, key))}
+        for urn in sorted(urns):
+            refresh_school_summary(store, content, urn)
+    if position != since:
+        store.write(STATE, "changes", {"position": list(position)})
+
+
+def all_rows(store: Store, content: Content) -> list[dict[str, Any]]:
+    """Every school's row, by URN, brought up to date first."""
+    catch_up(store, content)
     rows = [row for _, index in store.scan(COLLECTION) for row in (index.get("schools") or {}).values()]
     return sorted(rows, key=lambda row: row["urn"])
 
 
-def all_schools(store: Store) -> list[SchoolRatings]:
+def all_schools(store: Store, content: Content) -> list[SchoolRatings]:
     """Every school that has submitted, as insight sees it."""
-    return [school_ratings(row) for row in all_rows(store)]
+    return [school_ratings(row) for row in all_rows(store, content)]

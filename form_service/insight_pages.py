@@ -13,14 +13,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from wtforms import Form, SelectField, ValidationError
 
 from quality_mark import insight
 from quality_mark.analysis import MINIMUM_GROUP
 from quality_mark.model import Framework
 
-from . import accounts, insight_index, school_exports, self_evaluation
+from . import accounts, insight_index, programme, school_exports, self_evaluation
 from .analysis_pages import csv_text
 from .auth import la_only
 from .charts import score_text
@@ -80,7 +80,7 @@ class Filtered:
 
 def _filtered() -> Filtered:
     content = get_content()
-    all_schools = insight_index.all_schools(get_store())
+    all_schools = insight_index.all_schools(get_store(), get_content())
     framework_ids = list(content.framework_ids())
     phases = {framework_id: insight.phases(all_schools, framework_id) for framework_id in framework_ids}
     form = FilterForm(framework_ids, phases, request.args)
@@ -172,7 +172,7 @@ def best_practice() -> tuple[str, int]:
     if asked and form.validate():
         framework_id, topic_id = form.topic.data.split("/", 1)
         framework = get_content().framework(framework_id)
-        schools = insight.in_filter(insight_index.all_schools(get_store()), framework_id, None)
+        schools = insight.in_filter(insight_index.all_schools(get_store(), get_content()), framework_id, None)
         if any(heading.id == topic_id for heading in framework.headings):
             ranking = insight.best_practice(framework, schools, heading_id=topic_id)
             topic_title = framework.heading(topic_id).title
@@ -198,7 +198,7 @@ def school(urn: str) -> tuple[str, int]:
     details = accounts.get_school(store, urn) if len(urn) <= 7 and urn.isdigit() else None
     if details is None:
         abort(404)
-    rows = insight_index.all_schools(store)
+    rows = insight_index.all_schools(store, content)
     this = next((row for row in rows if row.urn == urn), None)
     framework = matches = None
     if this is not None:
@@ -224,7 +224,8 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 def _export_rows() -> list[list[school_exports.Cell]]:
     store, content, day = get_store(), get_content(), today()
     cycle = self_evaluation.current_cycle(content, day)
-    return school_exports.export_table(content, cycle, list(school_exports.read_records(store, cycle)), day)
+    records = school_exports.read_records(programme.index_of(current_app), store, content, day)
+    return school_exports.export_table(content, cycle, records, day)
 
 
 @insight_pages.get("/exports/schools.csv")
@@ -245,7 +246,7 @@ def schools_xlsx() -> Response:
 @la_only(*LA_STAFF)
 def shareable_summary() -> Response:
     """Figures the LA may share beyond itself: groups of fewer than five schools are not shown."""
-    schools = insight_index.all_schools(get_store())
+    schools = insight_index.all_schools(get_store(), get_content())
     rows: list[list[str]] = []
     for number, framework in enumerate(get_content().current_frameworks()):
         summary = insight.shareable_summary(framework, schools)

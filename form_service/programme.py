@@ -23,11 +23,11 @@ from quality_mark.analysis import is_reviewed
 from quality_mark.model import Content, Cycle
 
 from . import accounts, self_evaluation, workflow
+from . import stages as stages_module
 from .store import ChangePosition, Store
 
 _log = logging.getLogger(__name__)
 
-STAGES = "stages"
 AWARDS = "awards"
 PAGE_SIZE = 100
 
@@ -69,13 +69,6 @@ class ProgrammeRow:
     @property
     def status_label(self) -> str:
         return workflow.PROGRAMME_STATUS_LABELS[self.status]
-
-
-def current_stage(document: dict[str, Any] | None) -> int | None:
-    """The highest stage a school has reached, from its `stages/<urn>` document."""
-    reached = (document or {}).get("reached") or {}
-    numbers = [int(number) for number, entry in reached.items() if str(number).isdigit() and entry]
-    return max(numbers) if numbers else None
 
 
 def row_for(facts: SchoolFacts, cycle: Cycle, today: date) -> ProgrammeRow:
@@ -197,7 +190,7 @@ def read_facts(store: Store, content: Content, cycle: Cycle, urn: str) -> School
         return None
     evaluation = self_evaluation.load(store, urn, cycle.id)
     awards = store.read(AWARDS, urn)
-    stages = store.read(STAGES, urn)
+    stages = store.read(stages_module.COLLECTION, urn)
     answers = (evaluation or {}).get("answers", {})
     if evaluation:
         framework = self_evaluation.framework_of(content, evaluation)
@@ -221,14 +214,14 @@ def read_facts(store: Store, content: Content, cycle: Cycle, urn: str) -> School
         reviewed=sum(1 for answer in answers.values() if is_reviewed(answer)),
         criteria=len(framework.criteria),
         awards=awards,
-        stage=current_stage(stages),
+        stage=stages_module.current_stage(stages),
         last_activity=max(known, key=lambda moment: datetime.fromisoformat(moment)) if known else None,
     )
 
 
 def _urn_of(collection: str, key: str) -> str | None:
     """The school a changed document belongs to, or None if it does not change any dashboard row."""
-    if collection in (accounts.SCHOOLS, AWARDS, STAGES):
+    if collection in (accounts.SCHOOLS, AWARDS, stages_module.COLLECTION):
         return key
     if collection in (self_evaluation.COLLECTION, self_evaluation.ANSWERS):
         return key.split("-", 1)[0]
@@ -286,6 +279,12 @@ class ProgrammeIndex:
                     self._selected.clear()
                 cached = self._selected[selection] = (self._version, select(self._rows.values(), selection))
             return cached[1]
+
+    def records(self, store: Store, content: Content, today: date) -> list[tuple[SchoolFacts, ProgrammeRow]]:
+        """Every school's facts and row, by URN (for exports)."""
+        with self._lock:
+            self._refresh(store, content, today)
+            return [(self._facts[urn], self._rows[urn]) for urn in sorted(self._rows)]
 
     def overview(self, store: Store, content: Content, today: date) -> Overview:
         """How many schools there are and have each status, their phases, and those with registrations waiting."""

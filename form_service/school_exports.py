@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,42 +17,15 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-from quality_mark.analysis import analyse
 from quality_mark.model import LONDON, Content, Cycle
 
-from . import accounts, insight_index, self_evaluation
+from . import insight_index
 from .analysis_pages import csv_safe
+from .programme import ProgrammeIndex, ProgrammeRow
 from .store import Store
-from .workflow import PROGRAMME_STATUS_LABELS, latest_award, programme_status
+from .workflow import latest_award
 
 Cell = str | int | float | None
-
-STAGES = "stages"
-AWARDS = "awards"
-
-
-def current_stage(document: dict[str, Any] | None) -> int | None:
-    """The highest stage a school has reached, from its `stages/<urn>` document; None without one.
-
-    Uses `form_service.stages.current_stage` once that module exists; until then it reads the document
-    defensively: any mapping of stage numbers to records with a `reached_on` date counts.
-    """
-    try:
-        from .stages import current_stage as stage_of  # type: ignore[import-not-found]
-    except ImportError:
-        stage_of = None
-    if document is None:
-        return None
-    if stage_of is not None:
-        return stage_of(document)
-    reached = [
-        int(number)
-        for value in document.values()
-        if isinstance(value, dict)
-        for number, record in value.items()
-        if str(number).isdigit() and isinstance(record, dict) and record.get("reached_on")
-    ]
-    return max(reached) if reached else None
 
 
 @dataclass(frozen=True)
@@ -60,23 +33,27 @@ class SchoolRecord:
     """What one row of the export is made from."""
 
     school: dict[str, Any]
-    evaluation: dict[str, Any] | None
+    row: ProgrammeRow  # the school's line on the LA's dashboard: status, stage, progress, deadline
+    started: bool  # whether the school has begun this cycle's self-evaluation
+    extension_until: str | None
     awards: dict[str, Any] | None
-    stage: int | None
     summary: dict[str, Any] | None  # the school's insight index row (latest submission, moderated)
 
 
-def read_records(store: Store, cycle: Cycle) -> Iterator[SchoolRecord]:
-    """Every school in the list, by URN, with its self-evaluation for `cycle`, awards, stage and summary."""
-    summaries = {row["urn"]: row for row in insight_index.all_rows(store)}
-    for urn, school in store.scan(accounts.SCHOOLS):
-        yield SchoolRecord(
-            school=school,
-            evaluation=self_evaluation.load(store, urn, cycle.id),
-            awards=store.read(AWARDS, urn),
-            stage=current_stage(store.read(STAGES, urn)),
-            summary=summaries.get(urn),
+def read_records(index: ProgrammeIndex, store: Store, content: Content, today: date) -> list[SchoolRecord]:
+    """Every school in the list, by URN: its dashboard row, awards and insight summary (no per-school reads)."""
+    summaries = {row["urn"]: row for row in insight_index.all_rows(store, content)}
+    return [
+        SchoolRecord(
+            school=facts.school,
+            row=row,
+            started=facts.evaluation is not None,
+            extension_until=(facts.evaluation or {}).get("extension_until"),
+            awards=facts.awards,
+            summary=summaries.get(row.urn),
         )
+        for facts, row in index.records(store, content, today)
+    ]
 
 
 def _date(moment: str | None) -> str:
@@ -107,13 +84,8 @@ def export_table(content: Content, cycle: Cycle, records: Sequence[SchoolRecord]
     ]
     rows = [header]
     for record in records:
-        school, evaluation, summary = record.school, record.evaluation, record.summary or {}
-        reviewed: Cell = None
-        if evaluation:
-            result = analyse(self_evaluation.framework_of(content, evaluation), evaluation.get("answers") or {})
-            reviewed = round(100 * result.reviewed / result.total) if result.total else 0
+        school, row, summary = record.school, record.row, record.summary or {}
         award = latest_award(record.awards)
-        status = programme_status(school, evaluation, record.awards, today)
         scores = summary.get("heading_scores") or {}
         ratings = summary.get("ratings") or {}
         rows.append(
@@ -122,11 +94,11 @@ def export_table(content: Content, cycle: Cycle, records: Sequence[SchoolRecord]
                 school.get("name", ""),
                 school.get("phase", ""),
                 school.get("framework", ""),
-                PROGRAMME_STATUS_LABELS[status],
-                record.stage,
-                reviewed,
+                row.status_label,
+                row.stage,
+                row.progress if record.started else None,
                 cycle.submission_deadline.date().isoformat(),
-                _date((evaluation or {}).get("extension_until")),
+                _date(record.extension_until),
                 summary.get("reference") or "",
                 ("Yes" if summary.get("moderated") else "No") if summary else "",
                 *(scores.get(heading_id) for heading_id in heading_ids),

@@ -107,6 +107,23 @@ def start(store: Store, content: Content, school: dict[str, Any], cycle: Cycle) 
     return document
 
 
+def store_whole(store: Store, content: Content, document: dict[str, Any]) -> None:
+    """Store a whole self-evaluation (with its `answers` and `history`, as `load` returns it) as its documents:
+    one per heading of its framework version, and the rest. For bringing in self-evaluations made elsewhere."""
+    framework = framework_of(content, document)
+    answers, history = document.get("answers") or {}, document.get("history") or {}
+    meta = {name: value for name, value in document.items() if name not in ("answers", "history")}
+    meta["parts"] = [heading.id for heading in framework.headings]
+    for heading in framework.headings:
+        ids = [criterion.id for criterion in heading.criteria]
+        part = {
+            "answers": {cid: answers[cid] for cid in ids if cid in answers},
+            "history": {cid: history[cid] for cid in ids if cid in history},
+        }
+        store.write(ANSWERS, part_key(document["urn"], document["cycle"], heading.id), part)
+    store.write(COLLECTION, key(document["urn"], document["cycle"]), meta)
+
+
 def holding_every_part(store: Store, document: dict[str, Any], then: Callable[[], T]) -> T:
     """Run `then` while holding the lock of every heading's answers, so that no answer is saved meanwhile."""
     urn, cycle_id = document["urn"], document["cycle"]

@@ -67,7 +67,7 @@ def load_awards(store: Store, urn: str) -> dict[str, Any] | None:
 def current_stage(document: dict | None) -> int | None:
     """The highest stage the school has reached, or None if no stage has been recorded."""
     reached = (document or {}).get("reached") or {}
-    numbers = [int(number) for number, record in reached.items() if record]
+    numbers = [int(number) for number, record in reached.items() if record and str(number).isdigit()]
     return max(numbers) if numbers else None
 
 

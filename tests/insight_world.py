@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from form_service import insight_index, schools
+from form_service import insight_index, schools, self_evaluation
 from form_service.content import get_content
 from form_service.store import get_store
 
@@ -154,7 +154,7 @@ def build(app: Any) -> None:
             }
             if urn in EXTENSIONS:
                 evaluation["extension_until"] = EXTENSIONS[urn]
-            store.write("self_evaluations", f"{urn}-{CYCLE}", evaluation)
+            self_evaluation.store_whole(store, content, evaluation)
             decisions = {
                 criterion: {
                     "decision": decision,
@@ -184,9 +184,9 @@ def build(app: Any) -> None:
             store.write("awards", urn, {"decisions": [decision]})
         for urn, reached in STAGES.items():
             store.write("stages", urn, {"reached": {n: {"reached_on": day} for n, day in reached.items()}})
-        store.write(
-            "self_evaluations",
-            f"{NOT_SUBMITTED[0]}-{CYCLE}",
+        self_evaluation.store_whole(
+            store,
+            content,
             {
                 "urn": NOT_SUBMITTED[0],
                 "cycle": CYCLE,

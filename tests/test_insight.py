@@ -17,7 +17,6 @@ from openpyxl import load_workbook
 
 from form_service import insight_index, schools
 from form_service.content import get_content
-from form_service.school_exports import current_stage
 from form_service.store import get_store
 from quality_mark import insight
 from tests import insight_world
@@ -37,7 +36,7 @@ def world(app: Any) -> Any:
 @pytest.fixture
 def every_school(world: Any) -> list[insight.SchoolRatings]:
     with world.app_context():
-        return insight_index.all_schools(get_store())
+        return insight_index.all_schools(get_store(), get_content())
 
 
 @pytest.fixture
@@ -230,10 +229,10 @@ def test_the_index_follows_a_new_moderation_once_refreshed(world) -> None:
         row = insight_index.refresh_school_summary(store, content, "910001")
         # Ash leadership is now [2, 1, 4, 4, 4, 4, 4] = 23/7 = 3.2857 -> 3.29.
         assert row["heading_scores"]["leadership"] == 3.29
-        assert named(insight_index.all_schools(store), "Ash Primary").ratings["PRI-LEAD-02"] == 1
+        assert named(insight_index.all_schools(store, get_content()), "Ash Primary").ratings["PRI-LEAD-02"] == 1
         # A school that has not submitted has no row, and refreshing it stores nothing.
         assert insight_index.refresh_school_summary(store, content, "910020") is None
-        assert "910020" not in {s.urn for s in insight_index.all_schools(store)}
+        assert "910020" not in {s.urn for s in insight_index.all_schools(store, get_content())}
 
 
 def test_the_rebuild_command_rebuilds_every_row(world) -> None:
@@ -246,7 +245,7 @@ def test_the_rebuild_command_rebuilds_every_row(world) -> None:
     assert result.exit_code == 0
     assert "12 schools have a submitted self-evaluation" in result.output
     with world.app_context():
-        assert len(insight_index.all_schools(get_store())) == 12
+        assert len(insight_index.all_schools(get_store(), get_content())) == 12
 
 
 def test_a_renamed_school_is_renamed_in_insight_too(world) -> None:
@@ -254,7 +253,7 @@ def test_a_renamed_school_is_renamed_in_insight_too(world) -> None:
         store = get_store()
         row = {**insight_world_school_row("910002"), "name": "Birch Church of England Primary"}
         assert schools.apply_import(store, [row]) == {"new": 0, "changed": 1, "unchanged": 0}
-        assert named(insight_index.all_schools(store), "Birch Church of England Primary").urn == "910002"
+        assert named(insight_index.all_schools(store, get_content()), "Birch Church of England Primary").urn == "910002"
 
 
 def insight_world_school_row(urn: str) -> dict[str, Any]:
@@ -270,13 +269,6 @@ def insight_world_school_row(urn: str) -> dict[str, Any]:
         "website": "",
         "contact_email": "",
     }
-
-
-def test_current_stage_reads_a_stages_document_defensively() -> None:
-    assert current_stage(None) is None
-    assert current_stage({}) is None
-    assert current_stage({"reached": {"1": {"reached_on": "2026-06-20"}, "3": {"reached_on": "2026-10-01"}}}) == 3
-    assert current_stage({"reached": {"2": {"reached_on": None}, "x": {"reached_on": "2026-01-01"}}}) is None
 
 
 # Grid references from the GIAS file -------------------------------------------------------------------------
@@ -507,8 +499,11 @@ def test_the_csv_export_has_a_row_per_school_with_its_figures(world, client, sig
     )
     assert (ash["Award decided on"], ash["Award expires on"]) == ("2026-07-10", "2029-07-10")
     assert ash["SEC-LEAD-01"] == ""
-    # Cedar left PRI-TEACH-03 unrated: 41 of 42 reviewed = 97.6% -> 98.
-    assert (rows["910003"]["% reviewed"], rows["910003"]["PRI-TEACH-03"]) == ("98", "")
+    # Cedar left PRI-TEACH-03 unrated: 41 of 42 reviewed = 97.6%, rounded down (100% only when all are done).
+    assert (rows["910003"]["% reviewed"], rows["910003"]["PRI-TEACH-03"]) == (
+        "97",
+        "",
+    )  # 41 of 42, rounded down: 100% only when every criterion is reviewed
     assert (rows["910002"]["Extension until"], rows["910002"]["Programme status"]) == ("2026-10-14", "Submitted")
     assert rows["910013"]["SEC-TEACH-01"] == "4"  # moderated from 1
     assert (rows["910020"]["Programme status"], rows["910020"]["% reviewed"], rows["910020"]["Score: leadership"]) == (
@@ -553,3 +548,16 @@ def test_the_shareable_summary_download_hides_small_groups(world, client, sign_i
     assert groups["Secondary schools: Secondary"] == insight.SUPPRESSED
     assert groups["Secondary schools: All phases"] == "5"
     assert not any("Fir Nursery" in cell or "910006" in cell for row in rows for cell in row)
+
+
+def test_a_moderation_written_anywhere_shows_in_insight_without_anyone_calling_a_refresh(world) -> None:
+    with world.app_context():
+        store, content = get_store(), get_content()
+        assert named(insight_index.all_schools(store, content), "Ash Primary").ratings["PRI-LEAD-02"] != 1
+
+        def moderate(document: dict | None) -> tuple[dict, None]:
+            document["criteria"]["PRI-LEAD-02"] = {"decision": "moderate", "school_rating": 4, "rating": 1}
+            return document, None
+
+        store.modify("moderation", "910001-2026-27", moderate)
+        assert named(insight_index.all_schools(store, content), "Ash Primary").ratings["PRI-LEAD-02"] == 1
