@@ -16,10 +16,21 @@ from typing import Any
 
 from quality_mark.model import LONDON, Content, Framework
 
-from . import accounts, schools, self_evaluation, workflow
+from . import accounts, schools, self_evaluation, stages, workflow
+from .stage_input import ReachedDraft, VisitDraft
 from .store import Store
 
 MORE_SCHOOLS = Path(__file__).resolve().parent / "demo" / "more_schools.csv"
+
+# The stage each story has reached, and the LA-funded visits recorded (stage, kind, days ago, hours).
+STORY_STAGES = {
+    "in_progress": (2, []),
+    "submitted": (6, [(3, "meeting", 70, 2.0), (5, "visit", 30, 2.0)]),
+    "under_review": (7, [(3, "meeting", 90, 2.0), (5, "visit", 40, 2.5)]),
+    "returned": (6, [(3, "meeting", 80, 2.0)]),
+    "at_panel": (8, [(3, "meeting", 120, 2.0), (5, "visit", 60, 2.0), (7, "evaluation", 10, 3.0)]),
+    "not_awarded": (9, [(3, "meeting", 150, 2.0), (5, "visit", 90, 2.0), (7, "evaluation", 20, 3.0)]),
+}
 
 # (URN, what the school's demo data show, its lead's email and name). Oakfield and Hillcrest stay registered
 # with nothing started, for trying the self-evaluation; Riverside, Brookside and Elm Tree have no one yet.
@@ -84,6 +95,7 @@ def seed_programme(store: Store, content: Content, today: date) -> None:
             }[person.story]
             _record_award(store, person.urn, f"{decided.year - 1}-{str(decided.year)[2:]}", decided, every_years)
             continue
+        _record_stages(store, person.urn, person.story, today, reviewer_id)
         if now > cycle.submission_deadline:  # demo data made after the deadline still show work under way
             until = datetime.combine(today + timedelta(days=60), datetime.min.time(), LONDON)
             self_evaluation.start(store, content, school, cycle)
@@ -139,6 +151,16 @@ def seed_programme(store: Store, content: Content, today: date) -> None:
                     "recorded_at": now.isoformat(timespec="seconds"),
                 },
             )
+
+
+def _record_stages(store: Store, urn: str, story: str, today: date, by: str) -> None:
+    reached, visits = STORY_STAGES.get(story, (10, []))
+    for number in range(1, reached + 1):
+        on = today - timedelta(days=14 * (reached - number) + 1)
+        stages.record_reached(store, urn, number, ReachedDraft(reached_on=on, notes=""), by)
+    for number, kind, days_ago, hours in visits:
+        draft = VisitDraft(number, kind, today - timedelta(days=days_ago), hours, "School lead and SENCo", "")
+        stages.add_visit(store, urn, draft, by)
 
 
 def _step(store: Store, urn: str, cycle_id: str, action: str, **fields: Any) -> None:
