@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, commands, content, errors, mail, security, store, theme
+from . import auth, commands, content, errors, mail, reminders, security, store, theme
 from .config import Config, config_from_env
 
 
@@ -39,6 +39,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     errors.init_app(app)
     theme.init_app(app)
     commands.init_app(app)
+    reminders.init_app(app)
 
     from .action_pages import action_pages
     from .analysis_pages import analysis
@@ -47,6 +48,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .evidence_pages import evidence
     from .la import la
     from .public import public
+    from .reminder_pages import reminder_pages
     from .school import school
 
     app.register_blueprint(public)
@@ -57,6 +59,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(analysis)
     app.register_blueprint(api)
     app.register_blueprint(evidence)
+    app.register_blueprint(reminder_pages)
     return app
 
 

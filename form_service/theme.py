@@ -58,6 +58,7 @@ LA_SECTIONS = (
     ("la.dashboard", "Schools", ("reviewer", "admin")),
     ("la.import_schools", "Import schools", ("admin",)),
     ("la.audit_log", "Audit log", ("admin",)),
+    ("reminders.overview", "Reminders", ("reviewer", "admin")),
 )
 
 
