@@ -93,16 +93,17 @@ def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
     }
     if reminder.kind == "award_expiring":
         template = "reminder_award_expiring"
-        subject = f"{reminder.school_name}'s Quality Mark runs out on {short_date(reminder.target_date)}"
+        subject = f"Your school's Quality Mark runs out on {short_date(reminder.target_date)}"
         context |= {
             "expires": long_date(reminder.target_date),
             "every_years": content.timeline.reaccreditation.every_years,
             "link": service_link("school.home", urn=reminder.urn),
         }
     else:
-        verb = "start" if reminder.kind == "not_started" else "submit"
+        verb = "Start" if reminder.kind == "not_started" else "Submit"
         template = f"reminder_{reminder.kind}"
-        subject = f"Reminder: {verb} your Quality Mark self-evaluation by {short_date(reminder.target_date)}"
+        # Short enough for one line (no folded Subject header): "Start your ... by 30 September 2027".
+        subject = f"{verb} your Quality Mark self-evaluation by {short_date(reminder.target_date)}"
         assert reminder.deadline is not None
         context |= {
             "deadline": deadline_words(reminder.deadline),

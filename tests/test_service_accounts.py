@@ -1017,6 +1017,7 @@ EXPECTED = {
     ("GET",  "/la/schools/import"):                         (403,     403,      403,      403,     403,      OK),
     ("POST", "/la/schools/import"):                         (403,     403,      403,      403,     403,      REFUSED),
     ("POST", "/la/schools/import/<import_id>"):             (403,     403,      403,      403,     403,      DONE),
+    ("GET",  "/la/reminders/"):                             (403,     403,      403,      403,     OK,       OK),
 }
 # fmt: on
 
