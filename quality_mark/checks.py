@@ -321,7 +321,8 @@ def check_reminders(
                         file,
                         document.line_of(("award_expiry", "days_before", position)),
                         f"A reminder {day} days before an award runs out would come before the award is made: "
-                        f"an award lasts {award_years} years (reaccreditation in content/stages.yaml).",
+                        f"an award lasts {award_years} year{'s' if award_years != 1 else ''} "
+                        "(reaccreditation in content/stages.yaml).",
                         f"Use fewer than {lasts} days.",
                     )
                 )

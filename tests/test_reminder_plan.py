@@ -34,8 +34,9 @@ TEAM = (LEAD, MATHS, GOVERNOR)
 EMAILED = ["maths@oakfield.example.org", "senco@oakfield.example.org"]
 
 
-def days_before(days: int, target: date = DEADLINE.date()) -> date:
-    return target - timedelta(days=days)
+def days_before(days: int, target: date | None = None) -> date:
+    """The day `days` before `target` (by default the deadline day)."""
+    return (target or DEADLINE.date()) - timedelta(days=days)
 
 
 def school(
