@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, commands, content, errors, mail, security, store, theme
+from . import auth, commands, content, errors, mail, reminders, security, store, theme
 from .config import Config, config_from_env
 
 
@@ -39,6 +39,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     errors.init_app(app)
     theme.init_app(app)
     commands.init_app(app)
+    reminders.init_app(app)
 
     from .action_pages import action_pages
     from .analysis_pages import analysis
@@ -48,6 +49,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .insight_pages import insight_pages
     from .la import la
     from .public import public
+    from .reminder_pages import reminder_pages
     from .school import school
     from .stage_pages import la_stages, school_stages
 
@@ -62,6 +64,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(la_stages)
     app.register_blueprint(school_stages)
     app.register_blueprint(insight_pages)
+    app.register_blueprint(reminder_pages)
     return app
 
 

@@ -60,6 +60,7 @@ LA_SECTIONS = (
     ("insight.heatmap", "Insight", ("reviewer", "admin")),
     ("la.import_schools", "Import schools", ("admin",)),
     ("la.audit_log", "Audit log", ("admin",)),
+    ("reminders.overview", "Reminders", ("reviewer", "admin")),
 )
 
 

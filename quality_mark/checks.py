@@ -10,7 +10,7 @@ import itertools
 import posixpath
 import re
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 from .problems import ContentProblem
 from .validation import describe
@@ -270,6 +270,75 @@ def check_evidence(document: SourceDocument, stage_numbers: set[int] | None) -> 
                     f"{max(stage_numbers)}), or remove 'stage:'.",
                 )
             )
+    return problems
+
+
+def check_reminders(
+    document: SourceDocument,
+    contact_ids: set[str] | None,
+    award_years: int | None,
+    cycles: list[tuple[str, str, str]] | None,
+) -> list[ContentProblem]:
+    """Reminder points are each given once, name a contact that exists, and can all happen.
+
+    `award_years` is how long an award lasts (stages.yaml); `cycles` are (id, registration opens, deadline date)
+    as ISO dates (key_dates.yaml). Either is None when its file could not be read, and is then not checked.
+    """
+    value = document.value
+    file = document.file
+    problems: list[ContentProblem] = []
+    if contact_ids is not None and value["contact"] not in contact_ids:
+        problems.append(
+            ContentProblem(
+                file,
+                document.line_of(("contact",)),
+                f"The reminders name the contact '{value['contact']}', which is not in content/contacts.yaml.",
+                f"Use one of: {', '.join(sorted(contact_ids))}.",
+            )
+        )
+    for section, before in (("submission_deadline", "the deadline"), ("award_expiry", "an award runs out")):
+        days = value[section]["days_before"]
+        first_seen: dict[int, int] = {}
+        for position, day in enumerate(days):
+            line = document.line_of((section, "days_before", position))
+            if day in first_seen:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        line,
+                        f"The reminder {day} days before {before} is listed twice (first on line "
+                        f"{document.line_of((section, 'days_before', first_seen[day]))}).",
+                        f"Delete one of the {day}s from the list.",
+                    )
+                )
+            first_seen.setdefault(day, position)
+    if award_years is not None:
+        lasts = award_years * 365
+        for position, day in enumerate(value["award_expiry"]["days_before"]):
+            if day >= lasts:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        document.line_of(("award_expiry", "days_before", position)),
+                        f"A reminder {day} days before an award runs out would come before the award is made: "
+                        f"an award lasts {award_years} year{'s' if award_years != 1 else ''} "
+                        "(reaccreditation in content/stages.yaml).",
+                        f"Use fewer than {lasts} days.",
+                    )
+                )
+    for cycle_id, opens, deadline in cycles or []:
+        window = (date.fromisoformat(deadline) - date.fromisoformat(opens)).days
+        for position, day in enumerate(value["submission_deadline"]["days_before"]):
+            if day > window:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        document.line_of(("submission_deadline", "days_before", position)),
+                        f"A reminder {day} days before the deadline would come before registration opens in the "
+                        f"{cycle_id} cycle (registration opens {window} days before its deadline).",
+                        f"Use at most {window} days, or check the dates in content/key_dates.yaml.",
+                    )
+                )
     return problems
 
 

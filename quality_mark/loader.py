@@ -29,6 +29,7 @@ from .model import (
     RatingLevel,
     RatingScale,
     Reaccreditation,
+    ReminderPoints,
     Stage,
     Thresholds,
     Timeline,
@@ -128,6 +129,14 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
     evidence_document = read(root / "content" / "evidence.yaml", "evidence")
     if evidence_document is not None:
         problems += checks.check_evidence(evidence_document, stage_numbers)
+    reminders_document = read(root / "content" / "reminders.yaml", "reminders")
+    if reminders_document is not None:
+        problems += checks.check_reminders(
+            reminders_document,
+            {contact["id"] for contact in contacts_document.value["contacts"]} if contacts_document else None,
+            stages_document.value["reaccreditation"]["every_years"] if stages_document else None,
+            _cycle_windows(key_dates_document),
+        )
 
     known = _known_paths(framework_documents, page_slugs)
     for page in pages:
@@ -167,7 +176,7 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
     if problems:
         return None, problems
     # no problems means all were read
-    assert stages_document and key_dates_document and contacts_document and evidence_document
+    assert stages_document and key_dates_document and contacts_document and evidence_document and reminders_document
     content = Content(
         frameworks=tuple(_framework(document) for document in framework_documents),
         timeline=_timeline(stages_document.value),
@@ -177,8 +186,25 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
             sorted((_page(page) for page in pages), key=lambda page: (page.order, page.slug)),
         ),
         evidence_checklist=tuple(_evidence_item(item) for item in evidence_document.value["items"]),
+        reminders=_reminder_points(reminders_document.value),
     )
     return content, []
+
+
+def _cycle_windows(key_dates_document: SourceDocument | None) -> list[tuple[str, str, str]] | None:
+    """(cycle id, registration opens, deadline date) for each cycle whose dates are readable, for other checks."""
+    if key_dates_document is None:
+        return None
+    windows = []
+    for cycle in key_dates_document.value["cycles"]:
+        deadline = checks.parse_deadline(cycle["submission_deadline"])
+        try:
+            date.fromisoformat(cycle["registration_opens"])
+        except ValueError:
+            continue
+        if deadline is not None:
+            windows.append((cycle["id"], cycle["registration_opens"], deadline.date().isoformat()))
+    return windows
 
 
 def _known_paths(framework_documents: list[SourceDocument], page_slugs: set[str]) -> set[str]:
@@ -376,6 +402,14 @@ def _evidence_item(value: dict) -> EvidenceItem:
         guidance=value["guidance"].strip() if "guidance" in value else None,
         no_pupil_names=value.get("no_pupil_names", True),
         stage=value.get("stage"),
+    )
+
+
+def _reminder_points(value: dict) -> ReminderPoints:
+    return ReminderPoints(
+        contact_id=value["contact"],
+        before_deadline=tuple(sorted(value["submission_deadline"]["days_before"], reverse=True)),
+        before_expiry=tuple(sorted(value["award_expiry"]["days_before"], reverse=True)),
     )
 
 

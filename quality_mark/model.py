@@ -1,5 +1,5 @@
-"""The content model: immutable objects for frameworks, stages, key dates, contacts, guidance pages and the
-evidence checklist."""
+"""The content model: immutable objects for frameworks, stages, key dates, contacts, guidance pages, the
+evidence checklist and when schools are reminded by email."""
 
 from __future__ import annotations
 
@@ -230,6 +230,16 @@ class EvidenceItem:
 
 
 @dataclass(frozen=True)
+class ReminderPoints:
+    """When schools are emailed a reminder: whole days before the submission deadline (to schools that have not
+    started or not submitted) and before an award runs out. Largest first; an empty tuple sends none."""
+
+    contact_id: str
+    before_deadline: tuple[int, ...] = ()
+    before_expiry: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
 class Content:
     """Everything the site and the service show, loaded and checked once."""
 
@@ -239,6 +249,7 @@ class Content:
     contacts: tuple[Contact, ...]
     pages: tuple[GuidancePage, ...]
     evidence_checklist: tuple[EvidenceItem, ...] = ()
+    reminders: ReminderPoints = ReminderPoints(contact_id="")
 
     def framework_ids(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(framework.id for framework in self.frameworks))

@@ -24,6 +24,7 @@ _ITEM_NAMES = {
     "events": "event",
     "contacts": "contact",
     "items": "evidence item",
+    "days_before": "reminder",
 }
 
 _TYPE_WORDS = {

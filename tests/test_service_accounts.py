@@ -1035,6 +1035,7 @@ EXPECTED = {
     ("GET",  "/la/exports/schools.csv"):                    (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/exports/schools.xlsx"):                   (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/exports/shareable-summary.csv"):          (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/reminders/"):                             (403,     403,      403,      403,     OK,       OK),
 }
 # fmt: on
 

@@ -1,0 +1,305 @@
+"""Reminder emails: read each school's state, send the reminders `reminder_plan` says are due, once each.
+
+`flask --app form_service send-reminders` is run by a scheduler (once a day is enough); `--dry-run` lists who
+would receive what and sends and records nothing.
+
+Once only. Each reminder has a key (school, cycle or award, point, recipient). Before sending, a run claims the
+key in `reminders_sent` with an atomic `store.modify` (status "sending"); only the run that created the claim
+sends, and it marks the claim "sent" afterwards. So a second run, or two runs at once, never send a reminder
+twice. The trade-off, chosen because a repeated reminder is worse than a missed nudge:
+
+* If the mail system refuses a message or cannot be reached (an SMTP error, a refused connection, a full disk
+  for the outbox), the claim is removed, the failure is printed, the command exits non-zero, and the next run
+  tries again (while the point's window lasts).
+* If the process stops between claiming and marking (a crash, a kill), the claim stays "sending" and is never
+  retried automatically: that one reminder may not have gone. The Reminders page shows such a run as not
+  finished, so the LA can check with the school.
+* An SMTP server that accepts a message and then fails to say goodbye properly is reported as a failure, and
+  the next run sends that reminder again. This is rare and costs one duplicate, never a lost reminder.
+
+Each real run also writes a summary to `reminder_runs/<date>.<time>` (what was sent, what failed), which the
+LA's Reminders page lists.
+"""
+
+from __future__ import annotations
+
+import secrets
+import smtplib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import click
+from flask import Flask, current_app, render_template
+
+from quality_mark.model import Content, Cycle
+from quality_mark.wording import long_date, short_date
+
+from . import accounts, mail, self_evaluation
+from .content import get_content
+from .reminder_plan import (
+    Recipient,
+    Reminder,
+    ReminderPlan,
+    SchoolState,
+    days_left,
+    deadline_words,
+    describe,
+    plan_reminders,
+)
+from .store import Store, get_store
+
+SENT = "reminders_sent"
+RUNS = "reminder_runs"
+AWARDS = "awards"  # awards/<urn>: the panel's decisions (see workflow.py)
+ROLE_WORDS = {"admin": "school lead", "contributor": "contributor", "viewer": "viewer"}
+RECENT_RUNS = 30
+
+
+def school_states(store: Store, cycle: Cycle) -> Iterator[SchoolState]:
+    """Every school in the LA's list with its self-evaluation for `cycle`, its awards and its team."""
+    for urn, school in store.scan(accounts.SCHOOLS):
+        yield SchoolState(
+            urn=urn,
+            name=school.get("name", urn),
+            evaluation=self_evaluation.load(store, urn, cycle.id),
+            awards=store.read(AWARDS, urn),
+            team=tuple(Recipient(user.id, user.email, user.name, role) for user, role in accounts.team(store, urn)),
+        )
+
+
+def plan_for(store: Store, content: Content, today: date) -> tuple[Cycle, ReminderPlan]:
+    """The cycle schools work in today, and the reminders due today that have not been sent."""
+    cycle = self_evaluation.current_cycle(content, today)
+    sent = set(store.keys(SENT))
+    return cycle, plan_reminders(today, cycle, content.reminders, school_states(store, cycle), sent)
+
+
+# --- the emails ---------------------------------------------------------------------------------------------
+
+
+def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
+    """The email for one reminder. Needs an app context (templates) and a request context (links)."""
+    from .public import service_link
+
+    contact = content.contact(content.reminders.contact_id)
+    context: dict[str, Any] = {
+        "reminder": reminder,
+        "name": reminder.recipient.name,
+        "school_name": reminder.school_name,
+        "when": days_left(today, reminder.target_date),
+        "contact": contact,
+    }
+    if reminder.kind == "award_expiring":
+        template = "reminder_award_expiring"
+        subject = f"Your school's Quality Mark runs out on {short_date(reminder.target_date)}"
+        context |= {
+            "expires": long_date(reminder.target_date),
+            "every_years": content.timeline.reaccreditation.every_years,
+            "link": service_link("school.home", urn=reminder.urn),
+        }
+    else:
+        verb = "Start" if reminder.kind == "not_started" else "Submit"
+        template = f"reminder_{reminder.kind}"
+        # Short enough for one line (no folded Subject header): "Start your ... by 30 September 2027".
+        subject = f"{verb} your Quality Mark self-evaluation by {short_date(reminder.target_date)}"
+        assert reminder.deadline is not None
+        context |= {
+            "deadline": deadline_words(reminder.deadline),
+            "link": service_link("answers.overview", urn=reminder.urn),
+        }
+    text = render_template(f"email/{template}.txt", **context)
+    return mail.Email(to=reminder.recipient.email, subject=subject, text=text)
+
+
+# --- sending once ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunReport:
+    sent: list[Reminder] = field(default_factory=list)
+    failed: list[tuple[Reminder, str]] = field(default_factory=list)
+    already_claimed: list[Reminder] = field(default_factory=list)  # another run claimed it meanwhile
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _record(reminder: Reminder, status: str) -> dict[str, Any]:
+    return {
+        "key": reminder.key,
+        "urn": reminder.urn,
+        "school": reminder.school_name,
+        "kind": reminder.kind,
+        "days_before": reminder.days_before,
+        "date": reminder.target_date.isoformat(),
+        "user_id": reminder.recipient.user_id,
+        "email": reminder.recipient.email,
+        "status": status,
+        "claimed_at": _now(),
+    }
+
+
+def claim(store: Store, reminder: Reminder) -> bool:
+    """Record that this run is sending `reminder`; False if it is already recorded (sent, or being sent)."""
+
+    def take(current: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
+        if current is not None:
+            return current, False
+        return _record(reminder, "sending"), True
+
+    return store.modify(SENT, reminder.key, take)
+
+
+def mark_sent(store: Store, reminder: Reminder) -> None:
+    def done(current: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
+        return {**(current or _record(reminder, "sending")), "status": "sent", "sent_at": _now()}, None
+
+    store.modify(SENT, reminder.key, done)
+
+
+def _entry(reminder: Reminder, error: str | None = None) -> dict[str, Any]:
+    entry = {
+        "urn": reminder.urn,
+        "school": reminder.school_name,
+        "what": describe(reminder),
+        "email": reminder.recipient.email,
+        "name": reminder.recipient.name,
+    }
+    return entry | {"error": error} if error else entry
+
+
+def send_reminders(
+    store: Store, mailer: mail.Mailer, emails: list[tuple[Reminder, mail.Email]], today: date
+) -> RunReport:
+    """Send each email whose reminder this run can claim; record the outcome of each, and of the run."""
+    report = RunReport()
+    run_key = f"{today.isoformat()}.{datetime.now(UTC):%H%M%S%f}-{secrets.token_hex(3)}"
+    run: dict[str, Any] = {"today": today.isoformat(), "started_at": _now(), "finished_at": None, "due": len(emails)}
+    store.write(RUNS, run_key, run)
+    for reminder, email in emails:
+        if not claim(store, reminder):
+            report.already_claimed.append(reminder)
+            continue
+        try:
+            mailer.send(email)
+        except (smtplib.SMTPException, OSError) as error:
+            # Not delivered, as far as we can tell: release the claim so the next run tries again.
+            store.delete(SENT, reminder.key)
+            report.failed.append((reminder, str(error)[:300] or type(error).__name__))
+            continue
+        mark_sent(store, reminder)
+        report.sent.append(reminder)
+    run |= {
+        "finished_at": _now(),
+        "sent": [_entry(reminder) for reminder in report.sent],
+        "failed": [_entry(reminder, error) for reminder, error in report.failed],
+    }
+    store.write(RUNS, run_key, run)
+    return report
+
+
+def recent_runs(store: Store, limit: int = RECENT_RUNS) -> list[dict[str, Any]]:
+    """The newest runs first, each with what it sent and what failed."""
+    runs = []
+    for key in reversed(store.keys(RUNS)[-limit:]):
+        document = store.read(RUNS, key)
+        if document is not None:
+            runs.append(document)
+    return runs
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+def _parse_today(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"'{value[:40]}' is not a date. Write it as YYYY-MM-DD, for example 2027-09-02."
+        ) from None
+
+
+def plan_lines(plan: ReminderPlan, cycle: Cycle, verb: str) -> list[str]:
+    """The plan in plain English, grouped by school; `verb` is 'Would email' or 'Emailing'."""
+    lines = [
+        f"Reminders due on {long_date(plan.today)} for the {cycle.title} cycle "
+        f"(deadline {deadline_words(cycle.submission_deadline)})."
+    ]
+    if not plan.reminders and not plan.no_one_to_email:
+        return [*lines, "No reminders are due."]
+    current = None
+    for reminder in plan.reminders:
+        heading = (reminder.urn, describe(reminder))
+        if heading != current:
+            current = heading
+            lines += ["", f"{reminder.school_name} (URN {reminder.urn})", f"  {describe(reminder)}"]
+        person = reminder.recipient
+        lines.append(f"    {verb} {person.name} <{person.email}>, {ROLE_WORDS.get(person.role, person.role)}")
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in plan.no_one_to_email:
+        groups.setdefault((item.reason, describe(item)), []).append(f"{item.school_name} (URN {item.urn})")
+    for (reason, what), names in sorted(groups.items()):
+        lines += ["", f"No one to email ({reason}):", f"  {what}"]
+        lines += [f"    {name}" for name in names]
+    return lines
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("send-reminders")
+    @click.option("--dry-run", is_flag=True, help="List who would receive what; send and record nothing.")
+    @click.option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        callback=_parse_today,
+        help="Plan as if it were this day (Europe/London). Default: today.",
+    )
+    def send_reminders_command(dry_run: bool, today: date | None) -> None:
+        """Email the reminders due today (not started, not submitted, award expiring), each once."""
+        from .public import today as service_today
+
+        store, content = get_store(), get_content()
+        day = today or service_today()
+        cycle, plan = plan_for(store, content, day)
+        schools = len({reminder.urn for reminder in plan.reminders})
+        unreachable = len({item.urn for item in plan.no_one_to_email})
+        if dry_run:
+            click.echo("Dry run: nothing is sent or recorded.")
+            for line in plan_lines(plan, cycle, "Would email"):
+                click.echo(line)
+            click.echo(
+                f"\n{_count(len(plan.reminders), 'email', 'emails')} to {_count(schools, 'school', 'schools')} "
+                f"would be sent; {_count(unreachable, 'school has', 'schools have')} no one to email."
+            )
+            return
+        for line in plan_lines(plan, cycle, "Emailing"):
+            click.echo(line)
+        with current_app.test_request_context():  # for links built with url_for
+            emails = [(reminder, compose(reminder, day, content)) for reminder in plan.reminders]
+        report = send_reminders(store, current_app.extensions[mail.EXTENSION], emails, day)
+        click.echo(f"\nSent {_count(len(report.sent), 'reminder', 'reminders')}.")
+        if report.already_claimed:
+            click.echo(
+                f"{_count(len(report.already_claimed), 'reminder was', 'reminders were')} "
+                "already sent by another run meanwhile."
+            )
+        if report.failed:
+            click.echo(
+                f"{_count(len(report.failed), 'reminder', 'reminders')} could not be sent; "
+                "each will be tried again on the next run:",
+                err=True,
+            )
+            for reminder, error in report.failed:
+                click.echo(
+                    f"  {reminder.recipient.email} ({reminder.school_name}, {describe(reminder)}): {error}", err=True
+                )
+            raise click.exceptions.Exit(1)
