@@ -72,16 +72,11 @@ def start_self_evaluation(app: Any, urn: str, answered: bool = True, status: str
         store, content = get_store(), get_content()
         school = store.read("schools", urn)
         cycle = self_evaluation.current_cycle(content, date(2027, 9, 1))
-        self_evaluation.start(store, content, school, cycle)
-
-        def change(document: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
-            assert document is not None
-            document["status"] = status
-            if answered:
-                document["answers"] = {"PRI-LEAD-01": {"rating": 3, "commentary": "Shared vision.", "evidence": []}}
-            return document, None
-
-        store.modify(self_evaluation.COLLECTION, self_evaluation.key(urn, cycle.id), change)
+        document = self_evaluation.start(store, content, school, cycle)
+        document["status"] = status
+        if answered:
+            document["answers"] = {"PRI-LEAD-01": {"rating": 3, "commentary": "Shared vision.", "evidence": []}}
+        self_evaluation.store_whole(store, content, document)
 
 
 @pytest.fixture
