@@ -46,6 +46,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .api import api
     from .evidence_pages import evidence
     from .la import la
+    from .moderation_pages import feedback, review
     from .public import public
     from .school import school
 
@@ -57,6 +58,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(analysis)
     app.register_blueprint(api)
     app.register_blueprint(evidence)
+    app.register_blueprint(review)
+    app.register_blueprint(feedback)
     return app
 
 

@@ -323,6 +323,15 @@ def submit(urn: str) -> Response | tuple[str, int]:
 
         outcome = self_evaluation.holding_every_part(store, document, snapshot)
         if outcome[0] == "ok":
+            document.setdefault("transitions", []).append(
+                {
+                    "action": "submit",
+                    "from": document["status"],
+                    "to": new_status,
+                    "by": g.user.id,
+                    "at": moment.isoformat(timespec="seconds"),
+                }
+            )
             document["status"] = new_status
             document.setdefault("submissions", []).append(reference)
             document["submitted_at"] = moment.isoformat(timespec="seconds")

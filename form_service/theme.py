@@ -50,6 +50,7 @@ SCHOOL_SECTIONS = (
     ("actions.plan", "Action plan"),
     ("evidence.checklist", "Evidence"),
     ("answers.check", "Check and submit"),
+    ("feedback.page", "LA feedback"),
     ("school.team", "Team"),
 )
 
