@@ -191,7 +191,9 @@ def return_for_amendments(urn: str) -> Response | tuple[str, int]:
     school = _school_or_404(urn)
     store = get_store()
     message = clean_text(request.form.get("message"))
-    problems = text_errors(message, "a message telling the school what to change", MESSAGE_LIMIT)
+    problems = text_errors(
+        message, "The message to the school", MESSAGE_LIMIT, "Enter a message telling the school what to change"
+    )
     try:
         if problems:
             raise moderation.ModerationRefused({"message": problems})
@@ -426,7 +428,7 @@ def reply(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     _csrf_or_400()
     text = clean_text(request.form.get("text"))
     store = get_store()
-    problems = text_errors(text, "your reply", COMMENT_LIMIT)
+    problems = text_errors(text, "Your reply", COMMENT_LIMIT, "Enter your reply")
     try:
         if problems:
             raise moderation.ModerationRefused({"text": problems})

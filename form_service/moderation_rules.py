@@ -33,14 +33,13 @@ def clean_text(text: Any) -> str:
     return text.replace("\r\n", "\n").strip() if isinstance(text, str) else ""
 
 
-def text_errors(text: str, what: str, limit: int, required: bool = True) -> list[str]:
-    """Problems with a piece of free text (shown later as text, never as markup, so any characters may be kept)."""
-    if required and not text:
-        return [f"Enter {what}"]
+def text_errors(text: str, name: str, limit: int, missing: str | None = None) -> list[str]:
+    """Problems with a piece of free text called `name` (shown later as text, never as markup, so any
+    characters may be kept); `missing` is the message when it is required and empty."""
+    if missing and not text:
+        return [missing]
     if len(text) > limit:
-        return [
-            f"{what[0].upper()}{what[1:].removeprefix('a ').removeprefix('the ')} must be {limit:,} characters or fewer"
-        ]
+        return [f"{name} must be {limit:,} characters or fewer"]
     return []
 
 
@@ -59,9 +58,8 @@ def decision_errors(
         errors["rating"] = [
             f"Choose a moderated rating from {lowest.value} ({lowest.label}) to {highest.value} ({highest.label})"
         ]
-    comment_problems = text_errors(comment, "a comment for the school", COMMENT_LIMIT, required=decision == "moderate")
-    if decision == "moderate" and not comment:
-        comment_problems = ["Enter a comment that tells the school why you moderated its rating"]
+    missing = "Enter a comment that tells the school why you moderated its rating" if decision == "moderate" else None
+    comment_problems = text_errors(comment, "Comment for the school", COMMENT_LIMIT, missing)
     if comment_problems:
         errors["comment"] = comment_problems
     return errors
@@ -89,9 +87,11 @@ def panel_errors(
     errors: dict[str, list[str]] = {}
     if outcome not in OUTCOMES:
         errors["outcome"] = ["Choose the panel's decision: awarded or not yet awarded"]
-    if problems := text_errors(reasons, "the reasons for the decision", REASONS_LIMIT):
+    if problems := text_errors(
+        reasons, "Reasons for the decision", REASONS_LIMIT, "Enter the reasons for the decision"
+    ):
         errors["reasons"] = problems
-    if problems := text_errors(conditions, "the conditions", REASONS_LIMIT, required=False):
+    if problems := text_errors(conditions, "Conditions", REASONS_LIMIT):
         errors["conditions"] = problems
     if not panel:
         errors["panel"] = ["Choose the roles of the panel members who made the decision"]
