@@ -428,6 +428,13 @@ def reply(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     _csrf_or_400()
     text = clean_text(request.form.get("text"))
     store = get_store()
+    submission = moderation.latest_submission(
+        store, store.read(self_evaluation.COLLECTION, self_evaluation.key(urn, _cycle_id()))
+    )
+    if submission is None or criterion_id not in {
+        c.id for c in moderation.submission_framework(get_content(), submission).criteria
+    }:
+        abort(404)
     problems = text_errors(text, "Your reply", COMMENT_LIMIT, "Enter your reply")
     try:
         if problems:
