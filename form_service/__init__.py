@@ -48,6 +48,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .evidence_pages import evidence
     from .insight_pages import insight_pages
     from .la import la
+    from .moderation_pages import feedback, review
     from .public import public
     from .reminder_pages import reminder_pages
     from .school import school
@@ -65,6 +66,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(school_stages)
     app.register_blueprint(insight_pages)
     app.register_blueprint(reminder_pages)
+    app.register_blueprint(review)
+    app.register_blueprint(feedback)
     return app
 
 

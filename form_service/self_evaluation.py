@@ -386,6 +386,15 @@ def submit(
 
         outcome = holding_every_part(store, document, snapshot)
         if outcome[0] == "ok":
+            document.setdefault("transitions", []).append(
+                {
+                    "action": "submit",
+                    "from": document["status"],
+                    "to": new_status,
+                    "by": user_id,
+                    "at": moment.isoformat(timespec="seconds"),
+                }
+            )
             document["status"] = new_status
             document.setdefault("submissions", []).append(reference)
             document["submitted_at"] = moment.isoformat(timespec="seconds")

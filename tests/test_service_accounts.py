@@ -1036,6 +1036,18 @@ EXPECTED = {
     ("GET",  "/la/exports/schools.xlsx"):                   (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/exports/shareable-summary.csv"):          (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/reminders/"):                             (403,     403,      403,      403,     OK,       OK),
+    # Moderation and the panel (school A has started, not submitted: every step is refused with the reason).
+    ("GET",  "/la/schools/<urn>/review"):                   (403,     403,      403,      403,     OK,       OK),
+    ("POST", "/la/schools/<urn>/review/start"):             (403,     403,      403,      403,     REFUSED,  REFUSED),
+    ("POST", "/la/schools/<urn>/review/agree-with-the-rest"): (403,   403,      403,      403,     REFUSED,  REFUSED),
+    ("POST", "/la/schools/<urn>/review/return"):            (403,     403,      403,      403,     REFUSED,  REFUSED),
+    ("POST", "/la/schools/<urn>/review/send-to-panel"):     (403,     403,      403,      403,     REFUSED,  REFUSED),
+    ("GET",  "/la/schools/<urn>/review/<criterion_id>"):    (403,     403,      403,      403,     404,      404),
+    ("POST", "/la/schools/<urn>/review/<criterion_id>"):    (403,     403,      403,      403,     404,      404),
+    ("GET",  "/la/schools/<urn>/panel"):                    (403,     403,      403,      403,     OK,       OK),
+    ("POST", "/la/schools/<urn>/panel"):                    (403,     403,      403,      403,     REFUSED,  REFUSED),
+    ("GET",  "/school/<urn>/feedback/"):                    (OK,      OK,       OK,       404,     OK,       OK),
+    ("POST", "/school/<urn>/feedback/<criterion_id>"):      (404,     404,      403,      404,     403,      403),
 }
 # fmt: on
 
@@ -1058,6 +1070,7 @@ def case(world: World, method: str, rule: str, actor: str) -> tuple[str, dict[st
         "file_id": "0" * 32,  # refused or not found before any file is looked at
         "stage_number": "3",  # clearing a stage that was never reached changes nothing
         "visit_id": "no-such-visit",  # not found before any visit is looked at
+        "criterion_id": "PRI-LEAD-01",  # nothing submitted yet: nothing to moderate or reply to
     }
     if "<decision>" in rule:
         values["user_id"] = world.ids[pending_for.get(actor, "one@gmail.com")]
@@ -1121,6 +1134,10 @@ def test_who_may_use_each_route(world, method, rule, actor) -> None:
         ("LA admin", "POST", "/la/schools/import/{nobody}"),
         ("LA admin", "POST", "/la/schools/import/not-an-import"),
         ("LA reviewer", "GET", "/school/999999/team"),
+        ("LA reviewer", "GET", "/la/schools/999999/review"),
+        ("LA reviewer", "POST", "/la/schools/999999/review/start"),
+        ("LA reviewer", "GET", "/la/schools/999999/panel"),
+        ("LA reviewer", "GET", "/la/schools/not-a-urn/review"),
     ],
 )
 def test_ids_from_another_school_or_nowhere_are_not_found(world, actor, method, path) -> None:
@@ -1146,7 +1163,7 @@ SCHOOL_B_ROUTES = [(method, rule) for method, rule in EXPECTED if rule.startswit
 def test_school_a_never_reads_or_changes_school_b(world, actor, method, rule) -> None:
     values = {"urn": SCHOOL_B, "user_id": world.ids[MATHS_B], "decision": "approve", "heading_id": "leadership"}
     values["action_id"] = "no-such-action"
-    values |= {"item_id": "attendance", "file_id": "0" * 32}
+    values |= {"item_id": "attendance", "file_id": "0" * 32, "criterion_id": "PRI-LEAD-01"}
     if "<decision>" in rule:
         values["user_id"] = world.ids["b@gmail.com"]
     path = re.sub(r"<(\w+)>", lambda match: values[match.group(1)], rule)
