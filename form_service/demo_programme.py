@@ -16,7 +16,7 @@ from typing import Any
 
 from quality_mark.model import LONDON, Content, Framework
 
-from . import accounts, schools, self_evaluation, stages, workflow
+from . import accounts, moderation, schools, self_evaluation, stages, workflow
 from .stage_input import ReachedDraft, VisitDraft
 from .store import Store
 
@@ -52,6 +52,13 @@ COMMENTARY = {
     3: "This is established across the school. Progress data and feedback from families show it makes a difference.",
     4: "This is embedded, and we share our practice with other schools. Governors monitor its impact each term.",
 }
+REVIEWER = "Demo LA Reviewer"
+LA_COMMENT = (
+    "The commentary describes the practice but not yet its impact on pupils. What has changed for pupils with SEND?"
+)
+RETURN_MESSAGE = (
+    "Thank you. Please add evidence of impact for the leadership criterion we commented on, then submit again."
+)
 EVIDENCE = {3: ["Provision map", "SEND information report"], 4: ["Provision map", "Governor minutes"]}
 
 
@@ -116,41 +123,49 @@ def seed_programme(store: Store, content: Content, today: date) -> None:
         assert outcome == "ok", message
         if person.story == "submitted":
             continue
-        _step(store, person.urn, cycle.id, "start_review")
-        moderated = framework.criteria if person.story in ("at_panel", "not_awarded") else framework.criteria[:2]
-        _moderate(store, person.urn, cycle.id, reference, framework, moderated, reviewer_id, now)
-        if person.story == "returned":
-            _step(
-                store,
-                person.urn,
-                cycle.id,
-                "return",
-                returned={
-                    "message": "Thank you. Please add evidence of impact for the two leadership criteria we "
-                    "commented on, then submit again.",
-                    "by": reviewer_id,
-                    "at": now.isoformat(timespec="seconds"),
-                },
-            )
-        elif person.story in ("at_panel", "not_awarded"):
-            _step(store, person.urn, cycle.id, "send_to_panel")
-        if person.story == "not_awarded":
-            _step(store, person.urn, cycle.id, "not_award")
-            _record_decision(
-                store,
-                person.urn,
-                {
-                    "cycle": cycle.id,
-                    "reference": reference,
-                    "outcome": "not_awarded",
-                    "reasons": "The evidence does not yet show the impact of provision on attendance.",
-                    "conditions": "Resubmit with a term's attendance data for pupils with SEND.",
-                    "decided_on": (today - timedelta(days=7)).isoformat(),
-                    "panel": ["Chair (LA SEND lead)", "Educational psychologist", "Headteacher representative"],
-                    "recorded_by": reviewer_id,
-                    "recorded_at": now.isoformat(timespec="seconds"),
-                },
-            )
+        _review(store, content, person.story, person.urn, cycle.id, framework, reviewer_id, today)
+
+
+def _review(
+    store: Store,
+    content: Content,
+    story: str,
+    urn: str,
+    cycle_id: str,
+    framework: Framework,
+    reviewer_id: str,
+    today: date,
+) -> None:
+    """The LA's side of a story, through the moderation module's own steps."""
+    moderation.start_review(store, urn, cycle_id, reviewer_id)
+    first, second = framework.criteria[0], framework.criteria[1]
+    moderation.record_decision(store, content, urn, cycle_id, first.id, "agree", None, "", reviewer_id, REVIEWER)
+    submitted = moderation.latest_submission(store, self_evaluation.load(store, urn, cycle_id))
+    school_rating = submitted["answers"][second.id]["rating"] if submitted else framework.rating_scale.highest
+    lower = max(framework.rating_scale.lowest, school_rating - 1)
+    moderation.record_decision(
+        store, content, urn, cycle_id, second.id, "moderate", lower, LA_COMMENT, reviewer_id, REVIEWER
+    )
+    if story == "returned":
+        moderation.return_for_amendments(store, urn, cycle_id, RETURN_MESSAGE, reviewer_id)
+        return
+    if story == "under_review":
+        return
+    moderation.agree_with_the_rest(store, content, urn, cycle_id, reviewer_id)
+    moderation.send_to_panel(store, content, urn, cycle_id, reviewer_id)
+    if story == "not_awarded":
+        moderation.record_panel_decision(
+            store,
+            urn,
+            cycle_id,
+            "not_awarded",
+            "The evidence does not yet show the impact of provision on attendance.",
+            "Resubmit with a term's attendance data for pupils with SEND.",
+            today - timedelta(days=7),
+            ["chair", "la_send_lead", "educational_psychologist", "headteacher_representative"],
+            content.timeline.reaccreditation.every_years,
+            reviewer_id,
+        )
 
 
 def _record_stages(store: Store, urn: str, story: str, today: date, by: str) -> None:
@@ -161,56 +176,6 @@ def _record_stages(store: Store, urn: str, story: str, today: date, by: str) -> 
     for number, kind, days_ago, hours in visits:
         draft = VisitDraft(number, kind, today - timedelta(days=days_ago), hours, "School lead and SENCo", "")
         stages.add_visit(store, urn, draft, by)
-
-
-def _step(store: Store, urn: str, cycle_id: str, action: str, **fields: Any) -> None:
-    def change(document: dict | None) -> tuple[dict, None]:
-        assert document is not None
-        document["status"] = workflow.next_status(document["status"], action, "la")
-        return document | fields, None
-
-    store.modify(self_evaluation.COLLECTION, self_evaluation.key(urn, cycle_id), change)
-
-
-def _moderate(
-    store: Store,
-    urn: str,
-    cycle_id: str,
-    reference: str,
-    framework: Framework,
-    criteria: Any,
-    reviewer_id: str,
-    now: datetime,
-) -> None:
-    submitted = (store.read(self_evaluation.SUBMISSIONS, reference.lower()) or {}).get("answers", {})
-    decisions, comments = {}, {}
-    for index, criterion in enumerate(criteria):
-        school_rating = submitted[criterion.id]["rating"]
-        lower = index == 1 and school_rating > framework.rating_scale.lowest
-        decisions[criterion.id] = {
-            "decision": "moderate" if lower else "agree",
-            "school_rating": school_rating,
-            "rating": school_rating - 1 if lower else school_rating,
-            "by": reviewer_id,
-            "at": now.isoformat(timespec="seconds"),
-            "reference": reference,
-        }
-        if lower:
-            comments[criterion.id] = [
-                {
-                    "side": "la",
-                    "by": reviewer_id,
-                    "name": "Demo LA Reviewer",
-                    "text": "The commentary describes the practice but not yet its impact on pupils. "
-                    "What has changed for pupils with SEND?",
-                    "at": now.isoformat(timespec="seconds"),
-                }
-            ]
-    store.write(
-        "moderation",
-        self_evaluation.key(urn, cycle_id),
-        {"urn": urn, "cycle": cycle_id, "criteria": decisions, "comments": comments},
-    )
 
 
 def _record_award(store: Store, urn: str, cycle_id: str, decided: date, every_years: int) -> None:
@@ -225,7 +190,7 @@ def _record_award(store: Store, urn: str, cycle_id: str, decided: date, every_ye
             "conditions": "",
             "decided_on": decided.isoformat(),
             "expires_on": workflow.award_expiry(decided, every_years).isoformat(),
-            "panel": ["Chair (LA SEND lead)", "Educational psychologist", "Parent carer representative"],
+            "panel": ["chair", "la_send_lead", "educational_psychologist", "parent_carer_representative"],
             "recorded_by": "demo",
             "recorded_at": datetime.combine(decided, datetime.min.time(), UTC).isoformat(timespec="seconds"),
         },
