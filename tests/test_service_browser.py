@@ -231,8 +231,8 @@ def test_register_sign_in_and_build_a_team_with_every_page_passing_axe(
     la = new_context().new_page()
     sign_in(la, service, LA_ADMIN)
     assert la.url == service.url + "/la/"
-    expect(heading(la)).to_have_text("Schools")
-    expect(la.get_by_role("row", name=re.compile(RIVERSIDE))).to_contain_text("2 people")
+    expect(heading(la)).to_have_text("Schools in the programme")
+    expect(la.get_by_role("row", name=re.compile(RIVERSIDE))).to_contain_text("Registered")
     axe(la, "LA dashboard")
     la.get_by_role("navigation", name="Local authority").get_by_role("link", name="Import schools").click()
     expect(heading(la)).to_have_text("Import the school list")
@@ -483,5 +483,5 @@ def test_save_screenshots_of_service_pages(service: Service, new_context: Callab
 
     la = new_context().new_page()
     sign_in(la, service, LA_ADMIN)
-    expect(heading(la)).to_have_text("Schools")
+    expect(heading(la)).to_have_text("Schools in the programme")
     la.screenshot(path=SCREENSHOTS / "service-la-dashboard.png", full_page=True)
