@@ -46,6 +46,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .api import api
     from .evidence_pages import evidence
     from .la import la
+    from .open_data import open_data
     from .public import public
     from .school import school
 
@@ -57,6 +58,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(analysis)
     app.register_blueprint(api)
     app.register_blueprint(evidence)
+    app.register_blueprint(open_data)
     return app
 
 
