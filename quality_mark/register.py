@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from functools import cache
@@ -109,7 +110,7 @@ def _where(path: Iterable[str | int], register: object) -> str:
     if len(steps) >= 2 and steps[0] == "schools" and isinstance(steps[1], int):
         entry = register["schools"][steps[1]]  # type: ignore[index]
         urn = entry.get("urn") if isinstance(entry, dict) else None
-        named = f" (URN {urn})" if isinstance(urn, str) and urn.isdigit() and len(urn) <= 7 else ""
+        named = f" (URN {urn})" if isinstance(urn, str) and re.fullmatch(r"[0-9]{6,7}", urn) else ""
         where = f"school {steps[1] + 1}{named}"
         return where + (f", field '{steps[2]}'" if len(steps) > 2 else "")
     if steps:

@@ -26,6 +26,8 @@ def _from_url(url: str, timeout: float, limit: int) -> bytes:
             if length and length.isdigit() and int(length) > limit:
                 raise RegisterError(f"{url} sent {int(length):,} bytes, more than a register can be ({limit:,}).")
             raw = response.read(limit + 1)
+    except RegisterError:
+        raise
     except urllib.error.HTTPError as error:
         raise RegisterError(f"{url} answered {error.code} {error.reason}: check the address.") from None
     except urllib.error.URLError as error:
