@@ -31,7 +31,7 @@ def _row(entry: Mapping[str, Any]) -> str:
 def _table(schools: list[Mapping[str, Any]]) -> str:
     count = f"{len(schools)} school holds" if len(schools) == 1 else f"{len(schools)} schools hold"
     return (
-        "<table>\n"
+        '<table class="qm-table">\n'
         f"<caption>{count} the mark</caption>\n"
         '<thead><tr><th scope="col">School</th><th scope="col">Phase</th>'
         '<th scope="col">Award date</th><th scope="col">Expiry date</th></tr></thead>\n'
