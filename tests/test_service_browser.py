@@ -234,7 +234,7 @@ def test_register_sign_in_and_build_a_team_with_every_page_passing_axe(
     expect(heading(la)).to_have_text("Schools")
     expect(la.get_by_role("row", name=re.compile(RIVERSIDE))).to_contain_text("2 people")
     axe(la, "LA dashboard")
-    la.get_by_role("link", name="Import or update the school list").click()
+    la.get_by_role("navigation", name="Local authority").get_by_role("link", name="Import schools").click()
     expect(heading(la)).to_have_text("Import the school list")
     axe(la, "LA import")
     la.get_by_label("Schools file (CSV, up to 5 MB)").set_input_files(DEMO_SCHOOLS_CSV)
