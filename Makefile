@@ -30,9 +30,13 @@ check: install
 site: install
 	$(BIN)/python build.py site
 
-# The site at / and the service at /app/ on one origin, under a production WSGI server.
-# The access log leaves out query strings: sign-in links carry their token there.
-run: site
+# The site at / and the service at /app/ on one origin, under a production WSGI server. The demo data are
+# seeded first (once; later runs keep the store as it is), so the site is built with the service's register
+# of schools holding the mark. The access log leaves out query strings: sign-in links carry their token there.
+run: install
+	$(BIN)/flask --app form_service seed-demo
+	$(BIN)/flask --app form_service export-register build/register.json
+	$(BIN)/python build.py site --register build/register.json
 	@echo "Site: http://$(HOST):$(PORT)/  Service: http://$(HOST):$(PORT)/app/  (Ctrl+C to stop)"
 	SERVICE_URL=$${SERVICE_URL:-http://$(HOST):$(PORT)/app} \
 	  $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --preload \

@@ -3,6 +3,8 @@
     python build.py check [--format github]   check every content file; report every problem at once
     python build.py schemas                   write one JSON Schema per framework version to build/schemas/
     python build.py site                      generate the pages and run `mkdocs build --strict`
+    python build.py site --register SOURCE    the same, with the register of schools holding the mark from a
+                                              file or the service's URL (or set QM_REGISTER)
 
 Everything written goes under build/ (git-ignored): generated files are never committed.
 """
@@ -10,18 +12,23 @@ Everything written goes under build/ (git-ignored): generated files are never co
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from quality_mark import site_map
 from quality_mark.calendar_feed import calendar_feed
 from quality_mark.loader import check_content
-from quality_mark.model import Content
+from quality_mark.model import LONDON, Content
+from quality_mark.register import RegisterError, current_register, register_csv, register_json
+from quality_mark.register_source import load_register
 from quality_mark.response_schema import dump_schema, response_schema
 from quality_mark.site_pages import site_nav, site_pages
 
@@ -66,12 +73,16 @@ def write_schemas(content: Content, folder: Path) -> list[Path]:
     return written
 
 
-def write_docs(content: Content, docs: Path, root: Path) -> None:
-    """The site's Markdown, assets, calendar and schemas, in a fresh docs folder."""
+def write_docs(content: Content, docs: Path, root: Path, register: dict[str, Any] | None = None) -> None:
+    """The site's Markdown, assets, calendar and schemas, in a fresh docs folder; and the register of schools
+    holding the mark as open data (JSON and CSV) when there is one."""
     if docs.exists():
         shutil.rmtree(docs)
     shutil.copytree(root / "site_src" / "assets", docs)
-    for relative, text in site_pages(content).items():
+    if register is not None:
+        (docs / site_map.REGISTER_JSON).write_text(register_json(register), encoding="utf-8")
+        (docs / site_map.REGISTER_CSV).write_text(register_csv(register), encoding="utf-8", newline="")
+    for relative, text in site_pages(content, register).items():
         path = docs / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
@@ -79,10 +90,10 @@ def write_docs(content: Content, docs: Path, root: Path) -> None:
     write_schemas(content, docs / "schemas")
 
 
-def build_site(content: Content, root: Path, out: Path) -> Path:
+def build_site(content: Content, root: Path, out: Path, register: dict[str, Any] | None = None) -> Path:
     """Generate the pages under out/docs and build the static site into out/site. Returns the site folder."""
     docs, site = out / "docs", out / "site"
-    write_docs(content, docs, root)
+    write_docs(content, docs, root, register)
     # The navigation comes from the content, so it is added to mkdocs.yml in a generated child config.
     config = {
         "INHERIT": str(root / "mkdocs.yml"),
@@ -111,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=["text", "github"], default="text", help="how to print problems")
     parser.add_argument("--root", type=Path, default=ROOT, help="folder holding criteria/ and content/")
     parser.add_argument("--out", type=Path, default=BUILD, help="folder for everything built")
+    parser.add_argument(
+        "--register",
+        default=os.environ.get("QM_REGISTER") or None,
+        help="site only: the register of schools holding the mark, a file written by `flask --app form_service "
+        "export-register` or the service's URL, e.g. http://127.0.0.1:8000/app/register.json (default: $QM_REGISTER)",
+    )
     args = parser.parse_args(argv)
 
     content = run_check(args.root.resolve(), args.format)
@@ -122,9 +139,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Wrote {path.relative_to(out.parent) if path.is_relative_to(out.parent) else path}")
     elif args.command == "site":
         started = time.perf_counter()
-        site = build_site(content, args.root.resolve(), out)
+        register = None
+        if args.register:
+            try:
+                # Awards that have run out since the register was exported drop off today.
+                register = current_register(load_register(args.register), datetime.now(LONDON).date())
+            except RegisterError as error:
+                print(f"The register of schools holding the mark cannot be used: {error}", file=sys.stderr)
+                print("Nothing was built.", file=sys.stderr)
+                return 1
+        site = build_site(content, args.root.resolve(), out, register)
         pages = sum(1 for _ in site.glob("**/index.html"))
-        print(f"Built {pages} pages into {site} in {time.perf_counter() - started:.1f} s.")
+        listed = "no register" if register is None else f"{len(register['schools'])} schools holding the mark"
+        print(f"Built {pages} pages ({listed}) into {site} in {time.perf_counter() - started:.1f} s.")
     return 0
 
 

@@ -49,6 +49,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .insight_pages import insight_pages
     from .la import la
     from .moderation_pages import feedback, review
+    from .open_data import open_data
     from .public import public
     from .reminder_pages import reminder_pages
     from .school import school
@@ -68,6 +69,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(reminder_pages)
     app.register_blueprint(review)
     app.register_blueprint(feedback)
+    app.register_blueprint(open_data)
     return app
 
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask
 
+from quality_mark.model import LONDON
+from quality_mark.register import register_json
+
 from . import accounts, audit, insight_index, schools
 from .content import get_content
+from .open_data import current_register, write_durably
 from .store import StoreError, get_store
 
 DEMO_FOLDER = Path(__file__).resolve().parent / "demo"
@@ -119,6 +124,20 @@ def init_app(app: Flask) -> None:
         """Rebuild every school's insight summary from its latest submission and moderation."""
         count = insight_index.rebuild(get_store(), get_content())
         click.echo(f"Insight rebuilt: {count} schools have a submitted self-evaluation.")
+    @app.cli.command("export-register")
+    @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+    def export_register(path: Path | None) -> None:
+        """Write the register of schools holding the mark (JSON) to PATH, or print it when no PATH is given."""
+        register = current_register(get_store(), datetime.now(LONDON))
+        if path is None:
+            click.echo(register_json(register), nl=False)
+            return
+        try:
+            write_durably(path, register_json(register))
+        except OSError as error:
+            raise click.ClickException(f"Could not write {path}: {error.strerror or error}.") from error
+        count = len(register["schools"])
+        click.echo(f"Wrote the register ({count} school{'' if count == 1 else 's'} holding the mark) to {path}.")
 
     @app.cli.command("backup")
     @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))

@@ -34,7 +34,9 @@ def init_app(app: Flask) -> None:
         # Same-origin requests keep their full referrer, which Flask-WTF's HTTPS referrer check needs.
         headers["Referrer-Policy"] = "same-origin"
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        headers["Cache-Control"] = "no-store"
+        # Nothing is cached unless a view marked its response public (open data, which holds nothing private).
+        if not response.cache_control.public:
+            headers["Cache-Control"] = "no-store"
         if app.config["SESSION_COOKIE_SECURE"]:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response

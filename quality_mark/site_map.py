@@ -11,6 +11,10 @@ CONTACTS = "contacts.md"
 CRITERIA = "criteria/index.md"
 REGISTER = "register.md"
 EVIDENCE = "evidence.md"
+HOLDERS = "schools-holding-the-mark.md"
+# The register of schools holding the mark, as open data beside the page (build.py site --register).
+REGISTER_JSON = "register.json"
+REGISTER_CSV = "register.csv"
 
 # The form service, mounted beside the site on the same origin.
 SERVICE = "/app/"
@@ -46,7 +50,7 @@ def known_paths(
     page_slugs: Iterable[str], framework_versions: Iterable[tuple[str, int, bool, Iterable[str]]]
 ) -> set[str]:
     """Every path a link may point at: (framework id, version, is current, heading ids) per version."""
-    paths = {STAGES, KEY_DATES, CALENDAR, CONTACTS, CRITERIA, REGISTER, EVIDENCE}
+    paths = {STAGES, KEY_DATES, CALENDAR, CONTACTS, CRITERIA, REGISTER, EVIDENCE, HOLDERS}
     paths.update(page_path(slug) for slug in page_slugs)
     for framework_id, version, is_current, heading_ids in framework_versions:
         where = None if is_current else version

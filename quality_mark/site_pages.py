@@ -6,15 +6,17 @@ writes them out. Plain Markdown (no MkDocs hooks or plugins) keeps the site port
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 from typing import Any
 
 from . import site_map
 from .model import Content, Cycle, EvidenceItem, Framework, Heading, Stage
+from .register_page import holders_page
 from .wording import clock_time, hours, long_date, short_date
 
 # Where generated pages sit among the editors' pages in the top navigation (editors set `order`).
-NAV_ORDER = {"register": 3, "criteria": 4, "stages": 5, "key-dates": 7, "contacts": 8}
+NAV_ORDER = {"holders": 2, "register": 3, "criteria": 4, "stages": 5, "key-dates": 7, "contacts": 8}
 
 # The registration form's fields (name, label, hint, autocomplete); the service's RegistrationForm has the same.
 REGISTRATION_FIELDS = (
@@ -344,9 +346,11 @@ def registration_page(content: Content) -> str:
     return text
 
 
-def site_pages(content: Content) -> dict[str, str]:
-    """Every generated Markdown page of the site, by its path under the docs folder."""
+def site_pages(content: Content, register: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """Every generated Markdown page of the site, by its path under the docs folder. `register` is the
+    published register of schools holding the mark, if there is one (quality_mark/register.py)."""
     pages = {site_map.page_path(page.slug): guidance_page(content, page.slug) for page in content.pages}
+    pages[site_map.HOLDERS] = holders_page(content, register)
     pages[site_map.CRITERIA] = criteria_index(content)
     pages[site_map.STAGES] = stages_page(content)
     pages[site_map.KEY_DATES] = key_dates_page(content)
@@ -383,6 +387,7 @@ def site_nav(content: Content) -> list[Any]:
         for page in content.pages
     ]
     entries += [
+        (NAV_ORDER["holders"], {"Schools with the mark": site_map.HOLDERS}),
         (NAV_ORDER["register"], {"Register": site_map.REGISTER}),
         (NAV_ORDER["criteria"], {"Criteria": criteria}),
         (NAV_ORDER["stages"], {"Stages": [site_map.STAGES, {"Evidence checklist": site_map.EVIDENCE}]}),

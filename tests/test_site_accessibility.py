@@ -3,7 +3,9 @@ without JavaScript, and its search finds criteria."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,16 +13,38 @@ from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 import build
+from quality_mark.model import LONDON
 from tests.browser import axe_violations, describe_violations, static_server
 
 pytestmark = pytest.mark.browser
+
+
+def sample_register(path: Path) -> Path:
+    """A register of two schools holding the mark today, so the register page is checked with its table."""
+    today = datetime.now(LONDON).date()
+    schools = [
+        {
+            "urn": urn,
+            "name": name,
+            "phase": phase,
+            "framework": phase.lower(),
+            "awarded_on": str(today),
+            "expires_on": str(today + timedelta(days=1095)),
+        }
+        for urn, name, phase in [
+            ("900001", "Oakfield Primary School", "Primary"),
+            ("900004", "Hillcrest Academy", "Secondary"),
+        ]
+    ]
+    path.write_text(json.dumps({"updated": datetime.now(LONDON).isoformat(timespec="seconds"), "schools": schools}))
+    return path
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[str]]]:
     """The built site served on loopback, and the path of every page in it."""
     out = tmp_path_factory.mktemp("site-build")
-    assert build.main(["site", "--out", str(out)]) == 0
+    assert build.main(["site", "--out", str(out), "--register", str(sample_register(out / "register.json"))]) == 0
     folder = out / "site"
     pages = sorted(
         "/" + path.parent.relative_to(folder).as_posix().removeprefix(".") + ("/" if path.parent != folder else "")
@@ -42,6 +66,7 @@ def test_the_site_has_every_page(site: tuple[str, list[str]]) -> None:
     _, pages = site
     for expected in ("/", "/parents/", "/how-to-apply/", "/faq/", "/stages/", "/key-dates/", "/contacts/"):
         assert expected in pages
+    assert "/schools-holding-the-mark/" in pages
     assert "/criteria/primary/leadership/" in pages
     assert "/criteria/secondary/checklist/" in pages
     assert len(pages) >= 24
