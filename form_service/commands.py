@@ -124,6 +124,7 @@ def init_app(app: Flask) -> None:
         """Rebuild every school's insight summary from its latest submission and moderation."""
         count = insight_index.rebuild(get_store(), get_content())
         click.echo(f"Insight rebuilt: {count} schools have a submitted self-evaluation.")
+
     @app.cli.command("export-register")
     @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
     def export_register(path: Path | None) -> None:
