@@ -10,13 +10,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 import build
 from form_service.content import get_content
 from form_service.demo_programme import seed_programme
 from form_service.store import get_store
 from tests.browser import Axe, Service, running_service
+from tests.test_service_browser import heading, new_context, sign_in  # noqa: F401 - new_context is a fixture
 
 pytestmark = pytest.mark.browser
 
@@ -34,38 +35,8 @@ def service(tmp_path: Path) -> Iterator[Service]:
         yield running
 
 
-@pytest.fixture
-def new_context(browser: Browser) -> Iterator[Callable[..., BrowserContext]]:
-    contexts: list[BrowserContext] = []
-
-    def make(**options: object) -> BrowserContext:
-        # axe-core is injected as an inline script, which the service's Content Security Policy would block
-        # (the self-evaluation's journeys prove the pages' own scripts run under that policy).
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True, **options)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def rebuild_site(service: Service, tmp_path: Path) -> None:
     assert build.main(["site", "--out", str(tmp_path / "out"), "--register", service.url + "/register.json"]) == 0
-
-
-def sign_in(page: Page, service: Service, address: str) -> None:
-    page.goto(service.url + "/sign-in")
-    page.get_by_label("Email address").fill(address)
-    page.get_by_role("button", name="Email me a sign-in link").click()
-    page.goto(service.link_in_email(address))
-    page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
-
-
-def heading(page: Page):
-    return page.get_by_role("heading", level=1)
 
 
 def register_names(page: Page, service: Service) -> list[str]:
@@ -76,7 +47,9 @@ def register_names(page: Page, service: Service) -> list[str]:
 
 
 def test_from_the_dashboard_to_the_public_register(
-    service: Service, new_context: Callable[..., BrowserContext], tmp_path: Path
+    service: Service,
+    new_context: Callable[..., BrowserContext],  # noqa: F811
+    tmp_path: Path,
 ) -> None:
     axe = Axe()
     public = new_context().new_page()
