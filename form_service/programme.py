@@ -262,6 +262,7 @@ class ProgrammeIndex:
         self._overview: tuple[int, Overview] | None = None
         self._unsaved = 0
         self._saved_at = time.monotonic()
+        self._writing = threading.Lock()  # held while a snapshot is being written
 
     def rows(self, store: Store, content: Content, today: date) -> list[ProgrammeRow]:
         with self._lock:
@@ -351,22 +352,36 @@ class ProgrammeIndex:
         self._facts, self._position, self._cycle_id, self._day = facts, position, cycle_id, None
 
     def _save_snapshot(self, stamp: str) -> None:
+        """Write the snapshot in the background: with thousands of schools it takes a second or more."""
         self._unsaved, self._saved_at = 0, time.monotonic()
-        if self._snapshot is None or self._position is None:
-            return
+        if self._snapshot is None or self._position is None or not self._writing.acquire(blocking=False):
+            return  # (one snapshot at a time: the thread releases the lock when it has written)
         saved = {
             "cycle": self._cycle_id,
             "content": stamp,
             "position": list(self._position),
-            "facts": {urn: asdict(facts) for urn, facts in self._facts.items()},
+            "facts": dict(self._facts),  # a copy of the mapping; the facts themselves never change
         }
-        temp = self._snapshot.with_name(f".{self._snapshot.name}.{os.getpid()}.tmp")
+        threading.Thread(target=self._write_snapshot, args=(saved,), daemon=True).start()
+
+    def _write_snapshot(self, saved: dict[str, Any]) -> None:
+        assert self._snapshot is not None
         try:
-            self._snapshot.parent.mkdir(parents=True, exist_ok=True)
-            temp.write_bytes(json.dumps(saved, separators=(",", ":")).encode())
-            os.replace(temp, self._snapshot)  # atomic: a reader sees the old snapshot or the new one
-        except OSError as error:
-            _log.warning("could not save the programme snapshot %s: %s", self._snapshot, error)
+            saved["facts"] = {urn: asdict(facts) for urn, facts in saved["facts"].items()}
+            temp = self._snapshot.with_name(f".{self._snapshot.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+            try:
+                self._snapshot.parent.mkdir(parents=True, exist_ok=True)
+                temp.write_bytes(json.dumps(saved, separators=(",", ":")).encode())
+                os.replace(temp, self._snapshot)  # atomic: a reader sees the old snapshot or the new one
+            except OSError as error:
+                _log.warning("could not save the programme snapshot %s: %s", self._snapshot, error)
+        finally:
+            self._writing.release()
+
+    def wait_for_snapshot(self) -> None:
+        """Block until a snapshot being written has been written (for tests and benchmarks)."""
+        with self._writing:
+            pass
 
 
 def _content_stamp(content: Content) -> str:

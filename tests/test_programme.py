@@ -270,6 +270,7 @@ def test_a_new_worker_starts_from_the_snapshot_and_reads_only_what_changed_since
         store, content = get_store(), get_content()
         first = programme.ProgrammeIndex(snapshot)
         assert len(first.rows(store, content, TODAY)) == 13  # reads every school and saves a snapshot
+        first.wait_for_snapshot()
         assert snapshot.is_file()
         store.modify(accounts.SCHOOLS, "900008", lambda d: ({**d, "name": "Elm Tree Junior Academy"}, None))
 
@@ -282,12 +283,11 @@ def test_a_new_worker_starts_from_the_snapshot_and_reads_only_what_changed_since
         assert rows["900008"].name == "Elm Tree Junior Academy"
         assert {urn: row.status for urn, row in rows.items()} == EXPECTED_STATUS
 
-        snapshot.write_text('{"cycle": "2026-27", "content": "something else", "facts": {}}')
-        read.clear()
-        assert len(programme.ProgrammeIndex(snapshot).rows(store, content, TODAY)) == 13
-        assert len(read) == 13  # a snapshot from other content is not used
-
-        snapshot.write_text("not json")
-        read.clear()
-        assert len(programme.ProgrammeIndex(snapshot).rows(store, content, TODAY)) == 13
-        assert len(read) == 13
+        second.wait_for_snapshot()
+        for damaged in ('{"cycle": "2026-27", "content": "something else", "facts": {}}', "not json"):
+            snapshot.write_text(damaged)
+            read.clear()
+            another = programme.ProgrammeIndex(snapshot)
+            assert len(another.rows(store, content, TODAY)) == 13
+            assert len(read) == 13  # a snapshot from other content, or unreadable, is not used
+            another.wait_for_snapshot()  # it writes a good one again
