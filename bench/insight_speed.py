@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from form_service import accounts, create_app, insight_index  # noqa: E402
+from form_service import accounts, create_app, insight_index, self_evaluation  # noqa: E402
 from form_service.config import TestConfig  # noqa: E402
 from form_service.content import get_content  # noqa: E402
 from form_service.store import get_store  # noqa: E402
@@ -60,17 +60,25 @@ def synthetic_school(number: int, content: Any, rng: random.Random) -> list[tupl
             },
         ),
         (
-            "self_evaluations",
-            f"{urn}-{CYCLE}",
+            self_evaluation.COLLECTION,
+            self_evaluation.key(urn, CYCLE),
             {
                 "urn": urn,
                 "cycle": CYCLE,
                 "framework": framework.id,
                 "framework_version": framework.version,
                 "status": "submitted",
-                "answers": answers,
+                "parts": [heading.id for heading in framework.headings],
                 "submissions": [reference],
             },
+        ),
+        *(
+            (
+                self_evaluation.ANSWERS,
+                self_evaluation.part_key(urn, CYCLE, heading.id),
+                {"answers": {c.id: answers[c.id] for c in heading.criteria if c.id in answers}, "history": {}},
+            )
+            for heading in framework.headings
         ),
         (
             "submissions",

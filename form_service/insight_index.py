@@ -126,7 +126,11 @@ def update_school_details(store: Store, school: dict[str, Any]) -> None:
 
 def rebuild(store: Store, content: Content) -> int:
     """Rebuild every row from the submissions and moderation, writing each shard once; returns how many schools
-    have a row. (A refresh that runs at the same moment may be overwritten: run the rebuild again after it.)"""
+    have a row. It records where the record of changes stood before it started reading, so what is written
+    meanwhile is caught up next time (a catch-up running at the very same moment in another process can still
+    leave one school's row behind until that school changes again; `rebuild-insight` puts it right)."""
+    # Where the record of changes stands before reading: whatever is written meanwhile is caught up later.
+    position, _ = store.changes(None)
     shards: dict[str, dict[str, Any]] = {}
     for urn in store.keys(accounts.SCHOOLS):
         row = current_row(store, content, urn)
@@ -137,6 +141,7 @@ def rebuild(store: Store, content: Content) -> int:
             store.write(COLLECTION, key, {"schools": shards[key]})
         else:
             store.delete(COLLECTION, key)
+    store.write(STATE, "changes", {"position": list(position)})
     return sum(len(rows) for rows in shards.values())
 
 
@@ -173,7 +178,8 @@ def catch_up(store: Store, content: Content) -> None:
     since = (saved[0], saved[1]) if isinstance(saved, list) and len(saved) == 2 else None
     position, changes = store.changes(since)
     if changes is None:
-        rebuild(store, content)
+        rebuild(store, content)  # records the position it read from
+        return
     else:
         urns = {urn for collection, key in changes if (urn := _urn_changed(collection, key))}
         for urn in sorted(urns):
