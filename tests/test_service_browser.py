@@ -446,6 +446,8 @@ def test_the_timeout_warning_lets_a_person_stay_signed_in(start_service: Callabl
     expect(heading(page)).to_have_text("Oakfield Primary School")
     dialog = page.get_by_role("dialog", name="You will be signed out soon")
     expect(dialog).to_be_hidden()
+    # Only once service.js has made its dialog (and set its timer) does moving the clock on mean anything.
+    expect(page.locator("dialog.qm-timeout")).to_be_attached()
 
     page.clock.fast_forward("01:05")
     expect(dialog).to_be_visible()
