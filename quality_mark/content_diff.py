@@ -81,8 +81,8 @@ def _size(framework: Framework) -> str:
 
 
 def _compare_frameworks(old: Framework, new: Framework, section: str) -> list[Change]:
-    """Every difference between two framework versions (the same version edited, or a version and the one
-    before it)."""
+    """Every difference between two framework versions (the same version edited, or a new version and the one
+    before it, whose different effective date goes without saying)."""
     changes: list[Change] = []
 
     def add(kind: str, subject: str, summary: str, details: tuple[str, ...] = ()) -> None:
@@ -90,7 +90,7 @@ def _compare_frameworks(old: Framework, new: Framework, section: str) -> list[Ch
 
     if old.title != new.title:
         add("title-changed", new.id, f"Title changed from {_quote(old.title)} to {_quote(new.title)}.")
-    if old.effective_from != new.effective_from:
+    if old.effective_from != new.effective_from and old.version == new.version:
         add(
             "effective-from-changed",
             new.id,
