@@ -11,6 +11,8 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -444,3 +446,81 @@ def test_a_ref_whose_content_fails_the_check(git_repo: Path, edit_content: EditC
     assert f"{PRIMARY}:{line}" in result.stderr
     shutil.rmtree(git_repo / "content")  # the working folder is not what is compared
     assert run_build(git_repo, "diff", "HEAD~1", "HEAD~1").stdout == "No changes to the content.\n"
+
+
+def test_every_other_kind_of_change_in_plain_english() -> None:
+    """Headings, rating levels, stages, cycles, events, contacts, evidence items and pages added, removed or
+    renamed, built by changing the loaded model directly (each is also a YAML edit an editor can make)."""
+    old = load_content(REPO_ROOT)
+    primary = old.framework("primary", 1)
+    scale = primary.rating_scale
+    new_heading = replace(primary.headings[-1], id="belonging", title="Belonging", criteria=())
+    new_primary = replace(
+        primary,
+        effective_from=date(2026, 9, 7),
+        rating_scale=replace(scale, levels=scale.levels[:-1]),
+        headings=(replace(primary.headings[0], summary="Shorter."), new_heading),
+    )
+    secondary = old.framework("secondary", 1)
+    dropped = primary.headings[1:]
+    cycle = old.key_dates.cycles[-1]
+    new_cycle = replace(
+        cycle,
+        title="2026 to 2027 (extended)",
+        events=(replace(cycle.events[0], title="Briefing for leads"), *cycle.events[1:]),
+    )
+    stages = old.timeline.stages
+    extra_stage = replace(stages[-1], number=11, id="celebrate", title="Celebrate", funded_hours=1)
+    contact = replace(old.contacts[0], id="data-team", role="Data officer", email="data@example.org")
+    item = replace(old.evidence_checklist[0], id="surveys", title="Family surveys")
+    page = replace(old.pages[0], slug="glossary", title="Glossary")
+    new = replace(
+        old,
+        frameworks=(new_primary, secondary),
+        timeline=replace(old.timeline, stages=(*stages[:-1], extra_stage)),
+        key_dates=replace(old.key_dates, cycles=(*old.key_dates.cycles[:-1], new_cycle)),
+        contacts=(*old.contacts[1:], contact),
+        evidence_checklist=(*old.evidence_checklist[1:], item),
+        pages=(*old.pages[1:], page),
+    )
+    removed = [criterion for heading in dropped for criterion in heading.criteria]
+    text = render_text(content_changes(old, new))
+    lines = text.splitlines()
+    criterion_lines = [line for line in lines if line.startswith("- Criterion ")]
+    assert len(criterion_lines) == len(removed)
+    assert [line for line in lines if not line.startswith("- Criterion ")] == [
+        f"{sum(1 for line in lines if line.startswith('- '))} changes to the content.",
+        "",
+        "Primary schools, version 1",
+        "- Effective from 7 September 2026 (was 1 September 2026).",
+        '- Rating level 4 removed: "Embedded".',
+        '- New heading "Belonging" (belonging).',
+        *[f'- Heading "{heading.title}" ({heading.id}) removed.' for heading in dropped],
+        f'- Summary of heading "{primary.headings[0].title}" changed.',
+        "",
+        "Stages",
+        '- New stage 11: "Celebrate", 1 hour funded.',
+        f'- Stage 10 removed: "{stages[-1].title}".',
+        f"- Total funded hours now {old.timeline.total_funded_hours + 1:g} hours "
+        f"(was {old.timeline.total_funded_hours:g} hours).",
+        "",
+        "Key dates",
+        '- Cycle 2026-27 renamed from "2026 to 2027" to "2026 to 2027 (extended)".',
+        '- Event "Briefing for school leads" in "2026 to 2027 (extended)" renamed to "Briefing for leads".',
+        "",
+        "Contacts",
+        "- New contact: Data officer, SEND and Inclusion Team, data@example.org (data-team).",
+        f"- Contact removed: {old.contacts[0].role}, {old.contacts[0].team}, {old.contacts[0].email} "
+        f"({old.contacts[0].id}).",
+        "",
+        "Evidence checklist",
+        '- New item: "Family surveys" (surveys).',
+        f'- Item removed: "{old.evidence_checklist[0].title}" ({old.evidence_checklist[0].id}).',
+        "",
+        "Guidance pages",
+        '- New page: "Glossary" (glossary).',
+        f'- Page removed: "{old.pages[0].title}" ({old.pages[0].slug}).',
+    ]
+    assert criterion_lines[0] == (
+        f'- Criterion {removed[0].id} removed from "{dropped[0].title}": "{removed[0].statement}"'
+    )
