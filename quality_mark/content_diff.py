@@ -268,16 +268,21 @@ def _framework_changes(old: Content, new: Content) -> list[Change]:
                 )
                 continue
             previous = old_versions[max(earlier)]
+            compared = _compare_frameworks(previous, after, section)
+            then = (
+                f"Compared with version {previous.version}:"
+                if compared
+                else f"Otherwise the same as version {previous.version}."
+            )
             changes.append(
                 Change(
                     section,
                     "version-added",
                     after.id,
-                    f"New version {version}, effective from {short_date(after.effective_from)}: {_size(after)}. "
-                    f"Compared with version {previous.version}:",
+                    f"New version {version}, effective from {short_date(after.effective_from)}: {_size(after)}. {then}",
                 )
             )
-            changes.extend(_compare_frameworks(previous, after, section))
+            changes.extend(compared)
     return changes
 
 

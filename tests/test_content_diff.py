@@ -20,6 +20,7 @@ import pytest
 import build
 from quality_mark.content_diff import content_changes, render_markdown, render_text
 from quality_mark.loader import load_content
+from quality_mark.wording import short_date
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EditContent = Callable[[str, str, str], int]  # the edit_content fixture from conftest.py
@@ -191,8 +192,15 @@ def test_a_new_version_is_compared_with_the_one_before_it(
     )
     (content_copy / "criteria/primary/v2.yaml").write_text(new_version, encoding="utf-8")
     criteria = len(load_content(REPO_ROOT).framework("primary", 1).criteria)
+    (content_copy / "criteria/secondary/v2.yaml").write_text(
+        (content_copy / "criteria/secondary/v1.yaml")
+        .read_text(encoding="utf-8")
+        .replace("version: 1\n", "version: 2\n", 1),
+        encoding="utf-8",
+    )
+    secondary = load_content(REPO_ROOT).framework("secondary", 1)
     assert changes_printed(content_copy, capsys) == (
-        "2 changes to the content.\n"
+        "3 changes to the content.\n"
         "\n"
         "Primary schools, version 2\n"
         f"- New version 2, effective from 1 September 2027: {criteria} criteria under 6 headings. "
@@ -200,6 +208,11 @@ def test_a_new_version_is_compared_with_the_one_before_it(
         "- Criterion PRI-LEAD-02 reworded.\n"
         f'    Before: "{SENCO_STATEMENT}"\n'
         '    After: "The SENCo has protected time and the authority to lead SEND provision."\n'
+        "\n"
+        "Secondary schools, version 2\n"
+        f"- New version 2, effective from {short_date(secondary.effective_from)}: "
+        f"{len(secondary.criteria)} criteria under {len(secondary.headings)} headings. "
+        "Otherwise the same as version 1.\n"
     )
 
 
