@@ -5,6 +5,10 @@
     python build.py site                      generate the pages and run `mkdocs build --strict`
     python build.py site --register SOURCE    the same, with the register of schools holding the mark from a
                                               file or the service's URL (or set QM_REGISTER)
+    python build.py diff OLD NEW [--format markdown]
+                                              what changed between two states of the content, in plain
+                                              English; OLD and NEW are folders or git refs of the repository
+                                              at --root (e.g. `diff main HEAD`)
 
 Everything written goes under build/ (git-ignored): generated files are never committed.
 """
@@ -12,10 +16,13 @@ Everything written goes under build/ (git-ignored): generated files are never co
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +32,7 @@ import yaml
 
 from quality_mark import site_map
 from quality_mark.calendar_feed import calendar_feed
+from quality_mark.content_diff import content_changes, render_markdown, render_text
 from quality_mark.loader import check_content
 from quality_mark.model import LONDON, Content
 from quality_mark.register import RegisterError, current_register, register_csv, register_json
@@ -116,10 +124,72 @@ def build_site(content: Content, root: Path, out: Path, register: dict[str, Any]
     return site
 
 
+class DiffError(Exception):
+    """A side of `build.py diff` that cannot be read: neither a folder nor a git ref of the repository."""
+
+
+def content_side(side: str, repository: Path, target: Path) -> Path:
+    """The folder holding criteria/ and content/ for one side of a diff: the folder itself, or the files of
+    git ref `side` in `repository` written into the new folder `target`. A folder wins over a ref of the
+    same name."""
+    folder = Path(side)
+    if folder.is_dir():
+        if not (folder / "criteria").is_dir() and not (folder / "content").is_dir():
+            raise DiffError(f"{side} is a folder, but it holds no criteria/ or content/ folder.")
+        return folder.resolve()
+    git = ["git", "-C", str(repository)]
+    found = subprocess.run(
+        [*git, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{side}^{{commit}}"],
+        capture_output=True,
+        text=True,
+    )
+    if side.startswith("-") or found.returncode != 0:
+        raise DiffError(f"{side} is neither a folder nor a git commit, branch or tag in {repository}.")
+    commit = found.stdout.strip()
+    listed = subprocess.run([*git, "ls-tree", "--name-only", commit], capture_output=True, text=True, check=True)
+    folders = [name for name in ("criteria", "content") if name in listed.stdout.splitlines()]
+    if not folders:
+        raise DiffError(f"{side} has no criteria/ or content/ folder.")
+    archive = subprocess.run([*git, "archive", "--format=tar", commit, *folders], capture_output=True, check=True)
+    target.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(target, filter="data")
+    return target
+
+
+def run_diff(old: str, new: str, repository: Path, output_format: str = "text") -> int:
+    """Print what changed from `old` to `new` (folders or git refs). 0 when both sides could be compared,
+    1 when a side's content does not pass the check, 2 when a side cannot be read at all."""
+    with tempfile.TemporaryDirectory(prefix="content-diff-") as scratch:
+        loaded: list[Content] = []
+        for name, side in (("old", old), ("new", new)):
+            try:
+                root = content_side(side, repository, Path(scratch) / name)
+            except DiffError as error:
+                print(f"Cannot compare: {error}", file=sys.stderr)
+                return 2
+            content, problems = check_content(root)
+            if problems or content is None:
+                print(f"The content at {side} does not pass the check, so it cannot be compared:", file=sys.stderr)
+                for problem in problems:
+                    print(problem, file=sys.stderr)
+                return 1
+            loaded.append(content)
+    changes = content_changes(*loaded)
+    print((render_markdown if output_format == "markdown" else render_text)(changes), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["check", "schemas", "site"])
-    parser.add_argument("--format", choices=["text", "github"], default="text", help="how to print problems")
+    parser.add_argument("command", choices=["check", "schemas", "site", "diff"])
+    parser.add_argument("sides", nargs="*", metavar="OLD NEW", help="diff only: two folders or git refs")
+    parser.add_argument(
+        "--format",
+        choices=["text", "github", "markdown"],
+        default="text",
+        help="how to print problems (github: annotations) or, for diff, the changes (markdown: for a pull request)",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="folder holding criteria/ and content/")
     parser.add_argument("--out", type=Path, default=BUILD, help="folder for everything built")
     parser.add_argument(
@@ -130,6 +200,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
+    if args.command == "diff":
+        if len(args.sides) != 2:
+            parser.error("diff needs two things to compare: OLD and NEW (folders or git refs)")
+        return run_diff(args.sides[0], args.sides[1], args.root.resolve(), args.format)
+    if args.sides:
+        parser.error(f"unexpected argument: {args.sides[0]}")
     content = run_check(args.root.resolve(), args.format)
     if content is None:
         return 1
