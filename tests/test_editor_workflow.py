@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,52 @@ def steps() -> list[dict[str, Any]]:
 
 def run_commands() -> list[str]:
     return [step["run"].strip() for step in steps() if "run" in step]
+
+
+def content_commands(when: str | None = None) -> list[str]:
+    """The `run:` commands after installing the packages, for steps with this `if:` condition."""
+    return [
+        step["run"].strip()
+        for step in steps()
+        if "run" in step and "pip install" not in step["run"] and step.get("if") == when
+    ]
+
+
+# The one condition the workflow uses: the listing step runs only when the check step itself failed.
+WHEN_THE_CHECK_FAILED = "failure() && steps.check.outcome == 'failure'"
+
+
+@dataclass(frozen=True)
+class StepRun:
+    name: str
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_workflow_steps(checkout: Path) -> list[StepRun]:
+    """Run the workflow's content commands in `checkout` the way GitHub does: a step without `if:` runs only
+    while every step before it succeeded; the listing step runs only when the step with id `check` failed.
+    The actions (checkout, setup-python, upload) and the package install are the CI machine's part."""
+    ran: list[StepRun] = []
+    outcomes: dict[str, int] = {}
+    for step in steps():
+        if "run" not in step or "pip install" in step["run"]:
+            continue
+        condition = step.get("if")
+        failed = any(run.returncode != 0 for run in ran)
+        if condition is None:
+            if failed:
+                continue
+        else:
+            assert condition == WHEN_THE_CHECK_FAILED, f"a condition this test does not know: {condition}"
+            if outcomes.get("check", 0) == 0:
+                continue
+        result = subprocess.run(python_command(step["run"].strip()), cwd=checkout, capture_output=True, text=True)
+        ran.append(StepRun(step["name"], result.returncode, result.stdout, result.stderr))
+        if "id" in step:
+            outcomes[step["id"]] = result.returncode
+    return ran
 
 
 def makefile_recipe(target: str) -> list[str]:
@@ -121,12 +168,15 @@ def test_the_workflow_sets_up_python_and_the_pinned_packages() -> None:
 
 
 def test_the_workflow_runs_the_makefile_content_commands_in_order() -> None:
-    """`make check` and `make site`, word for word; the check adds only `--format github` for annotations."""
+    """`make check` and `make site`, word for word; the check adds only `--format github` for annotations,
+    and when it fails, `make check`'s own command lists every mistake (GitHub shows 10 annotations a step)."""
     check, site = makefile_recipe("check"), makefile_recipe("site")
     assert check == ["python build.py check"] and site == ["python build.py site"], (check, site)
-    commands = [command for command in run_commands() if "pip install" not in command]
 
-    assert commands == [f"{check[0]} --format github", *site]
+    assert content_commands() == [f"{check[0]} --format github", *site]
+    assert content_commands(WHEN_THE_CHECK_FAILED) == check
+    check_step = next(step for step in steps() if step.get("id") == "check")
+    assert check_step["run"].strip() == f"{check[0]} --format github"
 
 
 def test_the_built_site_is_uploaded_as_the_preview() -> None:
@@ -140,14 +190,34 @@ def test_the_built_site_is_uploaded_as_the_preview() -> None:
     assert upload["if-no-files-found"] == "error", "a run that built nothing must not look like a preview"
 
 
-def test_the_workflow_commands_check_and_build_the_site_in_a_fresh_checkout(repository_copy: Path) -> None:
-    for command in [command for command in run_commands() if "pip install" not in command]:
-        result = subprocess.run(python_command(command), cwd=repository_copy, capture_output=True, text=True)
-        assert result.returncode == 0, f"{command} failed:\n{result.stdout}{result.stderr}"
+def test_the_workflow_checks_and_builds_the_site_in_a_fresh_checkout(repository_copy: Path) -> None:
+    ran = run_workflow_steps(repository_copy)
 
+    assert [run.returncode for run in ran] == [0, 0], [(run.name, run.stdout, run.stderr) for run in ran]
+    assert ran[0].stdout.startswith("Content OK: ")
     preview = repository_copy / steps()[-1]["with"]["path"]
     assert (preview / "index.html").is_file()
     assert (preview / "key-dates" / "index.html").is_file()
+
+
+def test_when_the_check_fails_the_log_lists_every_mistake_and_no_site_is_built(repository_copy: Path) -> None:
+    key_dates = repository_copy / KEY_DATES
+    key_dates.write_text(key_dates.read_text(encoding="utf-8").replace(GOOD_DATE, BRITISH_DATE), encoding="utf-8")
+    stages = repository_copy / "content/stages.yaml"
+    text = stages.read_text(encoding="utf-8")
+    assert text.count("funded_hours: 3\n") == 1
+    stages.write_text(text.replace("funded_hours: 3\n", "funded_hours: two\n"), encoding="utf-8")
+
+    ran = run_workflow_steps(repository_copy)
+
+    assert [run.returncode for run in ran] == [1, 1], "the check fails, the listing runs, the site is not built"
+    annotations, listing = ran[0].stdout.splitlines(), ran[1].stdout.splitlines()
+    assert len(annotations) == len(listing) == 2
+    for annotation, line in zip(annotations, listing, strict=True):
+        match = ANNOTATION.match(annotation)
+        assert match, annotation
+        assert line == f"{match['file']}:{match['line']}: {match['message']}"
+    assert not (repository_copy / steps()[-1]["with"]["path"]).exists()
 
 
 # Annotations ----------------------------------------------------------------------------------------------
@@ -162,7 +232,7 @@ def test_the_check_step_annotates_the_broken_line_with_a_path_from_the_repositor
     key_dates.write_text(text.replace(GOOD_DATE, BRITISH_DATE), encoding="utf-8")
     broken_line = text[: text.index(GOOD_DATE)].count("\n") + 1
     (repository_copy / "criteria/primary/notes.txt").write_text("to do\n", encoding="utf-8")
-    check = next(command for command in run_commands() if "build.py check" in command)
+    (check,) = content_commands()[:1]
 
     result = subprocess.run(python_command(check), cwd=repository_copy, capture_output=True, text=True)
 
@@ -225,9 +295,11 @@ def test_the_guides_example_is_what_the_check_prints_today(
     assert f"line {annotation['line']} of `{annotation['file']}`" in guide
 
 
-def test_the_guide_names_the_preview_the_workflow_uploads() -> None:
-    guide = GUIDE.read_text(encoding="utf-8")
+def test_the_guide_names_the_step_and_the_preview_the_workflow_has() -> None:
+    guide = " ".join(GUIDE.read_text(encoding="utf-8").split())  # as it reads, whatever the line breaks
+    listing = next(step for step in steps() if step.get("if") == WHEN_THE_CHECK_FAILED)
     upload = steps()[-1]["with"]
 
+    assert f"**{listing['name']}**" in guide
     assert f"`{upload['name']}`" in guide
     assert f"kept for {upload['retention-days']} days" in guide
