@@ -20,10 +20,19 @@ class ContentProblem:
         return f"{text} Fix: {self.fix}" if self.fix else text
 
     def as_github_annotation(self) -> str:
-        """The same problem in the form GitHub Actions shows inline on a pull request's changed lines."""
-        message = f"{self.message} Fix: {self.fix}" if self.fix else self.message
-        message = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return f"::error file={self.file},line={max(self.line, 1)}::{message}"
+        """The same problem in the form GitHub Actions shows inline on a pull request's changed lines.
+
+        GitHub reads `::error file=...,line=...::message`, so the file name escapes ',' and ':' too (a file
+        called `v1, copy.yaml` must not end the file name early), as GitHub's own toolkit does.
+        """
+        message = _escape_data(f"{self.message} Fix: {self.fix}" if self.fix else self.message)
+        file = _escape_data(self.file).replace(":", "%3A").replace(",", "%2C")
+        return f"::error file={file},line={max(self.line, 1)}::{message}"
+
+
+def _escape_data(text: str) -> str:
+    """Escape what would end a GitHub workflow command early: '%' first, then line breaks."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 class ContentError(Exception):
