@@ -272,6 +272,13 @@ def record_panel_decision(
 
         def apply(awards: dict | None) -> tuple[dict, None]:
             awards = awards or {"urn": urn, "decisions": []}
+            # One decision per submission: a decision already stored for it is replaced. (It is there only if
+            # the process stopped between storing it and moving the status on; deciding again puts it right.)
+            awards["decisions"] = [
+                earlier
+                for earlier in awards["decisions"]
+                if not (earlier.get("cycle") == cycle_id and earlier.get("reference") == decision["reference"])
+            ]
             awards["decisions"].append(decision)
             return awards, None
 

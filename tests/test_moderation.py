@@ -294,6 +294,26 @@ def test_the_panel_may_decide_not_yet_to_award(app: Any, outbox: Any, under_revi
     assert "Decision: Not yet awarded" in outbox.last_to(SENCO).get_content()
 
 
+def test_a_decision_left_behind_by_a_crash_is_replaced_when_the_panel_decides_again(
+    app: Any, under_review: Any
+) -> None:
+    assert post(under_review, REVIEW + "/agree-with-the-rest", token_from=REVIEW).status_code == 302
+    assert post(under_review, REVIEW + "/send-to-panel", token_from=REVIEW).status_code == 302
+    reference = stored(app)["evaluation"]["submissions"][-1]
+    with app.app_context():  # what a process that stopped after storing the award, before the status, leaves
+        left = {"cycle": CYCLE, "reference": reference, "outcome": "awarded", "decided_on": "2026-11-20"}
+        get_store().write(moderation.AWARDS, OAKFIELD, {"urn": OAKFIELD, "decisions": [left]})
+    data = {"outcome": "awarded", "reasons": "Well evidenced.", "day": "23", "month": "11", "year": "2026"}
+    assert post(under_review, PANEL, data | {"panel": "chair"}).status_code == 302
+    assert status_of(app) == "awarded"
+    (decision,) = stored(app)["awards"]["decisions"]
+    assert (decision["reference"], decision["decided_on"], decision["expires_on"]) == (
+        reference,
+        "2026-11-23",
+        "2029-11-23",
+    )
+
+
 # --- steps out of order --------------------------------------------------------------------------------------
 
 
