@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from quality_mark.model import Content, Criterion, Cycle, Framework, Heading
+from quality_mark.spreadsheet import csv_safe
 
 from . import self_evaluation
 from .store import Store
@@ -70,8 +71,6 @@ _MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
 _DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
 _YEAR = re.compile(r"[0-9]{4}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Cells a spreadsheet would run as a formula (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 SaveStatus = Literal["saved", "unchanged", "conflict", "not_found", "locked", "full"]
 
@@ -413,9 +412,7 @@ CSV_COLUMNS = (
 )
 
 
-def neutralise(cell: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula: a leading apostrophe where it could."""
-    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+neutralise = csv_safe  # a cell a spreadsheet shows as text, never runs as a formula
 
 
 def to_csv(framework: Framework, actions: Iterable[dict[str, Any]]) -> str:

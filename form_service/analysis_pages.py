@@ -22,6 +22,7 @@ from markupsafe import Markup
 from quality_mark import site_map
 from quality_mark.analysis import Analysis, Answers, analyse, group_average, is_reviewed
 from quality_mark.model import LONDON, Content, Criterion, Cycle, Framework
+from quality_mark.spreadsheet import csv_safe
 from quality_mark.wording import clock_time, long_date, short_date
 
 from . import accounts, self_evaluation
@@ -57,8 +58,6 @@ CSV_COLUMNS = (
     "Last changed by",
     "Last changed at (UK time)",
 )
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -194,11 +193,6 @@ def export_document(evaluation: SchoolSelfEvaluation, names: Mapping[str, str]) 
         if name in document:
             exported[name] = document[name]
     return exported
-
-
-def csv_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def export_rows(evaluation: SchoolSelfEvaluation, names: Mapping[str, str]) -> list[list[str]]:

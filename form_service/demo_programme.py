@@ -203,4 +203,4 @@ def _record_decision(store: Store, urn: str, decision: dict[str, Any]) -> None:
         document["decisions"].append(decision)
         return document, None
 
-    store.modify("awards", urn, change)
+    store.modify(workflow.AWARDS, urn, change)

@@ -21,13 +21,14 @@ from quality_mark.insight import SchoolRatings, heading_scores
 from quality_mark.model import Content
 
 from . import accounts, self_evaluation
+from . import moderation as moderation_module
 from .store import Store
 from .workflow import moderated_ratings
 
 COLLECTION = "insight_index"
 STATE = "insight_state"
-SUBMISSIONS = "submissions"
-MODERATION = "moderation"
+SUBMISSIONS = self_evaluation.SUBMISSIONS
+MODERATION = moderation_module.COLLECTION
 SCHOOL_FIELDS = ("name", "phase", "postcode", "easting", "northing")
 
 
@@ -85,7 +86,7 @@ def current_row(store: Store, content: Content, urn: str) -> dict[str, Any] | No
     if not found:
         return None
     cycle_id, document = found
-    snapshot = store.read(SUBMISSIONS, str(document["submissions"][-1]).lower())
+    snapshot = moderation_module.latest_submission(store, document)
     if not snapshot:
         return None
     moderation = store.read(MODERATION, self_evaluation.key(urn, cycle_id))

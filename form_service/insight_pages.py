@@ -19,6 +19,7 @@ from wtforms import Form, SelectField, ValidationError
 from quality_mark import insight
 from quality_mark.analysis import MINIMUM_GROUP
 from quality_mark.model import Framework
+from quality_mark.spreadsheet import csv_safe
 
 from . import accounts, insight_index, programme, school_exports, self_evaluation
 from .analysis_pages import csv_text
@@ -251,5 +252,5 @@ def shareable_summary() -> Response:
     for number, framework in enumerate(get_content().current_frameworks()):
         summary = insight.shareable_summary(framework, schools)
         rows.extend(summary if number == 0 else summary[1:])
-    safe = [[school_exports.csv_safe(cell) for cell in row] for row in rows]
+    safe = [[csv_safe(cell) for cell in row] for row in rows]
     return _download(csv_text(safe), "text/csv", f"shareable-summary-{today().isoformat()}.csv")

@@ -19,12 +19,12 @@ from quality_mark.model import Content, Framework
 from . import self_evaluation, workflow
 from .moderation_rules import decision_errors, decisions_standing
 from .store import Store
+from .workflow import AWARDS
 
 T = TypeVar("T")
 
 COLLECTION = "moderation"
-AWARDS = "awards"
-SUBMISSIONS = "submissions"
+SUBMISSIONS = self_evaluation.SUBMISSIONS
 
 
 class ModerationRefused(ValueError):

@@ -7,8 +7,6 @@ static; `flask --app form_service export-register` writes the same JSON to a fil
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,11 +18,11 @@ from quality_mark.register import register_csv, register_json
 
 from . import accounts
 from .public_register import register_document
-from .store import Store, fsync_folder, get_store
+from .store import Store, get_store, replace_file
+from .workflow import AWARDS
 
 open_data = Blueprint("open_data", __name__)
 
-AWARDS = "awards"  # awards/<urn>: the panel's decisions for one school (shape in workflow.py)
 
 # Awards change a few times a year; five minutes of caching is harmless and spares the store.
 CACHE_SECONDS = 300
@@ -72,18 +70,5 @@ def register_as_csv() -> Response:
 
 
 def write_durably(path: Path, text: str) -> None:
-    """Write `text` to `path` so that `path` is always either the old file or the whole new one: a
-    temporary file beside it, fsynced, renamed over it, and the folder fsynced."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    fsync_folder(path.parent)
+    """Write `text` to `path` so that `path` is always either the old file or the whole new one."""
+    replace_file(path, text.encode("utf-8"), mode=0o644)

@@ -25,10 +25,10 @@ from quality_mark.model import Content, Cycle
 from . import accounts, self_evaluation, workflow
 from . import stages as stages_module
 from .store import ChangePosition, Store
+from .workflow import AWARDS
 
 _log = logging.getLogger(__name__)
 
-AWARDS = "awards"
 PAGE_SIZE = 100
 
 

@@ -49,10 +49,10 @@ from .reminder_plan import (
     plan_reminders,
 )
 from .store import Store, get_store
+from .workflow import AWARDS
 
 SENT = "reminders_sent"
 RUNS = "reminder_runs"
-AWARDS = "awards"  # awards/<urn>: the panel's decisions (see workflow.py)
 ROLE_WORDS = {"admin": "school lead", "contributor": "contributor", "viewer": "viewer"}
 RECENT_RUNS = 30
 

@@ -18,9 +18,9 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from quality_mark.model import LONDON, Content, Cycle
+from quality_mark.spreadsheet import csv_safe
 
 from . import insight_index
-from .analysis_pages import csv_safe
 from .programme import ProgrammeIndex, ProgrammeRow
 from .store import Store
 from .workflow import latest_award

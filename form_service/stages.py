@@ -26,12 +26,12 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from .store import Store
+from .workflow import AWARDS
 
 if TYPE_CHECKING:
     from .stage_input import ReachedDraft, VisitDraft
 
 COLLECTION = "stages"
-AWARDS = "awards"  # awards/<urn>, written by the panel's decisions (see workflow.py)
 
 KINDS = {
     "meeting": "Meeting",

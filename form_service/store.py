@@ -276,13 +276,15 @@ def fsync_folder(path: Path) -> None:
         os.close(fd)
 
 
-def _write_durably(path: Path, data: bytes, temp: Path) -> None:
+def _write_durably(path: Path, data: bytes, temp: Path, mode: int = 0o600) -> None:
     """Replace `path` with `data` so that a crash at any moment leaves the old or the new file, whole.
 
     The caller must hold the lock that makes it the only writer of `temp`.
     """
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
     try:
+        if mode != 0o600:
+            os.fchmod(fd, mode)  # exactly this mode, whatever the umask
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -293,6 +295,13 @@ def _write_durably(path: Path, data: bytes, temp: Path) -> None:
             os.unlink(temp)
         raise
     fsync_folder(path.parent)
+
+
+def replace_file(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Durably replace a file outside the store (an export, for instance) the way the store replaces its own:
+    a temporary file beside it, fsynced, renamed over it, and the folder fsynced."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _write_durably(path, data, path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp"), mode)
 
 
 # One encoder, built once, with the options every document file is written with.
@@ -941,4 +950,5 @@ __all__ = [
     "TinyDBStore",
     "get_store",
     "init_app",
+    "replace_file",
 ]

@@ -41,6 +41,8 @@ Actor = Literal["school", "la"]
 
 EDITABLE: tuple[Status, ...] = ("in_progress", "returned")
 
+AWARDS = "awards"  # the collection of the panel's decisions, one document per school (shape above)
+
 
 @dataclass(frozen=True)
 class Transition:

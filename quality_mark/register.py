@@ -24,15 +24,13 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .model import LONDON
+from .spreadsheet import csv_safe
 
 # A register file bigger than this is not a register: refuse it before reading it into memory.
 MAX_REGISTER_BYTES = 10 * 1024 * 1024
 
 CSV_COLUMNS = ("URN", "School", "Phase", "Framework", "Award date", "Expiry date")
 ENTRY_FIELDS = ("urn", "name", "phase", "framework", "awarded_on", "expires_on")
-
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP: CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RegisterError(ValueError):
@@ -59,11 +57,6 @@ def current_register(register: Mapping[str, Any], today: date) -> dict[str, Any]
 def register_json(register: Mapping[str, Any]) -> str:
     """The register as JSON text: same register, same bytes."""
     return json.dumps(register, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
-
-
-def csv_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def register_csv(register: Mapping[str, Any]) -> str:
