@@ -74,8 +74,6 @@ class ProgrammeRow:
 def row_for(facts: SchoolFacts, cycle: Cycle, today: date) -> ProgrammeRow:
     """The dashboard row of one school on `today` (statuses such as "award expiring" depend on the day)."""
     evaluation = facts.evaluation
-    # programme_status only asks whether any answer has been given, not what the answers are.
-    for_status = {**evaluation, "answers": {"any": True} if facts.answered else {}} if evaluation else None
     school = facts.school
     return ProgrammeRow(
         urn=school["urn"],
@@ -85,7 +83,7 @@ def row_for(facts: SchoolFacts, cycle: Cycle, today: date) -> ProgrammeRow:
         stage=facts.stage,
         reviewed=facts.reviewed,
         criteria=facts.criteria,
-        status=workflow.programme_status(school, for_status, facts.awards, today),
+        status=workflow.programme_status(school, evaluation, facts.awards, today, answered=facts.answered > 0),
         deadline=self_evaluation.deadline_for(evaluation, cycle) if evaluation else cycle.submission_deadline,
         extended=bool(evaluation and evaluation.get("extension_until")),
         last_activity=datetime.fromisoformat(facts.last_activity) if facts.last_activity else None,

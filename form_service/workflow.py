@@ -196,13 +196,17 @@ def programme_status(
     awards: dict[str, Any] | None,
     today: date,
     expiring_within: timedelta = EXPIRING_WITHIN,
+    answered: bool | None = None,
 ) -> ProgrammeStatus:
     """Where a school stands in the programme today, for the LA's dashboard (one of ten statuses).
 
     Work under way in the current cycle says most; otherwise the award the school holds (or held).
-    A panel that is still deciding shows as "under review".
+    A panel that is still deciding shows as "under review". `answered` says whether any answer has been
+    given this cycle; without it, the evaluation's own `answers` are looked at.
     """
     status = (evaluation or {}).get("status")
+    if answered is None:
+        answered = bool((evaluation or {}).get("answers"))
     if status in ("submitted", "under_review", "returned", "not_awarded"):
         return status
     if status == "at_panel":
@@ -215,9 +219,9 @@ def programme_status(
         if today >= expires - expiring_within:
             return "award_expiring"
         # A school may already be working on its reaccreditation while its award runs on.
-        return "in_progress" if status == "in_progress" and (evaluation or {}).get("answers") else "awarded"
+        return "in_progress" if status == "in_progress" and answered else "awarded"
     if status == "awarded":
         return "awarded"
-    if status == "in_progress" and (evaluation or {}).get("answers"):
+    if status == "in_progress" and answered:
         return "in_progress"
     return "registered" if school.get("members") else "not_registered"
