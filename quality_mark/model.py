@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 
 Judgement = Literal["strength", "development"]
+CrosswalkKind = Literal["replaced", "split", "merged", "retired"]
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,39 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class CrosswalkEntry:
+    """Where the answers to criteria of the previous version go in this one, for criteria that were replaced,
+    split, merged or retired. `new_ids` is empty for a retired criterion (its answers stay readable)."""
+
+    old_ids: tuple[str, ...]
+    new_ids: tuple[str, ...]
+    kind: CrosswalkKind
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What changed from the previous version to this one: a summary and change log for people, and the
+    crosswalk for every criterion of the previous version that does not carry on unchanged in meaning."""
+
+    summary: str
+    log: tuple[str, ...]
+    crosswalk: tuple[CrosswalkEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A typo fix made to a criterion's wording after its version was published; the version number stays."""
+
+    criterion_id: str
+    date: date
+    note: str
+
+
+@dataclass(frozen=True)
 class Framework:
-    """One version of a framework, e.g. primary version 1. `content_hash` changes with any wording."""
+    """One version of a framework, e.g. primary version 1. `content_hash` changes with any wording.
+    `changes` says what changed since the previous version (None for version 1)."""
 
     id: str
     title: str
@@ -93,6 +125,8 @@ class Framework:
     headings: tuple[Heading, ...]
     source_file: str
     content_hash: str
+    changes: VersionChanges | None = None
+    corrections: tuple[Correction, ...] = ()
 
     @property
     def criteria(self) -> tuple[Criterion, ...]:
