@@ -54,7 +54,7 @@ VIEWS = 20
 
 
 def write_raw(folder: Path, collection: str, key: str, document: dict[str, Any]) -> None:
-    """One document file, byte for byte as TinyDBStore writes it (without its fsync: setup only)."""
+    """One document file in the plain format TinyDBStore reads (as a restore leaves it), without fsync: setup only."""
     path = folder / collection / f"{store_module._file_name(key)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"document": {"1": {"key": key, "document": document}}}

@@ -19,15 +19,19 @@ small document plus one document per heading (6 here, about 10 KB each), so a sa
 
 Stores compared, on the same documents and the same saves:
 
-1. TinyDBStore (form_service/store.py): one TinyDB file per document, temp file + fsync + rename + fsync of
-   the folder, flock locks. Measured through save_answer, and as a bare `modify` that only changes one
-   answer's rating and commentary.
+1. TinyDBStore (form_service/store.py): two slot files per document (each a TinyDB database); a save
+   overwrites the older slot in place and flushes it with one fdatasync; flock locks. Measured through
+   save_answer, and as a bare `modify` that only changes one answer's rating and commentary. Setup writes
+   every document twice, because a self-evaluation that is filled in has been saved many times, so both
+   slots of each of its documents exist (the second save of a new document creates its second slot).
 2. SQLite in WAL mode with `PRAGMA synchronous=FULL`: one row per document behind the same `read` and
    `modify` interface (BEGIN IMMEDIATE, select, change, update, COMMIT), so save_answer runs on it unchanged.
 3. Naive TinyDB: every document in one file with TinyDB's own JSONStorage; each save is one
    `table.update` that reads and rewrites the whole file (in place, and not safe across processes).
 
-"floor" is `_write_durably` alone (temp file, fsync, rename, fsync of the folder) of 10 KB of bytes.
+Two floors, each of 10 KB of bytes alone: "in place" is pwrite over a preallocated file + fdatasync (what a
+save does now); "temp file" is `_write_durably` (temp file, fsync, rename, fsync of the folder: what a save
+did before, and what a document's very first save still does).
 Then save_answer on 1 is broken down piece by piece at 24,000 schools: the service's own checks, locks,
 reading, JSON, the document check, each system call of the write.
 
@@ -420,6 +424,8 @@ class _TimedOS:
             label = "open the folder"
         elif flags & os.O_TRUNC:
             label = "create the temporary file"
+        elif flags & os.O_WRONLY:
+            label = "open the slot"
         else:
             return os.open(path, flags, mode)  # a lock file: counted with the locks
         begin = time.perf_counter_ns()
@@ -435,6 +441,13 @@ class _TimedOS:
         finally:
             self._clock.now["rename"] += time.perf_counter_ns() - begin
 
+    def pwrite(self, fd: int, data: Any, offset: int) -> int:
+        begin = time.perf_counter_ns()
+        try:
+            return os.pwrite(fd, data, offset)
+        finally:
+            self._clock.now["pwrite"] += time.perf_counter_ns() - begin
+
 
 def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
     """Time `count` save_answer calls on `store`, with every piece of a save timed separately."""
@@ -442,11 +455,13 @@ def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
     clock.patch(store_module, "os", _TimedOS(clock))
     clock.wrap(self_evaluation, "answer_errors", "validate (JSON Schema)")
     clock.wrap(self_evaluation, "personal_data_found", "personal-data check")
-    clock.wrap(store_module, "_parse_database", "JSON decode + format check")
     clock.wrap(store_module, "_write_durably", "_write_durably")
+    clock.wrap(store_module, "_overwrite_slot", "_overwrite_slot")
+    clock.wrap(store_module, "_datasync", "fdatasync")
+    clock.wrap(store_module, "_slot_content", "JSON encode + checksum")
     clock.wrap(TinyDBStore, "_lock_fd", "locks (open + flock)")
     clock.wrap(TinyDBStore, "_make_collection_folder", "folder check")
-    clock.wrap(TinyDBStore, "_load", "_load")
+    clock.wrap(TinyDBStore, "_slots", "_slots")
     clock.wrap(TinyDBStore, "_save", "_save")
     clock.wrap(store_module, "_check_document", "document check")
     clock.wrap(TinyDBStore, "read", "read the self-evaluation")
@@ -488,7 +503,6 @@ def breakdown(clock: Clock) -> list[tuple[str, list[int]]]:
     def g(save: dict[str, int], *labels: str) -> int:
         return sum(save.get(label, 0) for label in labels)
 
-    syscalls = ("create the temporary file", "fsync of the file", "rename", "open the folder", "fsync of the folder")
     pieces: list[tuple[str, Callable[[dict[str, int]], int]]] = [
         ("service: JSON Schema validation", lambda s: g(s, "validate (JSON Schema)")),
         ("service: personal-data check", lambda s: g(s, "personal-data check")),
@@ -503,16 +517,23 @@ def breakdown(clock: Clock) -> list[tuple[str, list[int]]]:
         ),
         ("read the self-evaluation (under the heading's lock)", lambda s: g(s, "read the self-evaluation")),
         ("locks: open + flock (global, document)", lambda s: g(s, "locks (open + flock)")),
-        ("read the heading's file (bytes)", lambda s: g(s, "_load") - g(s, "JSON decode + format check")),
-        ("JSON decode + format check", lambda s: g(s, "JSON decode + format check")),
+        # Reading both slots of the heading's document (bytes, CRC, JSON decode): every slot read, less the
+        # self-evaluation's own read (counted above, and its global lock is counted again under locks).
+        (
+            "read the heading's two slot files (bytes, CRC, JSON)",
+            lambda s: g(s, "_slots") - g(s, "read the self-evaluation"),
+        ),
         ("document check (_check_document)", lambda s: g(s, "document check")),
-        ("JSON encode", lambda s: g(s, "_save") - g(s, "_write_durably", "folder check")),
-        ("create the temporary file (open O_CREAT|O_TRUNC)", lambda s: g(s, "create the temporary file")),
-        ("write it (10 KB) and close it; close the folder", lambda s: g(s, "_write_durably") - g(s, *syscalls)),
-        ("fsync of the temporary file", lambda s: g(s, "fsync of the file")),
-        ("rename over the old file", lambda s: g(s, "rename")),
-        ("open the folder", lambda s: g(s, "open the folder")),
-        ("fsync of the folder", lambda s: g(s, "fsync of the folder")),
+        ("JSON encode + checksum", lambda s: g(s, "JSON encode + checksum")),
+        ("open the older slot", lambda s: g(s, "open the slot")),
+        ("pwrite of the slot (about 12 KB)", lambda s: g(s, "pwrite")),
+        ("fdatasync of the slot", lambda s: g(s, "fdatasync")),
+        (
+            "pad and close the slot",
+            lambda s: g(s, "_overwrite_slot") - g(s, "open the slot", "pwrite", "fdatasync", "fsync of the folder"),
+        ),
+        ("first saves only: temp file, fsync, rename", lambda s: g(s, "_write_durably") - g(s, "fsync of the folder")),
+        ("first saves only: fsync of the folder", lambda s: g(s, "fsync of the folder")),
     ]
     table = [(name, per_save(expression)) for name, expression in pieces]
     accounted = [sum(values) for values in zip(*(values for _, values in table), strict=True)]
@@ -553,12 +574,13 @@ def print_breakdowns(results: list[tuple[str, Clock]]) -> None:
 # --- the benchmark ---------------------------------------------------------------------------------------
 
 
-def write_documents(store: Any, workload: Workload, schools: range) -> None:
-    """Write documents with 4 threads (the store is thread-safe); only setup, so it is not timed per save."""
+def write_documents(store: Any, workload: Workload, schools: range, times: int = 1) -> None:
+    """Write documents `times` times each with 4 threads (the store is thread-safe); only setup, not timed."""
 
     def write(school: int) -> None:
         for collection, key, document in workload.documents(school):
-            store.write(collection, key, document)
+            for _ in range(times):
+                store.write(collection, key, document)
 
     with ThreadPoolExecutor(4) as pool:
         for _ in pool.map(write, schools, chunksize=64):
@@ -572,7 +594,7 @@ def bench_tinydb_store(work: Path, workload: Workload, report: Report, args: arg
     revisions: dict[tuple[int, str], int] = {}
     for schools in (SMALL, LARGE):
         started = time.perf_counter()
-        write_documents(store, workload, range(present, schools))
+        write_documents(store, workload, range(present, schools), times=2)  # both slots exist, as in use
         report.note(f"TinyDBStore: {schools - present:,} schools written in {time.perf_counter() - started:.1f} s")
         settle(args)
         present = schools
@@ -587,7 +609,12 @@ def bench_tinydb_store(work: Path, workload: Workload, report: Report, args: arg
         for name, times in cases.items():
             report.add(name, schools, times)
         report.add(
-            "floor: _write_durably of 10 KB alone",
+            "floor: in place, pwrite + fdatasync of 10 KB",
+            schools,
+            in_place_write_floor(folder / self_evaluation.ANSWERS, args.saves),
+        )
+        report.add(
+            "floor: temp file + fsync + rename + fsync folder",
             schools,
             durable_write_floor(folder / self_evaluation.ANSWERS, args.saves),
         )
@@ -614,6 +641,26 @@ def durable_write_floor(folder: Path, count: int) -> list[float]:
         begin = time.perf_counter_ns()
         store_module._write_durably(path, data, path.with_name(".floor-probe.json.tmp"))
         times.append((time.perf_counter_ns() - begin) / 1e6)
+    path.unlink()
+    return times
+
+
+def in_place_write_floor(folder: Path, count: int) -> list[float]:
+    """Overwriting 10 KB of a preallocated 12 KB file in place and fdatasync, by itself."""
+    data = b"x" * 10_000 + b" " * 2_288
+    path = folder / "floor-probe-in-place.json"
+    path.write_bytes(data)
+    os.sync()
+    times = []
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        for _ in range(count):
+            begin = time.perf_counter_ns()
+            os.pwrite(fd, data, 0)
+            os.fdatasync(fd)
+            times.append((time.perf_counter_ns() - begin) / 1e6)
+    finally:
+        os.close(fd)
     path.unlink()
     return times
 

@@ -7,22 +7,32 @@ database can implement it later without any caller changing. `TinyDBStore` is th
 TinyDB as shipped rewrites one JSON file in place on every write (a crash mid-write corrupts it), is not
 safe across processes, and every write costs O(all data). `TinyDBStore` keeps TinyDB's file format but:
 
-* holds one TinyDB database file per document, so a save costs the same at 300 or 24,000 documents;
-* writes each file to a temporary file, fsyncs it, renames it over the old one and fsyncs the folder,
-  so a file on disk is always a complete version and an acknowledged write survives a crash;
+* holds each document in its own small files, so a save costs the same at 300 or 24,000 documents;
+* keeps two versions of each document, in two files ("slots"): a save overwrites the *older* slot in place
+  and flushes it with one `fdatasync`, so the newest acknowledged version is never touched by a write. Each
+  slot starts with a sequence number, a length and a CRC-32 of what follows, so a slot torn by a power cut
+  is recognised and the other, whole, slot is read instead. Overwriting a preallocated file in place needs
+  no rename and no flush of the folder: a third of the cost of temp file + fsync + rename + fsync of the
+  folder. A document's first file is still created that way, and a slot grows (with room to spare) when
+  a document outgrows it;
 * takes `fcntl.flock` locks, so several worker processes (and threads) can share one data folder;
-* reads and writes that one record itself rather than through TinyDB's table objects, which for a
-  database of one record only shuffle dicts around the same parse and write, and cost a third of a save.
-  Every file stays a TinyDB database: `TinyDB(path).table("document").get(doc_id=1)` reads it.
+* reads and writes the one record itself rather than through TinyDB's table objects. Every slot is still a
+  TinyDB database (JSON, padded with spaces): `TinyDB(path).table("document").get(doc_id=1)` reads it.
 
 Layout of the data folder::
 
-    <collection>/<name>.json             one TinyDB database holding one record {"key": ..., "document": {...}}
-    <collection>/.<name>.json.tmp        a write in progress (or left behind by a crash: ignored, cleaned up)
+    <collection>/<name>.json             slot A: a TinyDB database holding {"key": ..., "document": {...}}
+    <collection>/<name>~.json            slot B, once the document has been saved twice
+    <collection>/.<name>.json.tmp        a first write in progress (or left by a crash: ignored, cleaned up)
     .locks/global.lock                   shared by every operation, exclusive for backup() and restore()
     .locks/<collection>/<name>.lock      exclusive around every write, modify and delete of one document
     .restore-journal.json                exists only while a restore is being switched in (see restore())
     .changes.log                         which documents changed, one JSON line each (see changes())
+
+A slot file reads ``{"seq":"<20 digits>","length":"<10 digits>","crc":"<8 hex>","document":{"1":{...}}}``
+and then spaces. The CRC covers the sequence number, the length and the ``length`` bytes after the header.
+A file without that header (written by an earlier version of the store, or restored from a backup) is a
+whole document with sequence number 0.
 
 POSIX only (fcntl). Locks are advisory: only processes that go through this module are coordinated.
 """
@@ -62,10 +72,15 @@ _MAX_KEY_LENGTH = 200
 _PLAIN_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,99}")
 # Every other key becomes "@" + sha256. "@" cannot start a plain name, so the two kinds never collide.
 _HASHED_NAME = re.compile(r"@[0-9a-f]{64}")
-_DOCUMENT_FILE = re.compile(rf"(?P<name>{_PLAIN_NAME.pattern}|{_HASHED_NAME.pattern})\.json")
+_DOCUMENT_FILE = re.compile(rf"(?P<name>{_PLAIN_NAME.pattern}|{_HASHED_NAME.pattern})(?P<slot>~?)\.json")
 _TEMP_FILE = re.compile(rf"\.(?P<name>{_PLAIN_NAME.pattern}|{_HASHED_NAME.pattern})\.json\.tmp")
 
 _TABLE = "document"  # the TinyDB table inside each file
+_SLOT_B = "~"  # slot B's file name is slot A's with this before ".json"; never part of a document's name
+_SLOT_HEADER = re.compile(rb'\{"seq":"([0-9]{20})","length":"([0-9]{10})","crc":"([0-9a-f]{8})",')
+_SLOT_ROOM = 2048  # bytes of spare room a slot is given beyond its document, so most saves fit in place
+_PAGE = 4096
+_TORN_READ_RETRIES = 20  # a reader that finds both slots mid-write (two writes in a row) reads again
 _DOC_ID_TEXT = "1"  # the id of the one record in that table, as TinyDB writes it
 
 _LOCKS = ".locks"
@@ -258,9 +273,107 @@ def _parse_database(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def _parse_slot(raw: bytes) -> tuple[int, dict[str, Any], int]:
+    """(sequence number, TinyDB data, length of the JSON) of one slot file's bytes.
+
+    Raises _Unreadable if it is not a whole document: for a slot with a header, the CRC must match."""
+    header = _SLOT_HEADER.match(raw)
+    if header is None:  # a whole file written by temp file and rename (an earlier store, or a restore)
+        return 0, _parse_database(raw), len(raw)
+    length = int(header[2])
+    end = header.end() + length
+    body = raw[header.end() : end]
+    if len(body) != length or zlib.crc32(body, zlib.crc32(header[1] + header[2])) != int(header[3], 16):
+        raise _Unreadable("it was not written completely (its checksum does not match)")
+    return int(header[1]), _parse_database(raw[:end]), end
+
+
+def _slot_content(seq: int, key: str, document: dict[str, Any]) -> bytes:
+    """A slot's bytes for version `seq` of the document (before padding): header, then the TinyDB data."""
+    data = _ENCODER.encode({_TABLE: {_DOC_ID_TEXT: {"key": key, "document": document}}}).encode("ascii")
+    body = data[1:]  # without its opening brace, which the header supplies
+    numbers = b"%020d%010d" % (seq, len(body))
+    # The checksum covers the sequence number and length too: a slot torn inside its header is not whole.
+    crc = zlib.crc32(body, zlib.crc32(numbers))
+    return b'{"seq":"%s","length":"%s","crc":"%08x",' % (numbers[:20], numbers[20:], crc) + body
+
+
+def _capacity(length: int) -> int:
+    """The size a slot is given for content of `length` bytes: whole pages, with room to grow."""
+    return -(-(length + _SLOT_ROOM) // _PAGE) * _PAGE
+
+
+class _Slot:
+    """What one slot file holds, as read: absent (`size` None), whole (`seq` set) or not (`problem` set)."""
+
+    __slots__ = ("data", "path", "problem", "raw", "seq", "size")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.size: int | None = None
+        self.seq: int | None = None
+        self.data: dict[str, Any] | None = None
+        self.problem = ""
+        self.raw = b""  # the document's JSON, without padding
+
+    @classmethod
+    def read(cls, path: Path) -> _Slot:
+        slot = cls(path)
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except FileNotFoundError:
+            return slot
+        except OSError as error:
+            slot.size, slot.problem = 0, error.strerror or str(error)
+            return slot
+        slot.size = len(raw)
+        try:
+            slot.seq, slot.data, end = _parse_slot(raw)
+        except _Unreadable as error:
+            slot.problem = str(error)
+            return slot
+        slot.raw = raw[:end]
+        return slot
+
+
+def _slot_paths(path: Path) -> tuple[Path, Path]:
+    """Slot A's and slot B's files for the document whose slot A is `path` (<name>.json)."""
+    return path, path.with_name(f"{path.name[: -len('.json')]}{_SLOT_B}.json")
+
+
+def _newest(slots: tuple[_Slot, _Slot]) -> _Slot | None:
+    whole = [slot for slot in slots if slot.seq is not None]
+    return max(whole, key=lambda slot: slot.seq or 0) if whole else None
+
+
+_datasync = getattr(os, "fdatasync", os.fsync)
+
+
+def _overwrite_slot(slot: _Slot, content: bytes) -> None:
+    """Write `content` over the slot in place (creating or growing its file if need be), flushed to disk.
+
+    Only ever called on the slot that does not hold the newest version, so a crash part-way leaves that
+    version whole; the torn slot fails its checksum and is rewritten by the next save."""
+    fits = slot.size is not None and slot.size >= len(content)
+    capacity = slot.size if fits and slot.size is not None else _capacity(len(content))
+    padded = content + b" " * (capacity - len(content))
+    fd = os.open(slot.path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        written = 0
+        while written < len(padded):
+            written += os.pwrite(fd, memoryview(padded)[written:], written)
+        # Same size: only the data needs flushing. A new or larger file: fdatasync flushes its size too.
+        _datasync(fd)
+    finally:
+        os.close(fd)
+    if slot.size is None:
+        fsync_folder(slot.path.parent)  # the new file's name must be durable as well
+
+
 def _key_of_file(raw: bytes, file_name: str) -> str:
     """The key held in a document file's bytes; raises _Unreadable unless the file is valid and named after it."""
-    key = _parse_database(raw)[_TABLE][_DOC_ID_TEXT]["key"]
+    key = _parse_slot(raw)[1][_TABLE][_DOC_ID_TEXT]["key"]
     if not key or len(key) > _MAX_KEY_LENGTH or f"{_file_name(key)}.json" != file_name:
         raise _Unreadable(f"its file name does not match the key it holds ({key[:40]!r})")
     return key
@@ -331,10 +444,10 @@ class TinyDBStore:
     def read(self, collection: str, key: str) -> dict[str, Any] | None:
         """The document stored under (collection, key), or None; DamagedDocument if its file is damaged."""
         path, _ = self._locate(collection, key)
-        # No document lock: writers only ever rename a complete file into place, and rename is atomic, so
-        # open() gets either the old file or the new one, never a mixture (an old file renamed over stays
-        # readable until closed). Readers therefore never wait for a writer's fsync. The shared global lock
-        # keeps them from seeing a restore half switched in.
+        # No document lock: a writer only ever overwrites the slot that does not hold the newest version, so
+        # a reader finds the newest version whole in one slot or the other (a slot read half-written fails
+        # its checksum). Readers therefore never wait for a writer's flush. The shared global lock keeps them
+        # from seeing a restore half switched in.
         with self._global(fcntl.LOCK_SH):
             return self._load(collection, key, path)
 
@@ -357,7 +470,8 @@ class TinyDBStore:
         """
         path, name = self._locate(collection, key)
         with self._global(fcntl.LOCK_SH), self._document_lock(collection, name):
-            current = self._load(collection, key, path)
+            slots = self._slots(path)
+            current = self._current(collection, key, slots)
             outcome = change(current)
             if not (isinstance(outcome, tuple) and len(outcome) == 2):
                 raise TypeError("a modify() change function must return a pair: (new document or None, result)")
@@ -366,7 +480,7 @@ class TinyDBStore:
                 if current is not None:
                     self._remove(collection, key, path)
             else:
-                self._save(collection, key, path, _check_document(new_document))
+                self._save(collection, key, path, _check_document(new_document), slots)
             return result
 
     def delete(self, collection: str, key: str) -> bool:
@@ -464,9 +578,9 @@ class TinyDBStore:
     def backup(self, archive: Path) -> int:
         """Write a consistent .tar.gz of every document to `archive`; returns the number of documents.
 
-        Writers are blocked only while the current files are hard-linked into a snapshot folder: files are
-        never changed in place, so the linked files are a frozen point-in-time copy that can then be
-        checked and compressed without holding anyone up. The archive appears whole or not at all.
+        Writers are blocked only while the newest whole version of each document is copied into a snapshot
+        folder (slots are rewritten in place, so the files themselves cannot be linked); the snapshot is then
+        compressed without holding anyone up. The archive appears whole or not at all.
         Raises DamagedDocument (and writes no archive) if any document is damaged, since such a backup
         could never be restored.
         """
@@ -483,14 +597,17 @@ class TinyDBStore:
                 for collection in self._collections():
                     (snapshot / collection).mkdir()
                     for name in self._document_names(collection):
-                        source = self._root / collection / f"{name}.json"
-                        target = snapshot / collection / f"{name}.json"
-                        try:
-                            os.link(source, target)
-                        except FileNotFoundError:
-                            continue
-                        except OSError:  # a file system without hard links: copy (still under the lock)
-                            shutil.copyfile(source, target)
+                        path = self._root / collection / f"{name}.json"
+                        slots = self._slots(path)
+                        newest = _newest(slots)
+                        if newest is None:
+                            broken = next((slot for slot in slots if slot.size is not None), None)
+                            if broken is None:
+                                continue
+                            raise self._damaged(
+                                collection, None, broken.path, f"{broken.problem}; no backup was written"
+                            )
+                        (snapshot / collection / f"{name}.json").write_bytes(newest.raw)
             return self._write_archive(snapshot, archive)
         except OSError as error:
             raise StoreError(f"backup to {archive} failed: {error}") from error
@@ -546,40 +663,82 @@ class TinyDBStore:
             "Restore it from a backup, or write the document again."
         )
 
-    def _load(self, collection: str, key: str, path: Path) -> dict[str, Any] | None:
-        # The file is a TinyDB database with one record; reading it is one parse and a check of its shape.
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+    def _slots(self, path: Path) -> tuple[_Slot, _Slot]:
+        """Both slots of the document whose slot A is `path`, as they are now."""
+        slot_a, slot_b = _slot_paths(path)
+        for attempt in range(_TORN_READ_RETRIES):
+            slots = (_Slot.read(slot_a), _Slot.read(slot_b))
+            if _newest(slots) is not None or slots[0].size is None or slots[1].size is None:
+                return slots
+            # Both slots exist and neither is whole. After a crash only one can be torn, so this is either
+            # damage or two writes in a row overwriting each slot while we read; a moment later tells which.
+            time.sleep(0.0005 * attempt)
+        return slots
+
+    def _current(self, collection: str, key: str, slots: tuple[_Slot, _Slot]) -> dict[str, Any] | None:
+        """The newest whole version in `slots`, None if there is no document, DamagedDocument if none is whole."""
+        newest = _newest(slots)
+        if newest is None:
+            for slot in slots:
+                if slot.size is not None:
+                    raise self._damaged(collection, key, slot.path, slot.problem) from None
             return None
-        except OSError as error:
-            raise self._damaged(collection, key, path, error.strerror or str(error)) from None
-        try:
-            record = _parse_database(raw)[_TABLE][_DOC_ID_TEXT]
-        except _Unreadable as error:
-            raise self._damaged(collection, key, path, str(error)) from None
+        assert newest.data is not None
+        record = newest.data[_TABLE][_DOC_ID_TEXT]
         if record["key"] != key:
-            raise self._damaged(collection, key, path, f"it holds the document for key {record['key']!r}")
+            reason = f"it holds the document for key {record['key']!r}"
+            raise self._damaged(collection, key, newest.path, reason) from None
         return record["document"]
 
-    def _save(self, collection: str, key: str, path: Path, document: dict[str, Any]) -> None:
-        # A full replacement needs nothing from the old file, so it is not read at all.
-        serialized = _ENCODER.encode({_TABLE: {_DOC_ID_TEXT: {"key": key, "document": document}}}).encode("ascii")
+    def _load(self, collection: str, key: str, path: Path) -> dict[str, Any] | None:
+        return self._current(collection, key, self._slots(path))
+
+    def _save(
+        self,
+        collection: str,
+        key: str,
+        path: Path,
+        document: dict[str, Any],
+        slots: tuple[_Slot, _Slot] | None = None,
+    ) -> None:
+        """Write the document as the next version into the slot that does not hold the newest one."""
         try:
-            self._make_collection_folder(path.parent)
-            _write_durably(path, serialized, path.with_name(f".{path.name}.tmp"))
+            if slots is None:
+                slots = self._slots(path)
+            newest = _newest(slots)
+            content = _slot_content((newest.seq or 0) + 1 if newest else 1, key, document)
+            if newest is None:
+                # A new document, or one with no whole version left: start again from a whole slot A,
+                # created complete (temp file and rename), so a crash never leaves a half-made document.
+                self._make_collection_folder(path.parent)
+                if slots[1].size is not None:
+                    slots[1].path.unlink()
+                padded = content + b" " * (_capacity(len(content)) - len(content))
+                _write_durably(path, padded, path.with_name(f".{path.name}.tmp"))
+            else:
+                _overwrite_slot(slots[1] if newest is slots[0] else slots[0], content)
         except OSError as error:
             raise StoreError(f"could not save {collection}/{key!r} to {path}: {error.strerror or error}") from error
         self._note_change(collection, key)
 
     def _remove(self, collection: str, key: str, path: Path) -> bool:
-        try:
-            path.unlink()
-        except FileNotFoundError:
+        slots = self._slots(path)
+        newest = _newest(slots)
+        # The older slot goes first: a crash in between must never bring back an older version.
+        doomed = [slot for slot in slots if slot.size is not None and slot is not newest]
+        doomed += [newest] if newest is not None else []
+        if not doomed:
             return False
-        except OSError as error:
-            raise StoreError(f"could not delete {collection}/{key!r} at {path}: {error.strerror or error}") from error
-        fsync_folder(path.parent)
+        for slot in doomed:
+            try:
+                slot.path.unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise StoreError(
+                    f"could not delete {collection}/{key!r} at {slot.path}: {error.strerror or error}"
+                ) from error
+            fsync_folder(path.parent)
         self._note_change(collection, key)
         return True
 
@@ -608,7 +767,7 @@ class TinyDBStore:
                 names.append(match["name"])
             elif match := _TEMP_FILE.fullmatch(entry):
                 self._clean_up_temp(collection, match["name"], entry)
-        return names
+        return list(dict.fromkeys(names))  # a document with both slots is listed once
 
     def _clean_up_temp(self, collection: str, name: str, entry: str) -> None:
         # A temporary file is only stale if nobody holds its document's lock: a writer in another process
@@ -634,15 +793,15 @@ class TinyDBStore:
             if not name.startswith("@"):
                 entries.append((name, path))
                 continue
-            try:
-                data = _parse_database(path.read_bytes())
-            except FileNotFoundError:
-                continue
-            except _Unreadable as error:
-                raise self._damaged(collection, None, path, str(error)) from None
-            except OSError as error:
-                raise self._damaged(collection, None, path, error.strerror or str(error)) from None
-            entries.append((data[_TABLE][_DOC_ID_TEXT]["key"], path))
+            slots = self._slots(path)
+            newest = _newest(slots)
+            if newest is None:
+                broken = next((slot for slot in slots if slot.size is not None), None)
+                if broken is None:
+                    continue  # deleted meanwhile
+                raise self._damaged(collection, None, broken.path, broken.problem) from None
+            assert newest.data is not None
+            entries.append((newest.data[_TABLE][_DOC_ID_TEXT]["key"], path))
         return entries
 
     def _scan_entries(self, collection: str, entries: list[tuple[str, Path]]) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -138,9 +138,10 @@ def test_documents_come_back_as_independent_plain_dicts(store: TinyDBStore) -> N
 def test_plain_keys_are_readable_file_names(store: TinyDBStore, data_dir: Path) -> None:
     store.write("schools", "urn-123456-2025", {"a": 1})
     assert (data_dir / "schools" / "urn-123456-2025.json").is_file()
-    # The file is an ordinary TinyDB database with the key stored inside it.
+    # The file is an ordinary TinyDB database with the key stored inside it, after the slot's header.
     saved = json.loads((data_dir / "schools" / "urn-123456-2025.json").read_text())
-    assert saved == {"document": {"1": {"key": "urn-123456-2025", "document": {"a": 1}}}}
+    assert saved.pop("document") == {"1": {"key": "urn-123456-2025", "document": {"a": 1}}}
+    assert saved["seq"] == "00000000000000000001" and set(saved) == {"seq", "length", "crc"}
 
 
 def test_tinydb_itself_reads_every_file_the_store_writes(store: TinyDBStore, data_dir: Path) -> None:
@@ -430,13 +431,112 @@ def test_an_acknowledged_write_survives_kill_9(store: TinyDBStore, data_dir: Pat
     assert store.read("crash", "acknowledged") == {"value": token}
 
 
+# --- two slots: saves in place, torn writes ------------------------------------------------------------------
+
+
+def slot_files(data_dir: Path, key: str) -> tuple[Path, Path]:
+    return data_dir / "schools" / f"{key}.json", data_dir / "schools" / f"{key}~.json"
+
+
+def bytes_of_next_save(data_dir: Path, tmp_path: Path, key: str, document: dict) -> tuple[Path, bytes]:
+    """The file a save of `document` would overwrite, and the bytes it would write there, found by making the
+    save on a copy of the data folder."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(data_dir, copy)
+    before = {path.name: path.read_bytes() for path in (copy / "schools").iterdir()}
+    TinyDBStore(copy).write("schools", key, document)
+    (changed,) = [path for path in (copy / "schools").iterdir() if path.read_bytes() != before.get(path.name)]
+    return data_dir / "schools" / changed.name, changed.read_bytes()
+
+
+def test_saves_overwrite_the_older_slot_in_place(store: TinyDBStore, data_dir: Path) -> None:
+    store.write("schools", "urn-1", {"v": 0, "text": "x" * 5000})
+    slot_a, slot_b = slot_files(data_dir, "urn-1")
+    assert slot_a.is_file() and not slot_b.exists()
+    store.write("schools", "urn-1", {"v": 1, "text": "x" * 5000})
+    inodes = (slot_a.stat().st_ino, slot_b.stat().st_ino)
+    sizes = (slot_a.stat().st_size, slot_b.stat().st_size)
+    for version in range(2, 12):
+        store.modify("schools", "urn-1", lambda document, v=version: ({**document, "v": v}, None))
+    # Same files, same sizes: no rename and no new file, however many saves.
+    assert (slot_a.stat().st_ino, slot_b.stat().st_ino) == inodes
+    assert (slot_a.stat().st_size, slot_b.stat().st_size) == sizes
+    assert store.read("schools", "urn-1") == {"v": 11, "text": "x" * 5000}
+    # Each slot is a TinyDB database; the newest version is in one, the one before it in the other.
+    held = sorted(TinyDB(path).table("document").get(doc_id=1)["document"]["v"] for path in (slot_a, slot_b))
+    assert held == [10, 11]
+    assert store.keys("schools") == ["urn-1"]
+
+
+@pytest.mark.parametrize("saves_before", [2, 3], ids=["tearing-slot-a", "tearing-slot-b"])
+def test_a_power_cut_part_way_through_a_save_leaves_the_last_acknowledged_version(
+    store: TinyDBStore, data_dir: Path, tmp_path: Path, saves_before: int
+) -> None:
+    for version in range(saves_before):
+        store.write("schools", "urn-1", {"v": version, "text": f"version {version} " * 300})
+    acknowledged = store.read("schools", "urn-1")
+    target, new_bytes = bytes_of_next_save(data_dir, tmp_path, "urn-1", {"v": 99, "text": "new " * 900})
+    original = target.read_bytes()
+    # A torn write: the first `cut` bytes are new, the rest is what the file held before (or nothing). Only
+    # cuts inside the new document itself: past its end, only padding is missing and the save is whole.
+    written = len(new_bytes.rstrip())
+    cuts = sorted({0, 1, 40, 62, 63, 64, 512, 4096, written - 1, *range(100, written, 377)} - {*range(written, 9999)})
+    assert len(cuts) > 10
+    for cut in cuts:
+        for rest in (original[cut:], b""):
+            target.write_bytes(new_bytes[:cut] + rest)
+            assert store.read("schools", "urn-1") == acknowledged, f"torn at byte {cut}"
+    # The next save goes into the torn slot and repairs it; the acknowledged version is only then replaced.
+    store.write("schools", "urn-1", {"v": 100})
+    assert store.read("schools", "urn-1") == {"v": 100}
+    store.write("schools", "urn-1", {"v": 101})
+    assert store.read("schools", "urn-1") == {"v": 101}
+
+
+def test_a_document_that_outgrows_its_slot_is_saved_whole(store: TinyDBStore, data_dir: Path) -> None:
+    for size in (10, 5_000, 50, 200_000, 100, 1_000_000):
+        store.write("schools", "urn-1", {"text": "y" * size})
+        assert store.read("schools", "urn-1") == {"text": "y" * size}
+
+
+def test_files_from_before_slots_are_read_and_then_saved_in_slots(store: TinyDBStore, data_dir: Path) -> None:
+    folder = data_dir / "schools"
+    folder.mkdir(parents=True)
+    (folder / "urn-5.json").write_text(json.dumps({"document": {"1": {"key": "urn-5", "document": {"old": True}}}}))
+    assert store.read("schools", "urn-5") == {"old": True}
+    store.modify("schools", "urn-5", lambda document: ({**document, "new": True}, None))
+    assert store.read("schools", "urn-5") == {"old": True, "new": True}
+    assert store.keys("schools") == ["urn-5"]
+
+
+def test_a_deleted_document_never_comes_back_in_an_older_version(store: TinyDBStore, data_dir: Path) -> None:
+    for version in range(3):
+        store.write("schools", "urn-1", {"v": version})
+    assert store.delete("schools", "urn-1") is True
+    assert not any(path.exists() for path in slot_files(data_dir, "urn-1"))
+    assert store.read("schools", "urn-1") is None and store.keys("schools") == []
+
+
+def test_both_slots_damaged_is_a_damaged_document(store: TinyDBStore, data_dir: Path) -> None:
+    for version in range(2):
+        store.write("schools", "urn-1", {"v": version})
+    for path in slot_files(data_dir, "urn-1"):
+        path.write_bytes(b"\x00" * 100)
+    with pytest.raises(DamagedDocument, match="urn-1"):
+        store.read("schools", "urn-1")
+    store.write("schools", "urn-1", {"v": "again"})
+    assert store.read("schools", "urn-1") == {"v": "again"}
+
+
 # --- damaged files and leftovers -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda raw: raw[: len(raw) // 2],
+        lambda raw: raw[: len(raw.rstrip()) // 2],
         lambda raw: b"\x00\xff\xfe garbage \x00",
         lambda raw: b"",
         lambda raw: b"[1, 2, 3]",
@@ -505,6 +605,7 @@ def test_leftover_temporary_files_are_ignored_and_cleaned_up(store: TinyDBStore,
     assert store.modify("schools", "urn-1", change) is True
     store.write("schools", "urn-1", {"v": 3})
     assert store.read("schools", "urn-1") == {"v": 3}
+    assert store.keys("schools") == ["Hashed Key", "urn-1"]
     assert not (folder / ".urn-1.json.tmp").exists()
 
 
