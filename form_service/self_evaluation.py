@@ -58,10 +58,16 @@ def now_utc() -> datetime:
 
 
 def current_cycle(content: Content, today: date) -> Cycle:
-    """The cycle schools are working in today: the newest whose registration has opened."""
-    opened = [cycle for cycle in content.key_dates.cycles if cycle.registration_opens <= today]
-    cycles = opened or list(content.key_dates.cycles)
-    return max(cycles, key=lambda cycle: cycle.registration_opens)
+    """The cycle schools are working in today: of the cycles whose registration has opened, the earliest whose
+    submission deadline has not passed, so a school keeps its self-evaluation until the deadline even when
+    registration for the next cycle opens first (in June, with the deadline in September); once every opened
+    cycle's deadline has passed, the newest of them; before any has opened, the first."""
+    cycles = sorted(content.key_dates.cycles, key=lambda cycle: cycle.registration_opens)
+    opened = [cycle for cycle in cycles if cycle.registration_opens <= today]
+    if not opened:
+        return cycles[0]
+    running = [cycle for cycle in opened if cycle.submission_deadline.date() >= today]
+    return running[0] if running else opened[-1]
 
 
 def part_key(urn: str, cycle_id: str, heading_id: str) -> str:

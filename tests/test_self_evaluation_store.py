@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
+from dataclasses import replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from form_service import accounts, self_evaluation
 from form_service.content import get_content
 from form_service.store import STORE_FOLDER, get_store
+from quality_mark.loader import load_content
+from quality_mark.model import LONDON
 
 OAKFIELD = "900001"
 CYCLE_DAY = date(2026, 11, 23)  # the app fixture's TODAY
@@ -106,3 +109,27 @@ def test_a_save_waits_for_a_submission_in_progress_and_is_then_refused(app: Any)
         saver.join(10)
         assert outcome["result"].status == "locked"
         assert self_evaluation.load(store, OAKFIELD, cycle.id)["answers"] == {}
+
+
+def test_schools_keep_their_cycle_until_its_deadline_even_when_the_next_one_opens_for_registration() -> None:
+    content = load_content()
+    latest = content.key_dates.cycles[-1]  # 2026-27: registration 11 June 2026, deadline 30 September 2027
+    following = replace(
+        latest,
+        id="2027-28",
+        title="2027 to 2028",
+        registration_opens=date(2027, 6, 10),
+        submission_deadline=datetime(2028, 9, 29, 23, 59, tzinfo=LONDON),
+    )
+    content = replace(content, key_dates=replace(content.key_dates, cycles=(*content.key_dates.cycles, following)))
+
+    def cycle_on(day: date) -> str:
+        return self_evaluation.current_cycle(content, day).id
+
+    assert cycle_on(date(2025, 1, 1)) == "2025-26"  # before anything opened: the first
+    assert cycle_on(date(2026, 7, 1)) == "2025-26"  # 2026-27 registration is open, 2025-26 is due in September
+    assert cycle_on(date(2026, 9, 30)) == "2025-26"  # the deadline day itself
+    assert cycle_on(date(2026, 10, 1)) == "2026-27"
+    assert cycle_on(date(2027, 6, 10)) == "2026-27"  # 2027-28 opens for registration; 2026-27 still runs
+    assert cycle_on(date(2027, 10, 1)) == "2027-28"
+    assert cycle_on(date(2030, 1, 1)) == "2027-28"  # every deadline passed: the newest
