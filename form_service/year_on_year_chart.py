@@ -50,9 +50,7 @@ def bar_words(figure: HeadingCycle, latest: bool) -> str:
     words = f"{name}: {score_text(figure.score)}"
     if not latest and figure.likeness != "same":
         words += (
-            f"; like for like {score_text(figure.like_score)}"
-            if figure.like_score is not None
-            else "; not comparable"
+            f"; like for like {score_text(figure.like_score)}" if figure.like_score is not None else "; not comparable"
         )
     return words
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from quality_mark.loader import load_content
-from quality_mark.model import Content, CrosswalkEntry, Criterion, Framework, Heading, VersionChanges
+from quality_mark.model import Content, Criterion, CrosswalkEntry, Framework, Heading, VersionChanges
 
 V1_ONLY = ("PRI-LEAD-02", "PRI-LEAD-03", "PRI-LEAD-04", "PRI-IDEN-01", "PRI-IDEN-02")
 TRANSITIONS = tuple(f"PRI-TRANS-0{n}" for n in range(1, 8))
