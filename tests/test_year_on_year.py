@@ -201,8 +201,12 @@ def test_the_la_with_one_version_has_no_separate_like_for_like() -> None:
 
 @pytest.fixture
 def versioned_app(app: Any) -> Any:
-    """The service with primary versions 2 and 3; Oakfield submitted against version 1 in 2025-26 (moderated:
-    PRI-LEAD-05 down to 1... agreed otherwise) and is working against version 3 in 2026-27."""
+    return give_oakfield_two_versions(app)
+
+
+def give_oakfield_two_versions(app: Any) -> Any:
+    """The service with primary versions 2 and 3; Oakfield submitted against version 1 in 2025-26 (the LA
+    moderated PRI-LEAD-07 from 3 to 1) and has answered 10 criteria against version 3 in 2026-27."""
     app.extensions[content_module.EXTENSION] = versioned_content(load_content(app.config["CONTENT_ROOT"]))
     with app.app_context():
         store, content = get_store(), get_content()
