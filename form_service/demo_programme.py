@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from quality_mark.model import LONDON, Content, Framework
+from quality_mark.model import LONDON, Content, Cycle, Framework
 
 from . import accounts, moderation, schools, self_evaluation, stages, workflow
 from .stage_input import ReachedDraft, VisitDraft
@@ -61,6 +61,14 @@ RETURN_MESSAGE = (
 )
 EVIDENCE = {3: ["Provision map", "SEND information report"], 4: ["Provision map", "Governor minutes"]}
 
+# Schools with a self-evaluation in an earlier cycle, submitted and moderated by the LA, so the year-on-year
+# comparison has something to show: URN -> rating profile (see demo_rating). Foxglove has also started its
+# reaccreditation this cycle (its status stays "award expiring"); Kingsmead's this cycle is at panel.
+EARLIER_CYCLE = "2025-26"
+EARLIER_SUBMISSIONS = {"900009": 1, "900011": 0, "900013": 0}
+STARTED_THIS_CYCLE = {"900011": 30}  # URN -> how many criteria are answered so far
+EARLIER_EXTENSION_REASON = "Demo data: an earlier cycle, entered after its deadline"
+
 
 @dataclass(frozen=True)
 class DemoPerson:
@@ -101,21 +109,24 @@ def seed_programme(store: Store, content: Content, today: date) -> None:
                 "expired": today - timedelta(days=365 * every_years + 150),
             }[person.story]
             _record_award(store, person.urn, f"{decided.year - 1}-{str(decided.year)[2:]}", decided, every_years)
+            _earlier_submission(store, content, school, user.id, reviewer_id, today)
+            if person.urn in STARTED_THIS_CYCLE:
+                if now > cycle.submission_deadline:
+                    until = datetime.combine(today + timedelta(days=60), datetime.min.time(), LONDON)
+                    self_evaluation.start(store, content, school, cycle)
+                    self_evaluation.grant_extension(store, person.urn, cycle.id, until, "Demo data", reviewer_id)
+                _answer(store, content, cycle, school, user.id, 1, STARTED_THIS_CYCLE[person.urn])
             continue
+        _earlier_submission(store, content, school, user.id, reviewer_id, today)
         _record_stages(store, person.urn, person.story, today, reviewer_id)
         if now > cycle.submission_deadline:  # demo data made after the deadline still show work under way
             until = datetime.combine(today + timedelta(days=60), datetime.min.time(), LONDON)
             self_evaluation.start(store, content, school, cycle)
             self_evaluation.grant_extension(store, person.urn, cycle.id, until, "Demo data", reviewer_id)
-        document = self_evaluation.start(store, content, school, cycle)
-        framework = self_evaluation.framework_of(content, document)
         profile = {"submitted": 1, "under_review": 1, "at_panel": 2}.get(person.story, 0)
-        criteria = framework.criteria if person.story != "in_progress" else framework.criteria[:17]
-        for index, criterion in enumerate(criteria):
-            rating = demo_rating(framework, index, profile)
-            answer = {"rating": rating, "commentary": COMMENTARY[rating], "evidence": EVIDENCE.get(rating, [])}
-            result = self_evaluation.save_answer(store, content, cycle, person.urn, criterion.id, answer, 0, user.id)
-            assert result.status in ("saved", "unchanged"), (person.urn, criterion.id, result.status, result.errors)
+        framework = _answer(
+            store, content, cycle, school, user.id, profile, 17 if person.story == "in_progress" else None
+        )
         if person.story == "in_progress":
             continue
         reference = self_evaluation.new_reference(person.urn, cycle.id)
@@ -124,6 +135,56 @@ def seed_programme(store: Store, content: Content, today: date) -> None:
         if person.story == "submitted":
             continue
         _review(store, content, person.story, person.urn, cycle.id, framework, reviewer_id, today)
+
+
+def _answer(
+    store: Store, content: Content, cycle: Cycle, school: dict[str, Any], user_id: str, profile: int, count: int | None
+) -> Framework:
+    """Start the school's self-evaluation for the cycle and rate its first `count` criteria (all when None),
+    through `self_evaluation.save_answer`; returns the framework version it was started against."""
+    document = self_evaluation.start(store, content, school, cycle)
+    framework = self_evaluation.framework_of(content, document)
+    for index, criterion in enumerate(framework.criteria[:count]):
+        rating = demo_rating(framework, index, profile)
+        answer = {"rating": rating, "commentary": COMMENTARY[rating], "evidence": EVIDENCE.get(rating, [])}
+        result = self_evaluation.save_answer(store, content, cycle, school["urn"], criterion.id, answer, 0, user_id)
+        assert result.status in ("saved", "unchanged"), (school["urn"], criterion.id, result.status, result.errors)
+    return framework
+
+
+def _earlier_submission(
+    store: Store, content: Content, school: dict[str, Any], user_id: str, reviewer_id: str, today: date
+) -> None:
+    """For the schools in EARLIER_SUBMISSIONS: a self-evaluation in EARLIER_CYCLE, answered, submitted, and
+    moderated by the LA (two criteria moderated down, the rest agreed), left under review. Nothing when the
+    content has no such cycle or it is the current one."""
+    urn = school["urn"]
+    if urn not in EARLIER_SUBMISSIONS:
+        return
+    try:
+        cycle = content.key_dates.cycle(EARLIER_CYCLE)
+    except KeyError:
+        return
+    if cycle.id == self_evaluation.current_cycle(content, today).id:
+        return
+    now = datetime.now(UTC)
+    if now > cycle.submission_deadline:  # entered now, so the deadline is moved as the LA would
+        self_evaluation.start(store, content, school, cycle)
+        until = datetime.combine(today + timedelta(days=60), datetime.min.time(), LONDON)
+        self_evaluation.grant_extension(store, urn, cycle.id, until, EARLIER_EXTENSION_REASON, reviewer_id)
+    framework = _answer(store, content, cycle, school, user_id, EARLIER_SUBMISSIONS[urn], None)
+    reference = self_evaluation.new_reference(urn, cycle.id)
+    outcome, message = self_evaluation.submit(store, content, cycle, urn, user_id, now, reference)
+    assert outcome == "ok", message
+    moderation.start_review(store, urn, cycle.id, reviewer_id)
+    submitted = moderation.latest_submission(store, self_evaluation.load(store, urn, cycle.id)) or {}
+    for criterion in (framework.criteria[1], framework.criteria[4]):
+        school_rating = submitted["answers"][criterion.id]["rating"]
+        lower = max(framework.rating_scale.lowest, school_rating - 1)
+        moderation.record_decision(
+            store, content, urn, cycle.id, criterion.id, "moderate", lower, LA_COMMENT, reviewer_id, REVIEWER
+        )
+    moderation.agree_with_the_rest(store, content, urn, cycle.id, reviewer_id)
 
 
 def _review(

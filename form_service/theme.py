@@ -59,6 +59,7 @@ SCHOOL_SECTIONS = (
 LA_SECTIONS = (
     ("la.dashboard", "Schools", ("reviewer", "admin")),
     ("insight.heatmap", "Insight", ("reviewer", "admin")),
+    ("year_on_year.la_page", "Year on year", ("reviewer", "admin")),
     ("la.import_schools", "Import schools", ("admin",)),
     ("la.audit_log", "Audit log", ("admin",)),
     ("reminders.overview", "Reminders", ("reviewer", "admin")),

@@ -992,6 +992,7 @@ EXPECTED = {
     ("GET",  "/school/<urn>/self-evaluation/submitted"):    (DONE,    DONE,     DONE,     404,     DONE,     DONE),
     ("GET",  "/school/<urn>/analysis"):                     (OK,      OK,       OK,       404,     OK,       OK),
     ("GET",  "/school/<urn>/governor-summary"):             (OK,      OK,       OK,       404,     OK,       OK),
+    ("GET",  "/school/<urn>/year-on-year"):                 (OK,      OK,       OK,       404,     OK,       OK),
     ("GET",  "/school/<urn>/report"):                       (OK,      OK,       OK,       404,     OK,       OK),
     ("GET",  "/school/<urn>/export.json"):                  (OK,      OK,       OK,       404,     OK,       OK),
     ("GET",  "/school/<urn>/export.csv"):                   (OK,      OK,       OK,       404,     OK,       OK),
@@ -1036,6 +1037,8 @@ EXPECTED = {
     ("GET",  "/la/exports/schools.xlsx"):                   (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/exports/shareable-summary.csv"):          (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/reminders/"):                             (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/year-on-year"):                           (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/year-on-year.csv"):                       (403,     403,      403,      403,     OK,       OK),
     # Moderation and the panel (school A has started, not submitted: every step is refused with the reason).
     ("GET",  "/la/schools/<urn>/review"):                   (403,     403,      403,      403,     OK,       OK),
     ("POST", "/la/schools/<urn>/review/start"):             (403,     403,      403,      403,     REFUSED,  REFUSED),
