@@ -538,7 +538,7 @@ def check_framework_versions(
             )
             break  # later numbers are out of step for the same reason
 
-    for framework_id, versions in sorted(by_framework.items()):
+    for _framework_id, versions in sorted(by_framework.items()):
         for number, document in sorted(versions.items()):
             problems += _check_changes_block(document)
             previous = versions.get(number - 1)

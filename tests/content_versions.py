@@ -77,11 +77,7 @@ def replace_once(text: str, old: str, new: str) -> str:
 def criterion_block(text: str, criterion_id: str) -> str:
     """The lines of one criterion in a framework file, from its `- id:` line up to the next item or heading."""
     start = text.index(f"      - id: {criterion_id}\n")
-    ends = [
-        found
-        for marker in ("\n      - id: ", "\n  - id: ")
-        if (found := text.find(marker, start + 1)) != -1
-    ]
+    ends = [found for marker in ("\n      - id: ", "\n  - id: ") if (found := text.find(marker, start + 1)) != -1]
     return text[start : min(ends) + 1 if ends else len(text)]
 
 
@@ -121,7 +117,9 @@ def add_primary_v2(root: Path) -> None:
     statement reworded and PRI-LEAD-06 retired, in effect a year after version 1."""
     text = _new_version((root / PRIMARY_V1).read_text(encoding="utf-8"), "2027-09-01")
     text = replace_once(text, criterion_block(text, RETIRED), "")
-    text = replace_once(text, "  - id: identification\n", new_criterion(ADDED, ADDED_STATEMENT) + "  - id: identification\n")
+    text = replace_once(
+        text, "  - id: identification\n", new_criterion(ADDED, ADDED_STATEMENT) + "  - id: identification\n"
+    )
     text = replace_once(
         text,
         "          Every classroom consistently uses the strategies in the LA's Ordinarily Available Provision\n"
