@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from .problems import ContentProblem
+from .site_map import RESERVED_HEADING_IDS
 from .validation import describe
 from .yaml_source import SourceDocument
 
@@ -106,6 +107,16 @@ def check_framework(document: SourceDocument, folder: str, file_stem: str) -> li
     problems += _duplicates(
         document, ((("headings", i, "id"), heading["id"]) for i, heading in enumerate(headings)), "heading ID"
     )
+    for index, heading in enumerate(headings):
+        if heading["id"] in RESERVED_HEADING_IDS:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("headings", index, "id")),
+                    f"The heading ID '{heading['id']}' is the name of another page of the framework on the site.",
+                    f"Choose another ID; these are taken: {', '.join(RESERVED_HEADING_IDS)}.",
+                )
+            )
     problems += _duplicates(
         document,
         (
