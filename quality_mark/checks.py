@@ -15,6 +15,7 @@ from datetime import date, datetime
 from .problems import ContentProblem
 from .site_map import RESERVED_HEADING_IDS
 from .validation import describe
+from .wording import short_date
 from .yaml_source import SourceDocument
 
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -290,7 +291,7 @@ def _check_cycle_order(document: SourceDocument) -> list[ContentProblem]:
                 ContentProblem(
                     file,
                     line(c, "ends"),
-                    f"Cycle {name} ends on {_day(ends)}, which is not after it starts ({_day(starts)}).",
+                    f"Cycle {name} ends on {short_date(ends)}, which is not after it starts ({short_date(starts)}).",
                     "Check 'starts' and 'ends': a cycle covers one academic year, e.g. 1 September to 31 August.",
                 )
             )
@@ -299,8 +300,8 @@ def _check_cycle_order(document: SourceDocument) -> list[ContentProblem]:
                 ContentProblem(
                     file,
                     line(c, "submission_deadline"),
-                    f"The submission deadline of cycle {name} ({_day(deadline.date())}) is not after the cycle "
-                    f"starts ({_day(starts)}).",
+                    f"The submission deadline of cycle {name} ({short_date(deadline.date())}) is not after the cycle "
+                    f"starts ({short_date(starts)}).",
                     "Check the deadline's year, or the cycle's 'starts' date.",
                 )
             )
@@ -314,8 +315,8 @@ def _check_cycle_order(document: SourceDocument) -> list[ContentProblem]:
                 ContentProblem(
                     file,
                     line(c, "starts"),
-                    f"Cycle {name} starts on {_day(starts)}, not after cycle {earlier} ({_day(before_starts)}), "
-                    "but it comes after it in the file.",
+                    f"Cycle {name} starts on {short_date(starts)}, not after cycle {earlier} "
+                    f"({short_date(before_starts)}), but it comes after it in the file.",
                     "List the cycles in order, oldest first.",
                 )
             )
@@ -324,10 +325,10 @@ def _check_cycle_order(document: SourceDocument) -> list[ContentProblem]:
                 ContentProblem(
                     file,
                     line(c, "starts"),
-                    f"Cycle {name}'s dates overlap cycle {earlier}: it starts on {_day(starts)}, before cycle "
-                    f"{earlier} ends on {_day(before_ends)}.",
-                    f"Make cycle {name} start after {_day(before_ends)}, or give cycle {earlier} an earlier 'ends:' "
-                    "date.",
+                    f"Cycle {name}'s dates overlap cycle {earlier}: it starts on {short_date(starts)}, before cycle "
+                    f"{earlier} ends on {short_date(before_ends)}.",
+                    f"Make cycle {name} start after {short_date(before_ends)}, or give cycle {earlier} an earlier "
+                    "'ends:' date.",
                 )
             )
         if cycle["registration_opens"] <= before["registration_opens"]:
@@ -335,9 +336,9 @@ def _check_cycle_order(document: SourceDocument) -> list[ContentProblem]:
                 ContentProblem(
                     file,
                     line(c, "registration_opens"),
-                    f"Registration for cycle {name} opens on {_day(date.fromisoformat(cycle['registration_opens']))}, "
-                    f"not after it opened for cycle {earlier} "
-                    f"({_day(date.fromisoformat(before['registration_opens']))}).",
+                    f"Registration for cycle {name} opens on "
+                    f"{short_date(date.fromisoformat(cycle['registration_opens']))}, not after it opened for cycle "
+                    f"{earlier} ({short_date(date.fromisoformat(before['registration_opens']))}).",
                     f"Check the year: registration for {name} opens after registration for {earlier}.",
                 )
             )
@@ -347,16 +348,12 @@ def _check_cycle_order(document: SourceDocument) -> list[ContentProblem]:
                 ContentProblem(
                     file,
                     line(c, "submission_deadline"),
-                    f"The submission deadline of cycle {name} ({_day(deadline.date())}) is not after cycle "
-                    f"{earlier}'s ({_day(before_deadline.date())}).",
+                    f"The submission deadline of cycle {name} ({short_date(deadline.date())}) is not after cycle "
+                    f"{earlier}'s ({short_date(before_deadline.date())}).",
                     f"Check the year: {name}'s deadline comes after {earlier}'s.",
                 )
             )
     return problems
-
-
-def _day(day: date) -> str:
-    return f"{day.day} {day:%B %Y}"
 
 
 def check_evidence(document: SourceDocument, stage_numbers: set[int] | None) -> list[ContentProblem]:
