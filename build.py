@@ -1,6 +1,9 @@
 """Check the content, generate JSON Schemas and the public site.
 
     python build.py check [--format github]   check every content file; report every problem at once
+    python build.py check --base REF          the same, and refuse changes to framework versions published at
+                                              REF (a git ref of the repository at --root, or a folder), e.g.
+                                              `check --base origin/main` on a pull request
     python build.py schemas                   write one JSON Schema per framework version to build/schemas/
     python build.py site                      generate the pages and run `mkdocs build --strict`
     python build.py site --register SOURCE    the same, with the register of schools holding the mark from a
@@ -35,6 +38,7 @@ from quality_mark.calendar_feed import calendar_feed
 from quality_mark.content_diff import content_changes, render_markdown, render_text
 from quality_mark.loader import check_content
 from quality_mark.model import LONDON, Content
+from quality_mark.published import check_published
 from quality_mark.register import RegisterError, current_register, register_csv, register_json
 from quality_mark.register_source import load_register
 from quality_mark.response_schema import dump_schema, response_schema
@@ -44,10 +48,13 @@ ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "build"
 
 
-def run_check(root: Path, output_format: str = "text") -> Content | None:
-    """Print every content problem (or a one-line summary) and return the content if it is clean."""
+def run_check(root: Path, output_format: str = "text", base: Path | None = None) -> Content | None:
+    """Print every content problem (or a one-line summary) and return the content if it is clean. With
+    `base` (a folder holding the published criteria/), changes to published framework versions are problems."""
     started = time.perf_counter()
     content, problems = check_content(root)
+    if base is not None:
+        problems = sorted(set(problems) | set(check_published(root, base)))
     if problems:
         for problem in problems:
             print(problem.as_github_annotation() if output_format == "github" else problem)
@@ -59,13 +66,14 @@ def run_check(root: Path, output_format: str = "text") -> Content | None:
         )
         return None
     assert content is not None
+    published = "" if base is None else " No published framework version was changed."
     criteria = sum(len(framework.criteria) for framework in content.frameworks)
     print(
         f"Content OK: {len(content.frameworks)} framework versions ({criteria} criteria), "
         f"{len(content.timeline.stages)} stages, {len(content.key_dates.cycles)} cycles, "
         f"{len(content.contacts)} contacts, {len(content.evidence_checklist)} evidence items, "
         f"{len(content.pages)} pages "
-        f"(checked in {time.perf_counter() - started:.2f} s)."
+        f"(checked in {time.perf_counter() - started:.2f} s).{published}"
     )
     return content
 
@@ -190,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
         default="text",
         help="how to print problems (github: annotations) or, for diff, the changes (markdown: for a pull request)",
     )
+    parser.add_argument(
+        "--base",
+        help="check only: framework versions present at BASE (a git ref of the repository at --root, or a folder) "
+        "are published, and may change only by a correction of a typo",
+    )
     parser.add_argument("--root", type=Path, default=ROOT, help="folder holding criteria/ and content/")
     parser.add_argument("--out", type=Path, default=BUILD, help="folder for everything built")
     parser.add_argument(
@@ -206,6 +219,16 @@ def main(argv: list[str] | None = None) -> int:
         return run_diff(args.sides[0], args.sides[1], args.root.resolve(), args.format)
     if args.sides:
         parser.error(f"unexpected argument: {args.sides[0]}")
+    if args.base is not None and args.command != "check":
+        parser.error("--base goes with check only")
+    if args.base is not None:
+        with tempfile.TemporaryDirectory(prefix="content-base-") as scratch:
+            try:
+                base = content_side(args.base, args.root.resolve(), Path(scratch) / "base")
+            except DiffError as error:
+                print(f"Cannot check against --base: {error}", file=sys.stderr)
+                return 2
+            return 0 if run_check(args.root.resolve(), args.format, base) is not None else 1
     content = run_check(args.root.resolve(), args.format)
     if content is None:
         return 1

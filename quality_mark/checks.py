@@ -13,7 +13,9 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from .problems import ContentProblem
+from .site_map import RESERVED_HEADING_IDS
 from .validation import describe
+from .wording import short_date
 from .yaml_source import SourceDocument
 
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
@@ -106,6 +108,16 @@ def check_framework(document: SourceDocument, folder: str, file_stem: str) -> li
     problems += _duplicates(
         document, ((("headings", i, "id"), heading["id"]) for i, heading in enumerate(headings)), "heading ID"
     )
+    for index, heading in enumerate(headings):
+        if heading["id"] in RESERVED_HEADING_IDS:
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(("headings", index, "id")),
+                    f"The heading ID '{heading['id']}' is the name of another page of the framework on the site.",
+                    f"Choose another ID; these are taken: {', '.join(RESERVED_HEADING_IDS)}.",
+                )
+            )
     problems += _duplicates(
         document,
         (
@@ -249,6 +261,98 @@ def check_key_dates(document: SourceDocument, stage_numbers: set[int] | None) ->
                         f"{max(stage_numbers)}), or remove 'stage:'.",
                     )
                 )
+    return problems + _check_cycle_order(document)
+
+
+def _cycle_span(cycle: dict) -> tuple[date, date]:
+    """The academic year a cycle covers: its own `starts` and `ends`, or the years its ID names."""
+    first = int(cycle["id"][:4])
+    starts = date.fromisoformat(cycle["starts"]) if "starts" in cycle else date(first, 9, 1)
+    ends = date.fromisoformat(cycle["ends"]) if "ends" in cycle else date(first + 1, 8, 31)
+    return starts, ends
+
+
+def _check_cycle_order(document: SourceDocument) -> list[ContentProblem]:
+    """Cycles follow one another: in order, not overlapping, each with later dates than the one before, and
+    each deadline inside or after its own year's start. Problems are reported at the later cycle."""
+    cycles = document.value["cycles"]
+    file = document.file
+    problems: list[ContentProblem] = []
+
+    def line(c: int, key: str) -> int:
+        return document.line_of(("cycles", c, key if key in cycles[c] else "id"))
+
+    for c, cycle in enumerate(cycles):
+        name = cycle["id"]
+        starts, ends = _cycle_span(cycle)
+        deadline = parse_deadline(cycle["submission_deadline"])
+        if ends <= starts:
+            problems.append(
+                ContentProblem(
+                    file,
+                    line(c, "ends"),
+                    f"Cycle {name} ends on {short_date(ends)}, which is not after it starts ({short_date(starts)}).",
+                    "Check 'starts' and 'ends': a cycle covers one academic year, e.g. 1 September to 31 August.",
+                )
+            )
+        if deadline is not None and deadline.date() <= starts:
+            problems.append(
+                ContentProblem(
+                    file,
+                    line(c, "submission_deadline"),
+                    f"The submission deadline of cycle {name} ({short_date(deadline.date())}) is not after the cycle "
+                    f"starts ({short_date(starts)}).",
+                    "Check the deadline's year, or the cycle's 'starts' date.",
+                )
+            )
+        if c == 0:
+            continue
+        before = cycles[c - 1]
+        earlier = before["id"]
+        before_starts, before_ends = _cycle_span(before)
+        if starts <= before_starts:
+            problems.append(
+                ContentProblem(
+                    file,
+                    line(c, "starts"),
+                    f"Cycle {name} starts on {short_date(starts)}, not after cycle {earlier} "
+                    f"({short_date(before_starts)}), but it comes after it in the file.",
+                    "List the cycles in order, oldest first.",
+                )
+            )
+        elif starts <= before_ends:
+            problems.append(
+                ContentProblem(
+                    file,
+                    line(c, "starts"),
+                    f"Cycle {name}'s dates overlap cycle {earlier}: it starts on {short_date(starts)}, before cycle "
+                    f"{earlier} ends on {short_date(before_ends)}.",
+                    f"Make cycle {name} start after {short_date(before_ends)}, or give cycle {earlier} an earlier "
+                    "'ends:' date.",
+                )
+            )
+        if cycle["registration_opens"] <= before["registration_opens"]:
+            problems.append(
+                ContentProblem(
+                    file,
+                    line(c, "registration_opens"),
+                    f"Registration for cycle {name} opens on "
+                    f"{short_date(date.fromisoformat(cycle['registration_opens']))}, not after it opened for cycle "
+                    f"{earlier} ({short_date(date.fromisoformat(before['registration_opens']))}).",
+                    f"Check the year: registration for {name} opens after registration for {earlier}.",
+                )
+            )
+        before_deadline = parse_deadline(before["submission_deadline"])
+        if deadline is not None and before_deadline is not None and deadline <= before_deadline:
+            problems.append(
+                ContentProblem(
+                    file,
+                    line(c, "submission_deadline"),
+                    f"The submission deadline of cycle {name} ({short_date(deadline.date())}) is not after cycle "
+                    f"{earlier}'s ({short_date(before_deadline.date())}).",
+                    f"Check the year: {name}'s deadline comes after {earlier}'s.",
+                )
+            )
     return problems
 
 
@@ -381,4 +485,263 @@ def check_markdown_links(
                         file, first_line + offset, f"The link '{target}' points to a page that does not exist.", fix
                     )
                 )
+    return problems
+
+
+# Versions of a framework ----------------------------------------------------------------------------------
+
+_CROSSWALK_SHAPES = {
+    # how: (what `from` must hold, what `to` must hold, in words)
+    "replaced": ("one criterion", "one criterion"),
+    "split": ("one criterion", "two or more criteria"),
+    "merged": ("two or more criteria", "one criterion"),
+}
+
+
+def _nearest(criterion_id: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(criterion_id, sorted(known), n=1, cutoff=0.75)
+    return f"Did you mean '{close[0]}'? " if close else ""
+
+
+def _criterion_ids(framework: dict) -> list[str]:
+    return [criterion["id"] for heading in framework["headings"] for criterion in heading["criteria"]]
+
+
+def _criterion_lines(document: SourceDocument) -> dict[str, int]:
+    return {
+        criterion["id"]: document.line_of(("headings", h, "criteria", c, "id"))
+        for h, heading in enumerate(document.value["headings"])
+        for c, criterion in enumerate(heading["criteria"])
+    }
+
+
+def check_framework_versions(
+    documents: list[SourceDocument], version_files: dict[str, dict[int, str]]
+) -> list[ContentProblem]:
+    """Versions of each framework run 1, 2, 3... and each says what changed since the one before.
+
+    `documents` are the framework versions that passed their own checks; `version_files` gives, per framework,
+    every version number that has a file (readable or not) and that file's name, so a broken file is not
+    mistaken for a gap.
+    """
+    problems: list[ContentProblem] = []
+    by_framework: dict[str, dict[int, SourceDocument]] = {}
+    for document in documents:
+        by_framework.setdefault(document.value["id"], {})[document.value["version"]] = document
+
+    for framework_id, files in sorted(version_files.items()):
+        numbers = sorted(files)
+        for expected, number in enumerate(numbers, start=1):
+            if number == expected:
+                continue
+            document = by_framework.get(framework_id, {}).get(number)
+            problems.append(
+                ContentProblem(
+                    files[number],
+                    document.line_of(("version",)) if document else 0,
+                    f"Version {number} of {framework_id} has no version {number - 1} before it: versions are "
+                    "numbered 1, 2, 3... with no gaps.",
+                    f"Rename the file to criteria/{framework_id}/v{expected}.yaml and set 'version: {expected}'.",
+                )
+            )
+            break  # later numbers are out of step for the same reason
+
+    for _framework_id, versions in sorted(by_framework.items()):
+        for number, document in sorted(versions.items()):
+            problems += _check_changes_block(document)
+            previous = versions.get(number - 1)
+            if previous is not None:
+                problems += _check_against_previous(previous, document)
+        problems += _check_ids_never_come_back([document for _, document in sorted(versions.items())])
+        for document in versions.values():
+            problems += _check_corrections(document)
+    return problems
+
+
+def _check_changes_block(document: SourceDocument) -> list[ContentProblem]:
+    framework = document.value
+    name = f"Version {framework['version']} of {framework['id']}"
+    if framework["version"] == 1 and "changes" in framework:
+        return [
+            ContentProblem(
+                document.file,
+                document.line_of(("changes",)),
+                f"{name} is the first version, so there is nothing it changed from.",
+                "Delete the 'changes:' block: it belongs in version 2 and later.",
+            )
+        ]
+    if framework["version"] > 1 and "changes" not in framework:
+        return [
+            ContentProblem(
+                document.file,
+                document.line_of(("version",)),
+                f"{name} does not say what changed since version {framework['version'] - 1}.",
+                "Add a 'changes:' block with a 'summary:' paragraph and a 'log:' list of the changes, and a "
+                "'crosswalk:' for any criterion that was replaced, split, merged or retired (see content/FORMAT.md).",
+            )
+        ]
+    return []
+
+
+def _check_against_previous(previous: SourceDocument, document: SourceDocument) -> list[ContentProblem]:
+    """The effective date moves on, and the crosswalk accounts for every criterion that left."""
+    framework, before = document.value, previous.value
+    file, number = document.file, framework["version"]
+    problems: list[ContentProblem] = []
+    if framework["effective_from"] <= before["effective_from"]:
+        problems.append(
+            ContentProblem(
+                file,
+                document.line_of(("effective_from",)),
+                f"Version {number} of {framework['id']} takes effect on {framework['effective_from']}, which is not "
+                f"after version {number - 1} ({before['effective_from']}).",
+                f"Set 'effective_from' to a date after {before['effective_from']}.",
+            )
+        )
+    old_ids, new_ids = set(_criterion_ids(before)), set(_criterion_ids(framework))
+    crosswalk = framework.get("changes", {}).get("crosswalk", [])
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(crosswalk):
+        where = ("changes", "crosswalk", index)
+        how = entry["how"]
+        sources, targets = entry["from"], entry.get("to", [])
+        for position, criterion_id in enumerate(sources):
+            line = document.line_of((*where, "from", position))
+            if criterion_id in first_seen:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        line,
+                        f"The crosswalk says twice what happened to {criterion_id} "
+                        f"(first on line {first_seen[criterion_id]}).",
+                        "Name each criterion of the previous version in one crosswalk entry only.",
+                    )
+                )
+                continue
+            first_seen[criterion_id] = line
+            if criterion_id not in old_ids:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        line,
+                        f"The crosswalk names {criterion_id} under 'from', but version {number - 1} has no criterion "
+                        f"{criterion_id}.",
+                        _nearest(criterion_id, old_ids) + f"'from' lists criteria of version {number - 1}.",
+                    )
+                )
+            elif criterion_id in new_ids and how in ("retired", "replaced"):
+                problems.append(
+                    ContentProblem(
+                        file,
+                        line,
+                        f"The crosswalk says {criterion_id} was {how}, but it is still in version {number}.",
+                        f"Take {criterion_id} out of version {number}, or delete this crosswalk entry: a criterion "
+                        "that keeps its ID carries on, even when it is reworded.",
+                    )
+                )
+        for position, criterion_id in enumerate(targets):
+            if criterion_id not in new_ids:
+                problems.append(
+                    ContentProblem(
+                        file,
+                        document.line_of((*where, "to", position)),
+                        f"The crosswalk names {criterion_id} under 'to', but version {number} has no criterion "
+                        f"{criterion_id}.",
+                        _nearest(criterion_id, new_ids) + f"'to' lists criteria of version {number}.",
+                    )
+                )
+        problems += _check_crosswalk_shape(document, index, entry)
+    for criterion_id in _criterion_ids(before):
+        if criterion_id not in new_ids and criterion_id not in first_seen:
+            at = ("changes", "crosswalk") if crosswalk else ("changes",) if "changes" in framework else ("version",)
+            problems.append(
+                ContentProblem(
+                    file,
+                    document.line_of(at),
+                    f"{criterion_id} was in version {number - 1} but is not in version {number}.",
+                    f"Add it to the crosswalk in 'changes:' (replaced, split, merged or retired) so schools' answers "
+                    f"to it are kept; or put {criterion_id} back if it was taken out by mistake.",
+                )
+            )
+    return problems
+
+
+def _check_crosswalk_shape(document: SourceDocument, index: int, entry: dict) -> list[ContentProblem]:
+    where = ("changes", "crosswalk", index)
+    how, sources, targets = entry["how"], entry["from"], entry.get("to")
+    if how == "retired":
+        if targets is None:
+            return []
+        return [
+            ContentProblem(
+                document.file,
+                document.line_of((*where, "to")),
+                "A retired criterion has no criterion that takes its place, but this entry has 'to:'.",
+                "Delete the 'to:' line, or say 'how: replaced' (or split or merged) if another criterion takes over.",
+            )
+        ]
+    if targets is None:
+        return [
+            ContentProblem(
+                document.file,
+                document.line_of((*where, "how")),
+                f"A {how} criterion needs 'to:', the criteria of this version that take its place.",
+                "Add a 'to:' list, or say 'how: retired' if nothing takes its place.",
+            )
+        ]
+    wanted_from, wanted_to = _CROSSWALK_SHAPES[how]
+    problems = []
+    for key, ids, wanted in (("from", sources, wanted_from), ("to", targets, wanted_to)):
+        fits = len(ids) == 1 if wanted == "one criterion" else len(ids) >= 2
+        if not fits:
+            problems.append(
+                ContentProblem(
+                    document.file,
+                    document.line_of((*where, key)),
+                    f"'how: {how}' takes {wanted} in '{key}', but this entry has {len(ids)}.",
+                    "Use replaced for one to one, split for one to several, merged for several to one.",
+                )
+            )
+    return problems
+
+
+def _check_ids_never_come_back(documents: list[SourceDocument]) -> list[ContentProblem]:
+    """An ID that left the framework in one version is never used again by a later one."""
+    problems = []
+    seen: set[str] = set()
+    left: dict[str, int] = {}
+    for document in documents:
+        ids = set(_criterion_ids(document.value))
+        number = document.value["version"]
+        for criterion_id, line in _criterion_lines(document).items():
+            if criterion_id in left:
+                problems.append(
+                    ContentProblem(
+                        document.file,
+                        line,
+                        f"{criterion_id} left the framework in version {left[criterion_id]}, so it cannot come back "
+                        f"in version {number}: a criterion ID keeps its meaning forever.",
+                        "Give this criterion a new ID that has never been used, e.g. the next free number.",
+                    )
+                )
+        for criterion_id in seen - ids:
+            left.setdefault(criterion_id, number)
+        seen |= ids
+    return problems
+
+
+def _check_corrections(document: SourceDocument) -> list[ContentProblem]:
+    ids = set(_criterion_ids(document.value))
+    problems = []
+    for index, correction in enumerate(document.value.get("corrections", [])):
+        if correction["criterion"] not in ids:
+            problems.append(
+                ContentProblem(
+                    document.file,
+                    document.line_of(("corrections", index, "criterion")),
+                    f"The correction names {correction['criterion']}, which is not a criterion of version "
+                    f"{document.value['version']}.",
+                    _nearest(correction["criterion"], ids) + "Name the criterion whose wording was corrected.",
+                )
+            )
     return problems

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from . import checks, site_map
 from .model import (
+    FROM_CYCLE_ID,
     LONDON,
     Contact,
     Content,
+    Correction,
     Criterion,
+    CrosswalkEntry,
     Cycle,
     EvidenceItem,
     Framework,
@@ -33,6 +36,7 @@ from .model import (
     Stage,
     Thresholds,
     Timeline,
+    VersionChanges,
 )
 from .problems import ContentError, ContentProblem
 from .validation import validate_document
@@ -82,6 +86,7 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
         return None if schema_problems else document
 
     framework_documents: list[SourceDocument] = []
+    version_files: dict[str, dict[int, str]] = {}
     # Pages of files that could not be read: links to them are not reported twice.
     unknowable: list[str] = []
     for path in sorted((root / "criteria").glob("**/*")):
@@ -100,6 +105,7 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
                     )
                 )
             continue
+        version_files.setdefault(parts[0], {})[int(path.stem[1:])] = display
         document = read(path, "framework")
         framework_problems = checks.check_framework(document, parts[0], path.stem) if document else []
         problems.extend(framework_problems)
@@ -110,6 +116,7 @@ def check_content(root: Path | None = None) -> tuple[Content | None, list[Conten
     if not framework_documents and not problems:
         problems.append(ContentProblem("criteria", 0, "There are no frameworks.", "Add criteria/<framework>/v1.yaml."))
     problems += checks.check_criterion_ids_across_frameworks(framework_documents)
+    problems += checks.check_framework_versions(framework_documents, version_files)
 
     contacts_document = read(root / "content" / "contacts.yaml", "contacts")
     if contacts_document is not None:
@@ -322,6 +329,27 @@ def _framework(document: SourceDocument) -> Framework:
         ),
         source_file=document.file,
         content_hash=_hash(fw),
+        changes=_version_changes(fw["changes"]) if "changes" in fw else None,
+        corrections=tuple(
+            Correction(criterion_id=item["criterion"], date=date.fromisoformat(item["date"]), note=item["note"].strip())
+            for item in fw.get("corrections", [])
+        ),
+    )
+
+
+def _version_changes(value: dict) -> VersionChanges:
+    return VersionChanges(
+        summary=" ".join(value["summary"].split()),
+        log=tuple(" ".join(line.split()) for line in value["log"]),
+        crosswalk=tuple(
+            CrosswalkEntry(
+                old_ids=tuple(entry["from"]),
+                new_ids=tuple(entry.get("to", [])),
+                kind=entry["how"],
+                note=" ".join(entry.get("note", "").split()),
+            )
+            for entry in value.get("crosswalk", [])
+        ),
     )
 
 
@@ -365,6 +393,8 @@ def _key_dates(value: dict) -> KeyDates:
                 title=cycle["title"],
                 registration_opens=date.fromisoformat(cycle["registration_opens"]),
                 submission_deadline=deadline(cycle["submission_deadline"]),
+                starts=date.fromisoformat(cycle["starts"]) if "starts" in cycle else FROM_CYCLE_ID,
+                ends=date.fromisoformat(cycle["ends"]) if "ends" in cycle else FROM_CYCLE_ID,
                 events=tuple(
                     KeyEvent(
                         id=event["id"],

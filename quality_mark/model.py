@@ -218,13 +218,37 @@ class KeyEvent:
         return datetime(self.date.year, self.date.month, self.date.day, hour, minute, tzinfo=LONDON)
 
 
+# Stands for "not given": a cycle's academic year then follows from its ID.
+FROM_CYCLE_ID = date.min
+
+
+def academic_year(cycle_id: str) -> tuple[date, date]:
+    """The academic year a cycle ID such as "2026-27" names: 1 September 2026 to 31 August 2027."""
+    first = int(cycle_id[:4])
+    return date(first, 9, 1), date(first + 1, 8, 31)
+
+
 @dataclass(frozen=True)
 class Cycle:
+    """One year of the mark. `starts` and `ends` are the academic year it covers (from `content/key_dates.yaml`,
+    or 1 September to 31 August of the years in its ID when not given)."""
+
     id: str
     title: str
     registration_opens: date
     submission_deadline: datetime  # aware, Europe/London
     events: tuple[KeyEvent, ...]
+    starts: date = FROM_CYCLE_ID
+    ends: date = FROM_CYCLE_ID
+
+    def __post_init__(self) -> None:
+        if not self.id[:4].isdigit():  # not an academic year (only made up in tests): nothing to fill in
+            return
+        starts, ends = academic_year(self.id)
+        if self.starts == FROM_CYCLE_ID:
+            object.__setattr__(self, "starts", starts)
+        if self.ends == FROM_CYCLE_ID:
+            object.__setattr__(self, "ends", ends)
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,15 @@ def checklist_path(framework_id: str, version: int | None = None) -> str:
     return f"{framework_folder(framework_id, version)}/checklist.md"
 
 
+def changes_path(framework_id: str) -> str:
+    """The framework's "What changed" page: every version, newest first (one page, beside the current version)."""
+    return f"{framework_folder(framework_id)}/changes.md"
+
+
+# Names of pages beside a framework's heading pages, which a heading ID must not take.
+RESERVED_HEADING_IDS = ("checklist", "changes", "index")
+
+
 def schema_path(framework_id: str, version: int) -> str:
     return f"schemas/{framework_id}/v{version}.json"
 
@@ -58,4 +67,5 @@ def known_paths(
         paths.add(checklist_path(framework_id, where))
         paths.update(heading_path(framework_id, heading_id, where) for heading_id in heading_ids)
         paths.add(schema_path(framework_id, version))
+        paths.add(changes_path(framework_id))
     return paths

@@ -11,6 +11,7 @@ from html import escape
 from typing import Any
 
 from . import site_map
+from .changes_page import changes_page
 from .model import Content, Cycle, EvidenceItem, Framework, Heading, Stage
 from .register_page import holders_page
 from .wording import clock_time, hours, long_date, short_date
@@ -32,10 +33,12 @@ def _front(title: str, description: str) -> str:
     return f'---\ntitle: "{title}"\ndescription: "{safe}"\n---\n\n# {title}\n\n'
 
 
-def _version_line(framework: Framework) -> str:
+def _version_line(framework: Framework, here: str | None = None) -> str:
+    """Which version a page shows; on a page at `here`, with a link to the framework's What changed page."""
+    changes = f" [What changed]({_relative(here, site_map.changes_path(framework.id))})" if here else ""
     return (
-        f'<p class="qm-version">Framework version {framework.version}, '
-        f"in effect from {short_date(framework.effective_from)}.</p>\n\n"
+        f"Framework version {framework.version}, in effect from {short_date(framework.effective_from)}.{changes}\n"
+        "{: .qm-version }\n\n"
     )
 
 
@@ -63,7 +66,7 @@ def criteria_index(content: Content) -> str:
     for framework in content.current_frameworks():
         here = site_map.CRITERIA
         text += f"## {framework.title}\n\n"
-        text += _version_line(framework)
+        text += _version_line(framework, here)
         text += f"{framework.summary}\n\n"
         text += (
             f"{len(framework.criteria)} criteria under {len(framework.headings)} headings. "
@@ -84,7 +87,7 @@ def framework_index(content: Content, framework: Framework) -> str:
     here = site_map.framework_index(framework.id, where)
     title = f"{framework.title}: criteria" + (f" (version {framework.version})" if where else "")
     text = _front(title, f"The SEND and Inclusion Quality Mark criteria for {framework.title.lower()}.")
-    text += _version_line(framework)
+    text += _version_line(framework, here)
     if where:
         current = content.framework(framework.id)
         text += (
@@ -97,6 +100,10 @@ def framework_index(content: Content, framework: Framework) -> str:
         link = _relative(here, site_map.heading_path(framework.id, heading.id, where))
         required = sum(1 for c in heading.criteria if c.required)
         text += f"| [{heading.title}]({link}) | {len(heading.criteria)} | {required} |\n"
+    text += (
+        f"\nSee [what changed between versions]({_relative(here, site_map.changes_path(framework.id))}) "
+        "of these criteria.\n"
+    )
     text += "\n## How schools rate themselves\n\n"
     text += "| Rating | Meaning |\n| --- | --- |\n"
     for level in framework.rating_scale.levels:
@@ -123,7 +130,7 @@ def framework_index(content: Content, framework: Framework) -> str:
 def heading_page(content: Content, framework: Framework, heading: Heading) -> str:
     where = _folder_version(content, framework)
     text = _front(heading.title, f"{framework.title}: {heading.summary}")
-    text += _version_line(framework)
+    text += _version_line(framework, site_map.heading_path(framework.id, heading.id, where))
     text += f"{heading.summary}\n\n"
     for criterion in heading.criteria:
         required = "Required" if criterion.required else "Optional: a stretch criterion"
@@ -143,8 +150,9 @@ def heading_page(content: Content, framework: Framework, heading: Heading) -> st
 
 def checklist_page(content: Content, framework: Framework) -> str:
     title = f"{framework.title}: printable checklist"
+    here = site_map.checklist_path(framework.id, _folder_version(content, framework))
     text = _front(title, f"Every {framework.title.lower()} criterion on one page, to print and fill in.")
-    text += _version_line(framework)
+    text += _version_line(framework, here)
     scale = ", ".join(f"{level.value} {level.label}" for level in framework.rating_scale.levels)
     text += (
         f"Use this list to plan or discuss your self-evaluation. Ratings: {scale}. "
@@ -363,6 +371,8 @@ def site_pages(content: Content, register: Mapping[str, Any] | None = None) -> d
         pages[site_map.checklist_path(framework.id, where)] = checklist_page(content, framework)
         for heading in framework.headings:
             pages[site_map.heading_path(framework.id, heading.id, where)] = heading_page(content, framework, heading)
+    for framework_id in content.framework_ids():
+        pages[site_map.changes_path(framework_id)] = changes_page(content, framework_id)
     return pages
 
 
@@ -371,6 +381,7 @@ def _framework_nav(content: Content, framework: Framework) -> list[Any]:
     entries: list[Any] = [site_map.framework_index(framework.id, where)]
     entries += [{h.title: site_map.heading_path(framework.id, h.id, where)} for h in framework.headings]
     entries.append({"Printable checklist": site_map.checklist_path(framework.id, where)})
+    entries.append({"What changed": site_map.changes_path(framework.id)})
     return entries
 
 

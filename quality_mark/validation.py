@@ -25,6 +25,8 @@ _ITEM_NAMES = {
     "contacts": "contact",
     "items": "evidence item",
     "days_before": "reminder",
+    "crosswalk": "crosswalk entry",
+    "corrections": "correction",
 }
 
 _TYPE_WORDS = {

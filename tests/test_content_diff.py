@@ -20,7 +20,6 @@ import pytest
 import build
 from quality_mark.content_diff import content_changes, render_markdown, render_text
 from quality_mark.loader import load_content
-from quality_mark.wording import short_date
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EditContent = Callable[[str, str, str], int]  # the edit_content fixture from conftest.py
@@ -181,6 +180,12 @@ def test_scale_thresholds_and_commentary_limit(
     )
 
 
+# A new version says what changed (criteria/<framework>/v2.yaml and later need a `changes:` block).
+NO_CRITERIA_CHANGED = (
+    "changes:\n  summary: The criteria in effect from the next school year.\n  log:\n    - See below.\n"
+)
+
+
 def test_a_new_version_is_compared_with_the_one_before_it(
     content_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -189,13 +194,15 @@ def test_a_new_version_is_compared_with_the_one_before_it(
         text.replace("version: 1\n", "version: 2\n", 1)
         .replace('effective_from: "2026-09-01"', 'effective_from: "2027-09-01"', 1)
         .replace(SENCO, "          The SENCo has protected time and the authority to lead SEND provision.\n")
-    )
+    ) + NO_CRITERIA_CHANGED
     (content_copy / "criteria/primary/v2.yaml").write_text(new_version, encoding="utf-8")
     criteria = len(load_content(REPO_ROOT).framework("primary", 1).criteria)
     (content_copy / "criteria/secondary/v2.yaml").write_text(
         (content_copy / "criteria/secondary/v1.yaml")
         .read_text(encoding="utf-8")
-        .replace("version: 1\n", "version: 2\n", 1),
+        .replace("version: 1\n", "version: 2\n", 1)
+        .replace('effective_from: "2026-09-01"', 'effective_from: "2027-09-01"', 1)
+        + NO_CRITERIA_CHANGED,
         encoding="utf-8",
     )
     secondary = load_content(REPO_ROOT).framework("secondary", 1)
@@ -210,7 +217,7 @@ def test_a_new_version_is_compared_with_the_one_before_it(
         '    After: "The SENCo has protected time and the authority to lead SEND provision."\n'
         "\n"
         "Secondary schools, version 2\n"
-        f"- New version 2, effective from {short_date(secondary.effective_from)}: "
+        "- New version 2, effective from 1 September 2027: "
         f"{len(secondary.criteria)} criteria under {len(secondary.headings)} headings. "
         "Otherwise the same as version 1.\n"
     )

@@ -198,6 +198,7 @@ def test_a_new_version_loads_beside_the_old_one(content: Content, content_copy: 
     v2_text = v1_text.replace("version: 1\n", "version: 2\n").replace(
         'effective_from: "2026-09-01"', 'effective_from: "2027-09-01"'
     )
+    v2_text += "changes:\n  summary: The same criteria, a year later.\n  log:\n    - No criteria changed.\n"
     (content_copy / "criteria/primary/v2.yaml").write_text(v2_text, encoding="utf-8")
 
     loaded, problems = check_content(content_copy)

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 import build
+from tests.content_versions import add_primary_v2
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "content.yml"
@@ -66,8 +67,11 @@ def content_commands(when: str | None = None) -> list[str]:
     ]
 
 
-# The one condition the workflow uses: the listing step runs only when the check step itself failed.
+# The conditions the workflow uses: a listing step runs only when the check step before it failed; the
+# published-versions check runs only on a pull request.
 WHEN_THE_CHECK_FAILED = "failure() && steps.check.outcome == 'failure'"
+WHEN_THE_PUBLISHED_CHECK_FAILED = "failure() && steps.published.outcome == 'failure'"
+ON_A_PULL_REQUEST = "github.event_name == 'pull_request'"
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,12 @@ class StepRun:
     stderr: str
 
 
-def run_workflow_steps(checkout: Path) -> list[StepRun]:
+def run_workflow_steps(checkout: Path, pull_request_into: str | None = None) -> list[StepRun]:
     """Run the workflow's content commands in `checkout` the way GitHub does: a step without `if:` runs only
-    while every step before it succeeded; the listing step runs only when the step with id `check` failed.
-    The actions (checkout, setup-python, upload) and the package install are the CI machine's part."""
+    while every step before it succeeded; a listing step runs only when the step it lists for failed; the
+    published-versions check only on a pull request (into the branch `pull_request_into`, whose commits are
+    at origin/<branch> in the checkout). The actions (checkout, setup-python, upload) and the package
+    install are the CI machine's part."""
     ran: list[StepRun] = []
     outcomes: dict[str, int] = {}
     for step in steps():
@@ -89,14 +95,17 @@ def run_workflow_steps(checkout: Path) -> list[StepRun]:
             continue
         condition = step.get("if")
         failed = any(run.returncode != 0 for run in ran)
-        if condition is None:
-            if failed:
+        if condition is None or condition == ON_A_PULL_REQUEST:
+            if failed or (condition is not None and pull_request_into is None):
                 continue
         else:
-            assert condition == WHEN_THE_CHECK_FAILED, f"a condition this test does not know: {condition}"
-            if outcomes.get("check", 0) == 0:
+            listed = {WHEN_THE_CHECK_FAILED: "check", WHEN_THE_PUBLISHED_CHECK_FAILED: "published"}
+            assert condition in listed, f"a condition this test does not know: {condition}"
+            if outcomes.get(listed[condition], 0) == 0:
                 continue
-        result = subprocess.run(python_command(step["run"].strip()), cwd=checkout, capture_output=True, text=True)
+        command = step["run"].strip().replace("${{ github.base_ref }}", pull_request_into or "")
+        assert "${{" not in command, f"an expression this test does not know: {command}"
+        result = subprocess.run(python_command(command), cwd=checkout, capture_output=True, text=True)
         ran.append(StepRun(step["name"], result.returncode, result.stdout, result.stderr))
         if "id" in step:
             outcomes[step["id"]] = result.returncode
@@ -177,6 +186,72 @@ def test_the_workflow_runs_the_makefile_content_commands_in_order() -> None:
     assert content_commands(WHEN_THE_CHECK_FAILED) == check
     check_step = next(step for step in steps() if step.get("id") == "check")
     assert check_step["run"].strip() == f"{check[0]} --format github"
+
+
+def test_on_a_pull_request_published_versions_are_checked_against_the_branch_it_goes_into() -> None:
+    """The lock needs the base branch's commits (a full clone), and lists every problem when it fails."""
+    checkout = steps()[0]
+    assert checkout["uses"].startswith("actions/checkout@") and checkout["with"]["fetch-depth"] == 0
+    base = '--base "origin/${{ github.base_ref }}"'
+    published = next(step for step in steps() if step.get("id") == "published")
+    assert published["if"] == ON_A_PULL_REQUEST
+    assert published["run"].strip() == f"{makefile_recipe('check')[0]} {base} --format github"
+    assert content_commands(WHEN_THE_PUBLISHED_CHECK_FAILED) == [f"{makefile_recipe('check')[0]} {base}"]
+    names = [step["name"] for step in steps()]
+    assert names.index(published["name"]) < names.index("Build the site (mkdocs build --strict)")
+
+
+def git(root: Path, *arguments: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.name=Editor", "-c", "user.email=editor@example.org", *arguments],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+def pull_request_checkout(repository_copy: Path) -> Path:
+    """The copy as a clone of the LA's repository whose main branch holds the published content."""
+    git(repository_copy, "init", "--quiet", "--initial-branch=editor-change")
+    git(repository_copy, "add", ".")
+    git(repository_copy, "commit", "--quiet", "-m", "Published content")
+    git(repository_copy, "update-ref", "refs/remotes/origin/main", "HEAD")
+    return repository_copy
+
+
+def test_a_pull_request_that_rewords_a_published_criterion_fails_and_builds_nothing(repository_copy: Path) -> None:
+    checkout = pull_request_checkout(repository_copy)
+    primary = checkout / "criteria/primary/v1.yaml"
+    text = primary.read_text(encoding="utf-8")
+    old = "          Leaders have a clear, shared vision for inclusion"
+    assert text.count(old) == 1
+    primary.write_text(text.replace(old, "          Leaders have a shared plan for inclusion"), encoding="utf-8")
+    statement_line = text[: text.index(old)].count("\n")  # the `statement:` line above the text
+
+    ran = run_workflow_steps(checkout, pull_request_into="main")
+
+    assert [(run.name, run.returncode) for run in ran] == [
+        ("Check the content (mistakes are shown on the changed lines)", 0),
+        ("Check that published framework versions are unchanged (pull requests)", 1),
+        ("List every change to a published version with its file and line", 1),
+    ]
+    (annotation,) = ran[1].stdout.splitlines()
+    match = ANNOTATION.match(annotation)
+    assert match and (match["file"], int(match["line"])) == ("criteria/primary/v1.yaml", statement_line)
+    assert "The statement of PRI-LEAD-01 changed, but version 1 of primary is published." in match["message"]
+    assert ran[2].stdout.splitlines() == [f"{match['file']}:{match['line']}: {match['message']}"]
+    assert not (checkout / steps()[-1]["with"]["path"]).exists()
+
+
+def test_a_pull_request_that_adds_a_new_version_passes_and_builds_the_preview(repository_copy: Path) -> None:
+    checkout = pull_request_checkout(repository_copy)
+    add_primary_v2(checkout)
+
+    ran = run_workflow_steps(checkout, pull_request_into="main")
+
+    assert [run.returncode for run in ran] == [0, 0, 0], [(run.name, run.stdout, run.stderr) for run in ran]
+    assert ran[1].stdout.rstrip().endswith("No published framework version was changed.")
+    assert (checkout / steps()[-1]["with"]["path"] / "criteria/primary/changes/index.html").is_file()
 
 
 def test_the_built_site_is_uploaded_as_the_preview() -> None:

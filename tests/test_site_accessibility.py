@@ -15,6 +15,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 import build
 from quality_mark.model import LONDON
 from tests.browser import axe_violations, describe_violations, static_server
+from tests.content_versions import add_primary_v2, add_secondary_v2_with_split_and_merge, copy_content
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +70,7 @@ def test_the_site_has_every_page(site: tuple[str, list[str]]) -> None:
     assert "/schools-holding-the-mark/" in pages
     assert "/criteria/primary/leadership/" in pages
     assert "/criteria/secondary/checklist/" in pages
+    assert "/criteria/primary/changes/" in pages and "/criteria/secondary/changes/" in pages
     assert len(pages) >= 24
 
 
@@ -184,3 +186,26 @@ def test_the_stage_timeline_and_checklist_print(site: tuple[str, list[str]], pag
     pdf = tmp_path / "checklist.pdf"
     page.pdf(path=str(pdf))
     assert pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_the_what_changed_pages_of_a_new_version_pass_axe(tmp_path_factory: pytest.TempPathFactory, page: Page) -> None:
+    """The real content has one version of each framework (its What changed page is among every page above);
+    this builds the editor's new versions (tests/content_versions.py), whose pages have every kind of list."""
+    root = copy_content(tmp_path_factory.mktemp("versions") / "repo")
+    add_primary_v2(root)
+    add_secondary_v2_with_split_and_merge(root)
+    out = root / "out"
+    assert build.main(["site", "--root", str(root), "--out", str(out)]) == 0
+    with static_server(out / "site") as base_url:
+        for path in ("/criteria/primary/changes/", "/criteria/secondary/changes/", "/criteria/primary/v1/teaching/"):
+            response = page.goto(base_url + path)
+            assert response is not None and response.ok, path
+            expect(page.get_by_role("heading", level=1)).to_be_visible()
+            violations = axe_violations(page)
+            assert not violations, f"{path}\n{describe_violations(violations)}"
+        # the version line's link leads there by keyboard
+        page.goto(base_url + "/criteria/primary/teaching/")
+        link = page.locator(".qm-version a")
+        link.focus()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(base_url + "/criteria/primary/changes/")

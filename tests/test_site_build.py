@@ -243,6 +243,7 @@ def test_an_earlier_version_keeps_its_own_pages_and_its_links_still_work(
     v1 = (content_copy / "criteria/primary/v1.yaml").read_text(encoding="utf-8")
     assert v1.count("version: 1\n") == 1 and v1.count('effective_from: "2026-09-01"') == 1
     v2 = v1.replace("version: 1\n", "version: 2\n").replace('"2026-09-01"', '"2027-09-01"')
+    v2 += "changes:\n  summary: The same criteria, in effect from a year later.\n  log:\n    - No criteria changed.\n"
     (content_copy / "criteria/primary/v2.yaml").write_text(v2, encoding="utf-8")
     out = tmp_path / "out"
 
