@@ -54,6 +54,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .reminder_pages import reminder_pages
     from .school import school
     from .stage_pages import la_stages, school_stages
+    from .version_pages import versions
 
     app.register_blueprint(public)
     app.register_blueprint(school)
@@ -70,6 +71,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(review)
     app.register_blueprint(feedback)
     app.register_blueprint(open_data)
+    app.register_blueprint(versions)
     return app
 
 
