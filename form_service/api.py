@@ -228,5 +228,33 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/schools/{urn}/self-evaluation/answers/{criterion_id}/confirm": {
+                "post": {
+                    "summary": "This is still right: clear a flagged criterion's flag, keeping its answer",
+                    "parameters": [
+                        {"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "criterion_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["base_revision"],
+                                    "properties": {"base_revision": {"type": "integer", "minimum": 0}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "Confirmed"},
+                        "409": {"description": "Not flagged any more, or the answer changed since it was read"},
+                        **errors,
+                    },
+                }
+            },
         },
     }

@@ -56,7 +56,6 @@ def test_the_la_moves_a_school_and_the_senco_confirms_and_changes_flagged_answer
         if way != "no JavaScript":
             checker(page, state)
 
-
     la = new_context(**options).new_page()
     sign_in(la, service, LA_ADMIN)
     la.goto(service.url + "/la/frameworks")
@@ -123,3 +122,33 @@ def test_the_la_moves_a_school_and_the_senco_confirms_and_changes_flagged_answer
     axe(senco, "check your answers with flags")
     checker.assert_clean()
     assert len(checker.checked) == (0 if way == "no JavaScript" else 10)
+
+
+@pytest.mark.parametrize("by_keyboard", [False, True], ids=["mouse", "keyboard"])
+def test_the_la_moves_every_in_progress_self_evaluation_of_a_framework_and_sees_the_counts(
+    service: Service,  # noqa: F811
+    new_context: Callable[..., BrowserContext],  # noqa: F811
+    by_keyboard: bool,
+) -> None:
+    with_v2(service.app)
+    answered(service.app)
+    axe = Axe()
+    la = new_context().new_page()
+    sign_in(la, service, LA_ADMIN)
+
+    la.goto(service.url + "/la/")
+    press(la, la.get_by_role("link", name="Framework versions"), by_keyboard)
+    expect(heading(la)).to_have_text("Framework versions")
+    press(la, la.get_by_role("link", name=re.compile("^Move 1 in-progress self-evaluation to version 2")), by_keyboard)
+    expect(heading(la)).to_have_text("Move self-evaluations to version 2")
+    press(la, la.get_by_role("button", name="Move 1 self-evaluation to version 2"), by_keyboard)
+    expect(heading(la)).to_have_text("Self-evaluations moved to version 2")
+    expect(la.get_by_role("status")).to_contain_text("Moved 1 in-progress self-evaluation to version 2.")
+    expect(la.get_by_role("row", name=re.compile("Version 2"))).to_contain_text("1")
+    axe(la, "moved: the counts")
+
+    la.goto(service.url + "/la/frameworks")
+    expect(la.get_by_text("Every in-progress self-evaluation is on the newest version.").first).to_be_visible()
+    axe(la, "framework versions after the move")
+    assert load(service.app)["framework_version"] == 2
+    axe.assert_clean()
