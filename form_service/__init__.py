@@ -54,6 +54,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .reminder_pages import reminder_pages
     from .school import school
     from .stage_pages import la_stages, school_stages
+    from .version_pages import versions
     from .year_on_year_pages import year_on_year
 
     app.register_blueprint(public)
@@ -72,6 +73,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(feedback)
     app.register_blueprint(open_data)
     app.register_blueprint(year_on_year)
+    app.register_blueprint(versions)
     return app
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from quality_mark.analysis import analyse, is_reviewed
+from quality_mark.carry_over import FLAG_TEXT
 from quality_mark.model import LONDON, Framework, Heading
 from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.personal_data import personal_data_found
@@ -52,7 +53,29 @@ def _can_edit(document: dict[str, Any] | None) -> bool:
 
 def _framework(urn: str, document: dict[str, Any] | None) -> Framework:
     content = get_content()
-    return self_evaluation.framework_of(content, document) if document else content.framework(g.school["framework"])
+    if document:
+        return self_evaluation.framework_of(content, document)
+    return self_evaluation.starting_version(content, g.school["framework"], today())
+
+
+def _counted(document: dict[str, Any] | None) -> dict[str, Any]:
+    """The answers that count as reviewed so far: a flagged answer counts only once it is confirmed or changed."""
+    if not document:
+        return {}
+    flags = document.get("flags") or {}
+    return {cid: answer for cid, answer in document["answers"].items() if cid not in flags}
+
+
+def _flagged(framework: Framework, document: dict[str, Any] | None) -> list[tuple[Any, dict[str, Any]]]:
+    """(criterion, flag) for each flagged criterion, in the framework's order."""
+    flags = (document or {}).get("flags") or {}
+    return [(criterion, flags[criterion.id]) for criterion in framework.criteria if criterion.id in flags]
+
+
+def _no_longer_asked(framework: Framework, document: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Earlier answers whose criterion has no place in this version (retired): shown read-only."""
+    ids = {criterion.id for criterion in framework.criteria}
+    return [e for e in (document or {}).get("earlier_answers") or [] if not set(e.get("went_to") or []) & ids]
 
 
 @answers.get("/")
@@ -60,13 +83,15 @@ def _framework(urn: str, document: dict[str, Any] | None) -> Framework:
 def overview(urn: str) -> str:
     document = _document(urn)
     framework = _framework(urn, document)
-    answered = document["answers"] if document else {}
     return render_template(
         "answers/overview.html",
         school=g.school,
         document=document,
         framework=framework,
-        analysis=analyse(framework, answered),
+        analysis=analyse(framework, _counted(document)),
+        flagged=_flagged(framework, document),
+        flag_text=FLAG_TEXT,
+        no_longer_asked=_no_longer_asked(framework, document),
         cycle=_cycle(),
         deadline=self_evaluation.deadline_for(document, _cycle()) if document else _cycle().submission_deadline,
         can_start=document is None and g.school_role in ("admin", "contributor"),
@@ -80,7 +105,7 @@ def overview(urn: str) -> str:
 def start(urn: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    document = self_evaluation.start(get_store(), get_content(), g.school, _cycle())
+    document = self_evaluation.start(get_store(), get_content(), g.school, _cycle(), today())
     audit.record(get_store(), g.user.id, "started the self-evaluation", f"school {urn}", client_address())
     first = _framework(urn, document).headings[0]
     return redirect(url_for("answers.heading", urn=urn, heading_id=first.id))
@@ -213,6 +238,11 @@ def _render_heading(
         for message in (messages or ["Someone else changed this answer while you were editing it"])
     ]
     names = {}
+    earlier: dict[str, list[dict[str, Any]]] = {}
+    for entry in document.get("earlier_answers") or []:
+        for target in entry.get("went_to") or []:
+            earlier.setdefault(target, []).append(entry)
+    retired_here = [e for e in _no_longer_asked(framework, document) if e.get("heading_id") == section.id]
     for answer in stored.values():
         if answer.get("updated_by") and answer["updated_by"] not in names:
             person = accounts.get_user(get_store(), answer["updated_by"])
@@ -230,7 +260,11 @@ def _render_heading(
         error_links=error_links,
         names=names,
         next_heading=_next_heading(framework, section),
-        analysis=analyse(framework, stored),
+        analysis=analyse(framework, _counted(document)),
+        flags=document.get("flags") or {},
+        flag_text=FLAG_TEXT,
+        earlier=earlier,
+        retired_here=retired_here,
         form=ConfirmForm(),
         london=LONDON,
         api_url=url_for("api.save_answer", urn=urn, criterion_id="CRITERION") if editable else None,
@@ -244,21 +278,60 @@ def check(urn: str) -> str | Response:
     if document is None:
         return redirect(url_for("answers.overview", urn=urn))
     framework = _framework(urn, document)
-    analysis = analyse(framework, document["answers"])
+    analysis = analyse(framework, _counted(document))
     deadline = self_evaluation.deadline_for(document, _cycle())
+    flagged = _flagged(framework, document)
     return render_template(
         "answers/check.html",
         school=g.school,
         document=document,
         framework=framework,
         analysis=analysis,
-        missing=analysis.missing_required(document["answers"]),
+        missing=analysis.missing_required(_counted(document)),
+        flagged=flagged,
+        flag_text=FLAG_TEXT,
+        no_longer_asked=_no_longer_asked(framework, document),
         deadline=deadline,
         past_deadline=datetime.now(UTC) > deadline,
         can_submit=g.school_role == "admin" and document["status"] in self_evaluation.EDITABLE,
         is_reviewed=is_reviewed,
         form=ConfirmForm(),
     )
+
+
+@answers.post("/confirm/<criterion_id>")
+@school_member(**EDIT)
+def confirm(urn: str, criterion_id: str) -> Response:
+    """ "This is still right": clear the criterion's flag without changing its answer (a button on the heading
+    page, posted with the revision of the answer the person saw)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        revision = int(request.form.get("revision", ""))
+    except ValueError:
+        revision = -1
+    store, content = get_store(), get_content()
+    status, message = self_evaluation.confirm_answer(store, content, _cycle(), urn, criterion_id, revision, g.user.id)
+    if status in ("unknown_criterion", "not_started"):
+        abort(404)
+    if status == "locked":
+        abort(403)
+    document = _document(urn)
+    framework = _framework(urn, document)
+    heading_id = framework.heading_of(criterion_id).id
+    if status == "confirmed":
+        audit.record(
+            store,
+            g.user.id,
+            "confirmed an answer is still right",
+            f"school {urn}",
+            client_address(),
+            criterion=criterion_id,
+        )
+        flash(f"You confirmed your answer to {criterion_id} is still right.", "success")
+    else:
+        flash(f"{criterion_id}: {message}.", "error")
+    return redirect(url_for("answers.heading", urn=urn, heading_id=heading_id) + f"#{criterion_id.lower()}")
 
 
 @answers.post("/submit")

@@ -53,7 +53,30 @@ def read_self_evaluation(urn: str) -> Response | tuple[Response, int]:
         content_hash=document["content_hash"],
         status=document["status"],
         answers={cid: _public_answer(answer) for cid, answer in document["answers"].items()},
+        flags={cid: {"kind": flag.get("kind")} for cid, flag in (document.get("flags") or {}).items()},
     )
+
+
+@api.post("/schools/<urn>/self-evaluation/answers/<criterion_id>/confirm")
+@school_member(**EDIT)
+def confirm_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
+    """ "This is still right": clear a flagged criterion's flag without changing its answer."""
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        return problem(413, "The request is too large.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) - {"base_revision"}:
+        return problem(400, "Send a JSON object with base_revision: the revision of the answer you are confirming.")
+    base_revision = body.get("base_revision")
+    if not isinstance(base_revision, int) or isinstance(base_revision, bool) or base_revision < 0:
+        return problem(400, "Send base_revision: the revision of the answer you are confirming (0 for none).")
+    cycle = self_evaluation.current_cycle(get_content(), today())
+    status, message = self_evaluation.confirm_answer(
+        get_store(), get_content(), cycle, urn, criterion_id, base_revision, g.user.id
+    )
+    if status == "confirmed":
+        return jsonify(status="confirmed")
+    code = {"unknown_criterion": 404, "not_started": 404, "locked": 403, "conflict": 409, "not_flagged": 409}[status]
+    return problem(code, (message or "Not confirmed") + ".")
 
 
 @api.put("/schools/<urn>/self-evaluation/answers/<criterion_id>")
@@ -201,6 +224,34 @@ def openapi_document() -> dict[str, Any]:
                         "422": {
                             "description": "Not valid, or looks like personal data (resend with confirm_personal_data)"
                         },
+                        **errors,
+                    },
+                }
+            },
+            "/schools/{urn}/self-evaluation/answers/{criterion_id}/confirm": {
+                "post": {
+                    "summary": "This is still right: clear a flagged criterion's flag, keeping its answer",
+                    "parameters": [
+                        {"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "criterion_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "required": ["base_revision"],
+                                    "properties": {"base_revision": {"type": "integer", "minimum": 0}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "Confirmed"},
+                        "409": {"description": "Not flagged any more, or the answer changed since it was read"},
                         **errors,
                     },
                 }

@@ -140,6 +140,62 @@ def init_app(app: Flask) -> None:
         count = len(register["schools"])
         click.echo(f"Wrote the register ({count} school{'' if count == 1 else 's'} holding the mark) to {path}.")
 
+    @app.cli.command("move-to-version")
+    @click.option("--framework", "framework_id", required=True, help="The framework, for example primary.")
+    @click.option("--version", "to_version", type=int, default=None, help="The version to move to (default: newest).")
+    @click.option("--urn", default=None, help="Move only this school's self-evaluation.")
+    @click.option("--dry-run", is_flag=True, help="Say what would move, and change nothing.")
+    def move_to_version(framework_id: str, to_version: int | None, urn: str | None, dry_run: bool) -> None:
+        """Move in-progress self-evaluations of FRAMEWORK (this cycle) to a newer version of its criteria."""
+        from .public import today
+        from .self_evaluation import current_cycle
+        from .version_moves import MoveOutcome, in_progress_on, move, move_all
+
+        content, store = get_content(), get_store()
+        if framework_id not in content.framework_ids():
+            raise click.BadParameter(f"There is no framework {framework_id!r}.", param_hint="--framework")
+        try:
+            target = content.framework(framework_id, to_version)
+        except KeyError:
+            raise click.BadParameter(f"{framework_id} has no version {to_version}.", param_hint="--version") from None
+        cycle = current_cycle(content, today())
+        waiting = {
+            school: int(version)
+            for version, urns in in_progress_on(store, framework_id, cycle.id).items()
+            for school in urns
+            if int(version) < target.version and (urn is None or school == urn)
+        }
+        if urn is not None and urn not in waiting:
+            raise click.ClickException(
+                f"School {urn} has no in-progress {framework_id} self-evaluation for {cycle.title} on a version "
+                f"before {target.version}."
+            )
+        if dry_run:
+            for school, version in sorted(waiting.items()):
+                click.echo(f"Would move {school} from version {version} to version {target.version}.")
+            click.echo(f"{len(waiting)} self-evaluations would move. Nothing was changed (dry run).")
+            return
+        moment = datetime.now(LONDON)
+
+        def each(school: str, outcome: MoveOutcome) -> None:
+            click.echo(f"{school}: {outcome.message}")
+            if outcome.status == "moved":
+                audit.record(
+                    store,
+                    None,
+                    f"moved the self-evaluation to version {target.version}",
+                    f"school {school}",
+                    "command line",
+                    flagged=outcome.flagged,
+                    kept_read_only=outcome.kept_read_only,
+                )
+
+        if urn is not None:
+            each(urn, move(store, content, urn, cycle.id, target.version, None, moment))
+            return
+        summary = move_all(store, content, framework_id, cycle.id, target.version, None, moment, each)
+        click.echo(f"{summary.count('moved')} self-evaluations moved to version {target.version}.")
+
     @app.cli.command("backup")
     @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
     def backup(archive: Path) -> None:

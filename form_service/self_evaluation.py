@@ -5,9 +5,13 @@ there are, and rewrites only that heading's answers:
 
 * ``self_evaluations/<URN>-<cycle>``: what the self-evaluation is (school, cycle, framework version and
   content hash, status, submissions, extension) and ``parts``, the headings whose answers it holds;
-* ``self_evaluation_answers/<URN>-<cycle>-<heading id>``: that heading's ``answers`` and their ``history``.
+* ``self_evaluation_answers/<URN>-<cycle>-<heading id>``: that heading's ``answers``, their ``history`` and
+  its ``flags`` ({criterion id: {kind: "changed" | "new" | "still_true", version, before}}: criteria the
+  school must look at again after a move to a new version of the framework or a reaccreditation pre-fill);
+  while a move is under way, ``framework_version`` says which version the heading has been moved to.
 
-`load` puts the two together, so readers see one document with ``answers`` and ``history``.
+`load` puts them together, so readers see one document with ``answers``, ``history`` and ``flags``.
+A flag lives beside the answer it is about, so saving the answer clears it under the same lock.
 
 Every save says which revision of the criterion it was based on; a save against an older revision is
 refused as a conflict, so two people (or two tabs) never silently overwrite each other, while edits to
@@ -26,7 +30,8 @@ from typing import Any, Literal, TypeVar
 
 from jsonschema import Draft202012Validator
 
-from quality_mark.model import Content, Cycle, Framework
+from quality_mark import carry_over, versions
+from quality_mark.model import LONDON, Content, Cycle, Framework
 from quality_mark.personal_data import personal_data_found
 from quality_mark.response_schema import response_schema, response_validator
 
@@ -81,19 +86,41 @@ def load(store: Store, urn: str, cycle_id: str) -> dict[str, Any] | None:
         return None
     answers: dict[str, Any] = {}
     history: dict[str, Any] = {}
+    flags: dict[str, Any] = {}
     for heading_id in document.get("parts", []):
         part = store.read(ANSWERS, part_key(urn, cycle_id, heading_id)) or {}
         answers |= part.get("answers", {})
         history |= part.get("history", {})
-    return document | {"answers": answers, "history": history}
+        flags |= part.get("flags", {})
+    return document | {"answers": answers, "history": history, "flags": flags}
 
 
-def start(store: Store, content: Content, school: dict[str, Any], cycle: Cycle) -> dict[str, Any]:
-    """The school's self-evaluation for the cycle, begun against the newest version of its framework."""
+def starting_version(content: Content, framework_id: str, today: date) -> Framework:
+    """The version a new self-evaluation starts on: the newest in effect today (the oldest if none is yet)."""
+    versions = content.versions_of(framework_id)
+    in_effect = [framework for framework in versions if framework.effective_from <= today]
+    return in_effect[-1] if in_effect else versions[0]
+
+
+def _moving(part: dict[str, Any] | None, document: dict[str, Any]) -> bool:
+    """Whether the heading has been moved to another version than the self-evaluation says (a move under way)."""
+    return bool(part) and part.get("framework_version", document["framework_version"]) != document["framework_version"]
+
+
+MOVING = "This self-evaluation is being moved to a new version of the criteria. Try again in a minute."
+
+
+def start(
+    store: Store, content: Content, school: dict[str, Any], cycle: Cycle, today: date | None = None
+) -> dict[str, Any]:
+    """The school's self-evaluation for the cycle, begun against the version of its framework in effect today.
+
+    A school that has held the mark starts pre-filled from its last awarded submission (see `prefill`)."""
+    today = today or datetime.now(LONDON).date()
 
     def begin(document: dict | None) -> tuple[dict, None]:
         if document is None:
-            framework = content.framework(school["framework"])
+            framework = starting_version(content, school["framework"], today)
             document = {
                 "urn": school["urn"],
                 "cycle": cycle.id,
@@ -104,6 +131,9 @@ def start(store: Store, content: Content, school: dict[str, Any], cycle: Cycle) 
                 "parts": [heading.id for heading in framework.headings],
                 "created_at": now_utc().isoformat(timespec="seconds"),
             }
+            # The heading documents first: a crash before the self-evaluation is stored leaves only these,
+            # and starting again writes them afresh.
+            document |= prefill(store, content, school["urn"], cycle, framework)
         return document, None
 
     if store.read(COLLECTION, key(school["urn"], cycle.id)) is None:
@@ -113,18 +143,58 @@ def start(store: Store, content: Content, school: dict[str, Any], cycle: Cycle) 
     return document
 
 
+def prefill(store: Store, content: Content, urn: str, cycle: Cycle, framework: Framework) -> dict[str, Any]:
+    """For a school that has held the mark: its last awarded submission's answers, carried to `framework`
+    with every answer asking "still true?", written as the heading documents. Returns what the
+    self-evaluation itself records about it ({} when there is nothing to pre-fill from)."""
+    award = workflow.latest_award(store.read(workflow.AWARDS, urn))
+    if award is None or award.get("cycle") == cycle.id or not award.get("reference"):
+        return {}
+    snapshot = store.read(SUBMISSIONS, str(award["reference"]).lower())
+    if snapshot is None or snapshot.get("framework") != framework.id:
+        return {}
+    if snapshot["framework_version"] > framework.version:
+        return {}
+    try:
+        old = content.framework(framework.id, snapshot["framework_version"])
+    except KeyError:
+        return {}
+    answers = {cid: {**answer, "revision": 0} for cid, answer in (snapshot.get("answers") or {}).items()}
+    found = versions.routes(content, framework.id, old.version, framework.version)
+    carried = carry_over.carry(answers, {}, found, old, framework, "still_true")
+    for heading in framework.headings:
+        ids = [criterion.id for criterion in heading.criteria]
+        part = {
+            "answers": {cid: carried.answers[cid] for cid in ids if cid in carried.answers},
+            "history": {},
+            "flags": {cid: carried.flags[cid] for cid in ids if cid in carried.flags},
+        }
+        store.write(ANSWERS, part_key(urn, cycle.id, heading.id), part)
+    return {
+        "prefilled_from": {
+            "reference": snapshot.get("reference", award["reference"]),
+            "cycle": snapshot.get("cycle"),
+            "framework_version": old.version,
+            "submitted_at": snapshot.get("submitted_at"),
+        },
+        "earlier_answers": carried.earlier_answers,
+    }
+
+
 def store_whole(store: Store, content: Content, document: dict[str, Any]) -> None:
     """Store a whole self-evaluation (with its `answers` and `history`, as `load` returns it) as its documents:
     one per heading of its framework version, and the rest. For bringing in self-evaluations made elsewhere."""
     framework = framework_of(content, document)
     answers, history = document.get("answers") or {}, document.get("history") or {}
-    meta = {name: value for name, value in document.items() if name not in ("answers", "history")}
+    flags = document.get("flags") or {}
+    meta = {name: value for name, value in document.items() if name not in ("answers", "history", "flags")}
     meta["parts"] = [heading.id for heading in framework.headings]
     for heading in framework.headings:
         ids = [criterion.id for criterion in heading.criteria]
         part = {
             "answers": {cid: answers[cid] for cid in ids if cid in answers},
             "history": {cid: history[cid] for cid in ids if cid in history},
+            "flags": {cid: flags[cid] for cid in ids if cid in flags},
         }
         store.write(ANSWERS, part_key(document["urn"], document["cycle"], heading.id), part)
     store.write(COLLECTION, key(document["urn"], document["cycle"]), meta)
@@ -144,6 +214,34 @@ def holding_every_part(store: Store, document: dict[str, Any], then: Callable[[]
         return store.modify(ANSWERS, part_key(urn, cycle_id, remaining[0]), keep)
 
     return hold(list(document.get("parts", [])))
+
+
+def replacing_parts(
+    store: Store,
+    urn: str,
+    cycle_id: str,
+    heading_ids: list[str],
+    replace: Callable[[dict[str, dict | None]], dict[str, dict | None]],
+    after_each: Callable[[str], None] | None = None,
+) -> None:
+    """Hold the lock of each of `heading_ids`' answers (in that order), then store what `replace` makes of
+    them all (None deletes one). Written innermost first, so the last heading is written first.
+    `after_each(heading_id)` runs as each is about to be written (tests stop a move there)."""
+
+    def hold(remaining: list[str], found: dict[str, dict | None]) -> dict[str, dict | None]:
+        if not remaining:
+            return replace(found)
+        heading_id = remaining[0]
+
+        def change(part: dict | None) -> tuple[dict | None, dict[str, dict | None]]:
+            replaced = hold(remaining[1:], found | {heading_id: part})
+            if after_each is not None:
+                after_each(heading_id)
+            return replaced.get(heading_id), replaced
+
+        return store.modify(ANSWERS, part_key(urn, cycle_id, heading_id), change)
+
+    hold(list(heading_ids), {})
 
 
 def framework_of(content: Content, document: dict[str, Any]) -> Framework:
@@ -249,12 +347,16 @@ def save_answer(
             return part, SaveResult("locked", errors=["This self-evaluation has been submitted and cannot be changed"])
         if moment > deadline_for(document, cycle):
             return part, SaveResult("locked", errors=["The deadline has passed. Contact the Quality Mark team"])
+        if _moving(part, document):
+            return part, SaveResult("locked", errors=[MOVING])
         try:
             if framework_of(content, document).heading_of(criterion_id).id != heading_id:
                 raise KeyError(criterion_id)
         except KeyError:
             return part, SaveResult("unknown_criterion", errors=[f"There is no criterion {criterion_id}"])
         part = part or {"answers": {}, "history": {}}
+        part.setdefault("answers", {})
+        part.setdefault("history", {})
         current = part["answers"].get(criterion_id)
         current_revision = current["revision"] if current else 0
         if _same(current, answer):
@@ -277,7 +379,59 @@ def save_answer(
         }
         part["answers"][criterion_id] = stored
         _remember(part["history"].setdefault(criterion_id, []), stored)
+        (part.get("flags") or {}).pop(criterion_id, None)  # changing the answer is looking at it again
         return part, SaveResult("saved", answer=stored, personal_data=found)
+
+    return store.modify(ANSWERS, part_key(urn, cycle.id, heading_id), apply)
+
+
+ConfirmStatus = Literal["confirmed", "not_flagged", "conflict", "locked", "not_started", "unknown_criterion"]
+
+
+def confirm_answer(
+    store: Store,
+    content: Content,
+    cycle: Cycle,
+    urn: str,
+    criterion_id: str,
+    base_revision: int,
+    user_id: str,
+) -> tuple[ConfirmStatus, str | None]:
+    """ "This is still right": clear the criterion's flag without changing its answer, and say so in its
+    history. Refused as a conflict if the answer changed since the person saw it (`base_revision`)."""
+    moment = now_utc()
+    heading_id = _heading_to_lock(store, content, cycle, urn, criterion_id)
+    if heading_id is None:
+        return "unknown_criterion", f"There is no criterion {criterion_id}"
+
+    def apply(part: dict | None) -> tuple[dict | None, tuple[ConfirmStatus, str | None]]:
+        document = store.read(COLLECTION, key(urn, cycle.id))
+        if document is None:
+            return part, ("not_started", "Start the self-evaluation first")
+        if document["status"] not in EDITABLE:
+            return part, ("locked", "This self-evaluation has been submitted and cannot be changed")
+        if moment > deadline_for(document, cycle):
+            return part, ("locked", "The deadline has passed. Contact the Quality Mark team")
+        if _moving(part, document):
+            return part, ("locked", MOVING)
+        try:
+            if framework_of(content, document).heading_of(criterion_id).id != heading_id:
+                raise KeyError(criterion_id)
+        except KeyError:
+            return part, ("unknown_criterion", f"There is no criterion {criterion_id}")
+        flags = (part or {}).get("flags") or {}
+        if part is None or criterion_id not in flags:
+            return part, ("not_flagged", "This answer has already been confirmed or changed")
+        current = part.get("answers", {}).get(criterion_id)
+        if base_revision != (current["revision"] if current else 0):
+            return part, ("conflict", "Someone changed this answer after you opened the page. Check it again")
+        flag = flags.pop(criterion_id)
+        entry = {name: (current or {}).get(name) for name in ("rating", "commentary", "evidence", "revision")}
+        entry |= {"at": moment.isoformat(timespec="seconds"), "by": user_id, "confirmed": flag.get("kind")}
+        history = part.setdefault("history", {}).setdefault(criterion_id, [])
+        history.append(entry)
+        del history[:-HISTORY_LIMIT]
+        return part, ("confirmed", None)
 
     return store.modify(ANSWERS, part_key(urn, cycle.id, heading_id), apply)
 
@@ -363,7 +517,17 @@ def submit(
 
         def snapshot() -> tuple[str, str | None]:
             # Every heading's lock is held: the answers read here are the last ones anyone can save.
-            answered = (load(store, urn, cycle.id) or {}).get("answers", {})
+            loaded = load(store, urn, cycle.id) or {}
+            parts = [store.read(ANSWERS, part_key(urn, cycle.id, h)) for h in document.get("parts", [])]
+            if any(_moving(part, document) for part in parts):
+                return "error", MOVING
+            if loaded.get("flags"):
+                count = len(loaded["flags"])
+                return "error", (
+                    f"{count} {'criterion needs' if count == 1 else 'criteria need'} checking: confirm or change "
+                    "each flagged answer before submitting."
+                )
+            answered = loaded.get("answers", {})
             response = {
                 "framework": framework.id,
                 "framework_version": framework.version,

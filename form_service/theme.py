@@ -63,6 +63,7 @@ LA_SECTIONS = (
     ("la.import_schools", "Import schools", ("admin",)),
     ("la.audit_log", "Audit log", ("admin",)),
     ("reminders.overview", "Reminders", ("reviewer", "admin")),
+    ("versions.frameworks", "Framework versions", ("reviewer", "admin")),
 )
 
 

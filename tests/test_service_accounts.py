@@ -1051,6 +1051,14 @@ EXPECTED = {
     ("POST", "/la/schools/<urn>/panel"):                    (403,     403,      403,      403,     REFUSED,  REFUSED),
     ("GET",  "/school/<urn>/feedback/"):                    (OK,      OK,       OK,       404,     OK,       OK),
     ("POST", "/school/<urn>/feedback/<criterion_id>"):      (404,     404,      403,      404,     403,      403),
+    # Framework versions (school A is on the only version there is: moving is refused with the reason).
+    ("POST", "/school/<urn>/self-evaluation/confirm/<criterion_id>"): (DONE, DONE, 403,     404,     403,      403),
+    ("GET",  "/la/frameworks"):                             (403,     403,      403,      403,     OK,       OK),
+    ("GET",  "/la/frameworks/<framework_id>/move/<version>"): (403,   403,      403,      403,     403,      OK),
+    ("POST", "/la/frameworks/<framework_id>/move/<version>"): (403,   403,      403,      403,     403,      REFUSED),
+    ("GET",  "/la/frameworks/<framework_id>/moved/<version>"): (403,  403,      403,      403,     403,      OK),
+    ("GET",  "/la/schools/<urn>/framework-version"):        (403,     403,      403,      403,     403,      OK),
+    ("POST", "/la/schools/<urn>/framework-version"):        (403,     403,      403,      403,     403,      REFUSED),
 }
 # fmt: on
 
@@ -1073,7 +1081,9 @@ def case(world: World, method: str, rule: str, actor: str) -> tuple[str, dict[st
         "file_id": "0" * 32,  # refused or not found before any file is looked at
         "stage_number": "3",  # clearing a stage that was never reached changes nothing
         "visit_id": "no-such-visit",  # not found before any visit is looked at
-        "criterion_id": "PRI-LEAD-01",  # nothing submitted yet: nothing to moderate or reply to
+        "criterion_id": "PRI-LEAD-01",  # nothing submitted yet: nothing to moderate or reply to; nothing flagged
+        "framework_id": "primary",
+        "version": "1",  # the only version: nothing to move to it
     }
     if "<decision>" in rule:
         values["user_id"] = world.ids[pending_for.get(actor, "one@gmail.com")]
