@@ -129,24 +129,10 @@ def _revision(criterion_id: str) -> int:
         return -1
 
 
-@answers.route("/<heading_id>", methods=["GET", "POST"])
-@school_member(**READ)
-def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
-    document = _document(urn)
-    if document is None:
-        return redirect(url_for("answers.overview", urn=urn))
-    framework = _framework(urn, document)
-    try:
-        section = framework.heading(heading_id)
-    except KeyError:
-        abort(404)
-    editable = _can_edit(document)
-    if request.method == "GET" or not editable:
-        if request.method == "POST":
-            abort(403)
-        return _render_heading(urn, document, framework, section, editable, {}, {})
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+def _save_heading(
+    urn: str, framework: Framework, section: Heading
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Save every criterion of the heading page's form: what was posted, and the problems by criterion."""
     problems: dict[str, dict[str, Any]] = {}
     posted: dict[str, dict[str, Any]] = {}
     store, content = get_store(), get_content()
@@ -171,6 +157,28 @@ def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
         if result.status == "personal_data":
             problems[criterion.id]["errors"] = [describe_personal_data(result.personal_data)]
         problems[criterion.id]["fields"] = _errors_by_field(framework, criterion.id, answer, problems[criterion.id])
+    return posted, problems
+
+
+@answers.route("/<heading_id>", methods=["GET", "POST"])
+@school_member(**READ)
+def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
+    document = _document(urn)
+    if document is None:
+        return redirect(url_for("answers.overview", urn=urn))
+    framework = _framework(urn, document)
+    try:
+        section = framework.heading(heading_id)
+    except KeyError:
+        abort(404)
+    editable = _can_edit(document)
+    if request.method == "GET" or not editable:
+        if request.method == "POST":
+            abort(403)
+        return _render_heading(urn, document, framework, section, editable, {}, {})
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    posted, problems = _save_heading(urn, framework, section)
     document = _document(urn) or document
     if problems:
         return _render_heading(urn, document, framework, section, True, posted, problems), 400
@@ -301,7 +309,7 @@ def check(urn: str) -> str | Response:
 
 @answers.post("/confirm/<criterion_id>")
 @school_member(**EDIT)
-def confirm(urn: str, criterion_id: str) -> Response:
+def confirm(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     """ "This is still right": clear the criterion's flag without changing its answer (a button on the heading
     page, posted with the revision of the answer the person saw)."""
     if not ConfirmForm().validate_on_submit():
@@ -311,6 +319,22 @@ def confirm(urn: str, criterion_id: str) -> Response:
     except ValueError:
         revision = -1
     store, content = get_store(), get_content()
+    document = _document(urn)
+    if document is not None and _can_edit(document) and f"{criterion_id}-revision" in request.form:
+        # The button sits in the heading's form: save what the page holds first, so nothing typed
+        # elsewhere on it is lost (without JavaScript there was no autosave).
+        framework = _framework(urn, document)
+        try:
+            section = framework.heading_of(criterion_id)
+        except KeyError:
+            abort(404)
+        posted, problems = _save_heading(urn, framework, section)
+        document = _document(urn) or document
+        if problems:
+            return _render_heading(urn, document, framework, section, True, posted, problems), 400
+        if criterion_id not in (document.get("flags") or {}):
+            flash("Your answers are saved.", "success")  # the answer was changed, which settles its flag
+            return redirect(url_for("answers.heading", urn=urn, heading_id=section.id) + f"#{criterion_id.lower()}")
     status, message = self_evaluation.confirm_answer(store, content, _cycle(), urn, criterion_id, revision, g.user.id)
     if status in ("unknown_criterion", "not_started"):
         abort(404)

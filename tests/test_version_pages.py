@@ -316,3 +316,65 @@ def test_the_command_moves_in_progress_self_evaluations_with_a_dry_run_first(mov
     assert unknown.exit_code != 0 and "There is no framework 'nursery'" in unknown.output
     bad_version = runner.invoke(args=["move-to-version", "--framework", "primary", "--version", "7"])
     assert bad_version.exit_code != 0 and "primary has no version 7" in bad_version.output
+
+
+def heading_form(app: Any, heading_id: str, client: Any) -> dict[str, str]:
+    """What the heading page's form posts when nothing on it is changed."""
+    document = load(app)
+    with app.app_context():
+        from form_service.content import get_content
+
+        framework = get_content().framework("primary", document["framework_version"])
+    data = {"csrf_token": csrf_token(client)}
+    for criterion in framework.heading(heading_id).criteria:
+        answer = document["answers"].get(criterion.id) or {}
+        data[f"{criterion.id}-rating"] = str(answer.get("rating") or "")
+        data[f"{criterion.id}-commentary"] = answer.get("commentary") or ""
+        data[f"{criterion.id}-evidence"] = "\n".join(answer.get("evidence") or [])
+        data[f"{criterion.id}-revision"] = str(answer.get("revision") or 0)
+    return data
+
+
+def other_criterion(form: dict[str, str]) -> str:
+    """A criterion of the posted heading other than PRI-TEACH-08, the flagged one confirmed."""
+    return next(name.removesuffix("-revision") for name in form if name.endswith("-revision") and "08" not in name)
+
+
+def test_this_is_still_right_without_javascript_also_saves_what_was_typed_elsewhere_on_the_page(
+    moved_world, client, sign_in
+):
+    move(moved_world)
+    signed_in(moved_world, sign_in, client, SENCO_A)
+    data = heading_form(moved_world, "teaching", client)
+    other = other_criterion(data)
+    data[f"{other}-commentary"] = "Typed just now, without JavaScript, before pressing the button."
+    data["revision"] = data["PRI-TEACH-08-revision"]  # the button's own value
+
+    response = client.post(f"/school/{OAKFIELD}/self-evaluation/confirm/PRI-TEACH-08", data=data)
+
+    assert location_path(response) == f"/school/{OAKFIELD}/self-evaluation/teaching"
+    document = load(moved_world)
+    assert document["answers"][other]["commentary"] == data[f"{other}-commentary"]
+    assert "PRI-TEACH-08" not in document["flags"]
+
+
+def test_this_is_still_right_with_a_mistake_elsewhere_on_the_page_shows_it_and_keeps_every_word(
+    moved_world, client, sign_in
+):
+    move(moved_world)
+    signed_in(moved_world, sign_in, client, SENCO_A)
+    data = heading_form(moved_world, "teaching", client)
+    other = other_criterion(data)
+    data[f"{other}-commentary"] = "Too long. " * 400  # past the commentary limit
+    data["revision"] = data["PRI-TEACH-08-revision"]
+    before = load(moved_world)
+
+    response = client.post(f"/school/{OAKFIELD}/self-evaluation/confirm/PRI-TEACH-08", data=data)
+
+    assert response.status_code == 400
+    page = Page(response)
+    assert "There is a problem" in page.main_text
+    assert "Too long. Too long." in response.get_data(as_text=True)  # what was typed is on the page again
+    after = load(moved_world)
+    assert after["answers"].get(other) == before["answers"].get(other)
+    assert "PRI-TEACH-08" in after["flags"]  # nothing confirmed while the page has a mistake
