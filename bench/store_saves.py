@@ -269,6 +269,9 @@ class SQLiteStore:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
+    def prefetch(self, documents: Any) -> None:
+        """Nothing to do: the Store interface's hint."""
+
     def modify(self, collection: str, key: str, change: Callable[[Any], tuple[Any, Any]]) -> Any:
         self.connection.execute("BEGIN IMMEDIATE")
         try:
@@ -305,6 +308,9 @@ class NaiveTinyDBStore:
     def read(self, collection: str, key: str) -> dict[str, Any] | None:
         record = self.table.get(doc_id=self.doc_ids[collection, key])
         return record["document"] if record else None
+
+    def prefetch(self, documents: Any) -> None:
+        """Nothing to do: the Store interface's hint."""
 
     def modify(self, collection: str, key: str, change: Callable[[Any], tuple[Any, Any]]) -> Any:
         results = []
