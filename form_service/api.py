@@ -160,6 +160,11 @@ def openapi_document() -> dict[str, Any]:
             "updated_at": {"type": "string", "format": "date-time"},
         },
     }
+    criterion_parameters = [
+        {"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "criterion_id", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
+    ]
     errors = {
         str(code): {
             "description": text,
@@ -198,11 +203,7 @@ def openapi_document() -> dict[str, Any]:
             "/schools/{urn}/self-evaluation/answers/{criterion_id}": {
                 "put": {
                     "summary": "Save one criterion's answer",
-                    "parameters": [
-                        {"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {"name": "criterion_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
-                    ],
+                    "parameters": criterion_parameters,
                     "requestBody": {
                         "required": True,
                         "content": {
@@ -231,11 +232,7 @@ def openapi_document() -> dict[str, Any]:
             "/schools/{urn}/self-evaluation/answers/{criterion_id}/confirm": {
                 "post": {
                     "summary": "This is still right: clear a flagged criterion's flag, keeping its answer",
-                    "parameters": [
-                        {"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {"name": "criterion_id", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
-                    ],
+                    "parameters": criterion_parameters,
                     "requestBody": {
                         "required": True,
                         "content": {
