@@ -141,6 +141,7 @@ def run(size: int, folder: Path) -> list[tuple[str, float, float]]:
         ("best practice for a heading", "/la/insight/best-practice?topic=primary/leadership"),
         ("schools that could help (one school)", "/la/insight/schools/700001"),
         ("schools export (XLSX)", "/la/exports/schools.xlsx"),
+        ("year on year across schools, primary", "/la/year-on-year"),
     ):
         times = timed_get(client, path) if "export" not in path or size <= 300 else timed_few(client, path)
         results.append((label, statistics.median(times), p95(times)))

@@ -12,20 +12,19 @@ What a cycle counts as (the same for the school and the LA):
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, current_app, g, render_template, request
 from markupsafe import Markup
 from wtforms import Form, SelectField, ValidationError
 
 from quality_mark.analysis import MINIMUM_GROUP
 from quality_mark.model import Content, Cycle, Framework
 from quality_mark.spreadsheet import csv_safe
-from quality_mark.year_on_year import Comparison, CycleRatings, LaComparison, Submitted, compare, la_compare, la_rows
+from quality_mark.year_on_year import Comparison, CycleRatings, LaComparison, compare, la_compare, la_rows
 
-from . import moderation, self_evaluation, workflow
+from . import self_evaluation, workflow, year_on_year_index
 from .analysis_pages import READ, STATUS_NAMES, csv_text
 from .auth import la_only, school_member
 from .charts import score_text
@@ -33,6 +32,7 @@ from .content import get_content
 from .public import today
 from .store import Store, get_store
 from .year_on_year_chart import year_on_year_chart_svg
+from .year_on_year_index import counted_submission, framework_version
 
 year_on_year = Blueprint("year_on_year", __name__)
 
@@ -48,28 +48,6 @@ STATUS_WORDS = STATUS_NAMES | {
 
 def cycles_oldest_first(content: Content) -> list[Cycle]:
     return sorted(content.key_dates.cycles, key=lambda cycle: cycle.registration_opens)
-
-
-def _framework(content: Content, framework_id: Any, version: Any) -> Framework | None:
-    try:
-        return content.framework(framework_id, version)
-    except (KeyError, TypeError):
-        return None
-
-
-def _submitted(store: Store, content: Content, document: dict[str, Any]) -> tuple[Framework, dict, bool] | None:
-    """(framework version, ratings, moderated) of the document's latest submission, or None if there is none
-    or it was made against a version the content no longer has."""
-    snapshot = moderation.latest_submission(store, document)
-    if not snapshot or not isinstance(snapshot.get("answers"), dict):
-        return None
-    framework = _framework(content, snapshot.get("framework"), snapshot.get("framework_version"))
-    if framework is None:
-        return None
-    decisions = store.read(moderation.COLLECTION, self_evaluation.key(document["urn"], document["cycle"]))
-    ratings = workflow.moderated_ratings(snapshot["answers"], decisions)
-    moderated = any(d.get("rating") is not None for d in ((decisions or {}).get("criteria") or {}).values())
-    return framework, ratings, moderated
 
 
 @dataclass(frozen=True)
@@ -88,14 +66,14 @@ def school_cycles(store: Store, content: Content, urn: str) -> SchoolCycles:
         status = str(meta.get("status"))
         if status in workflow.EDITABLE:
             document = self_evaluation.load(store, urn, cycle.id) or {}
-            framework = _framework(content, meta.get("framework"), meta.get("framework_version"))
+            framework = framework_version(content, meta.get("framework"), meta.get("framework_version"))
             if framework is None:
                 continue
             answers = document.get("answers") or {}
             ratings = {cid: a["rating"] for cid, a in answers.items() if isinstance(a, dict) and "rating" in a}
             found.append(CycleRatings(cycle.id, cycle.title, framework, ratings, status, moderated=False))
             continue
-        submitted = _submitted(store, content, meta)
+        submitted = counted_submission(store, content, meta)
         if submitted is not None:
             framework, ratings, moderated = submitted
             found.append(CycleRatings(cycle.id, cycle.title, framework, ratings, status, moderated))
@@ -104,17 +82,6 @@ def school_cycles(store: Store, content: Content, urn: str) -> SchoolCycles:
     framework_id = found[-1].framework.id
     same = [cycle for cycle in found if cycle.framework.id == framework_id]
     return SchoolCycles(same, len(found) - len(same))
-
-
-def la_submissions(store: Store, content: Content) -> Iterator[Submitted]:
-    """Every school's submitted self-evaluation in every cycle, moderated where the LA moderated it."""
-    for _, document in store.scan(self_evaluation.COLLECTION):
-        if not document.get("submissions") or not document.get("urn") or not document.get("cycle"):
-            continue
-        submitted = _submitted(store, content, document)
-        if submitted is not None:
-            framework, ratings, _ = submitted
-            yield Submitted(str(document["urn"]), str(document["cycle"]), framework, ratings)
 
 
 # The school's page ------------------------------------------------------------------------------------------
@@ -186,7 +153,9 @@ def _la_view() -> LaView:
     if not valid:
         form.framework.data = framework_id
     cycles = [(cycle.id, cycle.title) for cycle in cycles_oldest_first(content)]
-    comparison = la_compare(content, framework_id, cycles, list(la_submissions(store, content)))
+    comparison = la_compare(
+        content, framework_id, cycles, year_on_year_index.index_of(current_app).submissions(store, content)
+    )
     return LaView(form, valid, content.framework(framework_id), comparison)
 
 

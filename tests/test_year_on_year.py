@@ -333,3 +333,19 @@ def test_the_links_lead_to_the_comparison(versioned_app, client, sign_in) -> Non
     for path in (f"/school/{OAKFIELD}/", f"/school/{OAKFIELD}/analysis", f"/la/insight/schools/{OAKFIELD}"):
         assert f'href="{PAGE}"' in client.get(path).get_data(as_text=True), path
     assert 'href="/la/year-on-year"' in client.get("/la/").get_data(as_text=True)
+
+
+def test_the_la_figures_follow_a_moderation_made_after_the_page_was_first_seen(versioned_app, client, sign_in) -> None:
+    sign_in(LA_REVIEWER)
+
+    def leadership_2025_26() -> list[str]:
+        body = client.get("/la/year-on-year.csv?framework=primary").get_data(as_text=True).lstrip("\ufeff")
+        return list(csv.reader(io.StringIO(body)))[1]
+
+    assert leadership_2025_26()[5:7] == ["1", "2"]
+    with versioned_app.app_context():
+        moderation.record_decision(
+            get_store(), get_content(), OAKFIELD, "2025-26", "PRI-LEAD-04", "moderate", 1, "Not yet.", "reviewer", "R"
+        )
+    # (1 + 2 + 3 + 1 + 1 + 2 + 1) / 7: the page reads again the one school whose moderation changed.
+    assert leadership_2025_26()[5:7] == ["1", "1.57"]

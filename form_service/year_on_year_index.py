@@ -1,0 +1,108 @@
+"""The LA's year-on-year figures need every school's counted submission in every cycle. Reading them all
+(each self-evaluation, its latest snapshot and the LA's moderation) on every request grows with the number
+of schools; this per-worker index reads them all once, then follows the store's record of changes and reads
+again only the self-evaluations whose documents changed.
+
+A submission counts for the self-evaluation `self_evaluations/<URN>-<cycle>` and its moderation
+`moderation/<URN>-<cycle>`; a new snapshot in `submissions` is always recorded in the self-evaluation too,
+so a change to either of the first two is all the index has to watch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Flask
+
+from quality_mark.model import Content, Framework
+from quality_mark.year_on_year import Submitted
+
+from . import moderation, self_evaluation, workflow
+from .store import ChangePosition, Store
+
+EXTENSION = "quality_mark.year_on_year_index"
+WATCHED = frozenset({self_evaluation.COLLECTION, moderation.COLLECTION})
+
+
+def framework_version(content: Content, framework_id: Any, version: Any) -> Framework | None:
+    try:
+        return content.framework(framework_id, version)
+    except (KeyError, TypeError):
+        return None
+
+
+def counted_submission(store: Store, content: Content, document: dict[str, Any]) -> tuple[Framework, dict, bool] | None:
+    """(framework version, ratings, moderated) of the document's latest submission, or None if there is none
+    or it was made against a version the content no longer has."""
+    snapshot = moderation.latest_submission(store, document)
+    if not snapshot or not isinstance(snapshot.get("answers"), dict):
+        return None
+    framework = framework_version(content, snapshot.get("framework"), snapshot.get("framework_version"))
+    if framework is None:
+        return None
+    decisions = store.read(moderation.COLLECTION, self_evaluation.key(document["urn"], document["cycle"]))
+    ratings = workflow.moderated_ratings(snapshot["answers"], decisions)
+    moderated = any(d.get("rating") is not None for d in ((decisions or {}).get("criteria") or {}).values())
+    return framework, ratings, moderated
+
+
+def every_submission(store: Store, content: Content) -> Iterator[tuple[str, Submitted]]:
+    """Every school's submitted self-evaluation in every cycle, moderated where the LA moderated it, by the
+    self-evaluation's key."""
+    for key, document in store.scan(self_evaluation.COLLECTION):
+        counted = submission_in(store, content, document)
+        if counted is not None:
+            yield key, counted
+
+
+def submission_of(store: Store, content: Content, key: str) -> Submitted | None:
+    """What the self-evaluation under `key` counts for on the LA's page, or None if it has no submission."""
+    return submission_in(store, content, store.read(self_evaluation.COLLECTION, key))
+
+
+def submission_in(store: Store, content: Content, document: dict[str, Any] | None) -> Submitted | None:
+    """What a self-evaluation counts for on the LA's page: its latest submission, moderated where the LA
+    moderated it; None if it has none."""
+    if not document or not document.get("submissions") or not document.get("urn") or not document.get("cycle"):
+        return None
+    submitted = counted_submission(store, content, document)
+    if submitted is None:
+        return None
+    framework, ratings, _ = submitted
+    return Submitted(str(document["urn"]), str(document["cycle"]), framework, ratings)
+
+
+class SubmittedIndex:
+    """Every self-evaluation's counted submission, by self-evaluation key, kept current from the store's changes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._position: ChangePosition | None = None
+        self._entries: dict[str, Submitted] = {}
+
+    def submissions(self, store: Store, content: Content) -> list[Submitted]:
+        with self._lock:
+            # The position is taken before anything is read, so a write that lands meanwhile is read again
+            # next time rather than missed.
+            position, changes = store.changes(self._position)
+            if changes is None:
+                self._entries = dict(every_submission(store, content))
+            else:
+                for key in {key for collection, key in changes if collection in WATCHED}:
+                    counted = submission_of(store, content, key)
+                    if counted is None:
+                        self._entries.pop(key, None)
+                    else:
+                        self._entries[key] = counted
+            self._position = position
+            return list(self._entries.values())
+
+
+def index_of(app: Flask) -> SubmittedIndex:
+    """The app's index (one per worker process), made on first use."""
+    index = app.extensions.get(EXTENSION)
+    if index is None:
+        index = app.extensions.setdefault(EXTENSION, SubmittedIndex())
+    return index
