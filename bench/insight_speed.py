@@ -5,7 +5,8 @@ Target on a 2-core machine: the heatmap page <= 2 s at 24,000 schools. Synthetic
 secondary), fully rated submissions (42 criteria with short commentaries) and moderation of every third school
 are written through the real store into a temporary folder under build/; the insight index is rebuilt with the
 real `rebuild-insight` code; then each page is requested through the real app (signed in as an LA reviewer,
-templates rendered) several times and the median and 95th percentile are reported.
+templates rendered) several times and the median and 95th percentile are reported. The LA's year-on-year page
+is measured the same way; its first view reads every submission into the worker's index (in the p95).
 """
 
 from __future__ import annotations
