@@ -108,7 +108,7 @@ def seed_programme(store: Store, content: Content, today: date) -> None:
                 "award_expiring": today - timedelta(days=365 * every_years - 90),
                 "expired": today - timedelta(days=365 * every_years + 150),
             }[person.story]
-            _record_award(store, person.urn, f"{decided.year - 1}-{str(decided.year)[2:]}", decided, every_years)
+            _record_award(store, content, school, f"{decided.year - 1}-{str(decided.year)[2:]}", decided, every_years)
             _earlier_submission(store, content, school, user.id, reviewer_id, today)
             if person.urn in STARTED_THIS_CYCLE:
                 if now > cycle.submission_deadline:
@@ -147,8 +147,17 @@ def _answer(
     for index, criterion in enumerate(framework.criteria[:count]):
         rating = demo_rating(framework, index, profile)
         answer = {"rating": rating, "commentary": COMMENTARY[rating], "evidence": EVIDENCE.get(rating, [])}
-        result = self_evaluation.save_answer(store, content, cycle, school["urn"], criterion.id, answer, 0, user_id)
+        base = (document["answers"].get(criterion.id) or {}).get("revision", 0)  # pre-filled answers have one
+        result = self_evaluation.save_answer(store, content, cycle, school["urn"], criterion.id, answer, base, user_id)
         assert result.status in ("saved", "unchanged"), (school["urn"], criterion.id, result.status, result.errors)
+    if count is None:  # answering everything: what was pre-filled and left as it was is confirmed still true
+        loaded = self_evaluation.load(store, school["urn"], cycle.id) or {}
+        for criterion_id in loaded.get("flags") or {}:
+            revision = (loaded["answers"].get(criterion_id) or {}).get("revision", 0)
+            status, _ = self_evaluation.confirm_answer(
+                store, content, cycle, school["urn"], criterion_id, revision, user_id
+            )
+            assert status == "confirmed", (school["urn"], criterion_id, status)
     return framework
 
 
@@ -239,13 +248,47 @@ def _record_stages(store: Store, urn: str, story: str, today: date, by: str) -> 
         stages.add_visit(store, urn, draft, by)
 
 
-def _record_award(store: Store, urn: str, cycle_id: str, decided: date, every_years: int) -> None:
+def _record_award(
+    store: Store, content: Content, school: dict[str, Any], cycle_id: str, decided: date, every_years: int
+) -> None:
+    """An award from a cycle before the ones in the content, with the submission the panel awarded, so that a
+    new self-evaluation of the school starts pre-filled from it (reaccreditation: "still true?")."""
+    urn = school["urn"]
+    reference = f"QM-{urn}-{cycle_id.replace('-', '')}-DEMO00"
+    framework = content.versions_of(school["framework"])[0]
+    answers = {}
+    for index, criterion in enumerate(framework.criteria):
+        rating = demo_rating(framework, index, 2)
+        answers[criterion.id] = {
+            "rating": rating,
+            "commentary": COMMENTARY[rating],
+            "evidence": EVIDENCE.get(rating, []),
+            "revision": 1,
+        }
+    submitted = datetime.combine(decided - timedelta(days=60), datetime.min.time(), UTC)
+    store.write(
+        self_evaluation.SUBMISSIONS,
+        reference.lower(),
+        {
+            "reference": reference,
+            "urn": urn,
+            "cycle": cycle_id,
+            "framework": framework.id,
+            "framework_version": framework.version,
+            "content_hash": framework.content_hash,
+            "answers": answers,
+            "action_plan": None,
+            "evidence": None,
+            "submitted_by": "demo",
+            "submitted_at": submitted.isoformat(timespec="seconds"),
+        },
+    )
     _record_decision(
         store,
         urn,
         {
             "cycle": cycle_id,
-            "reference": f"QM-{urn}-{cycle_id.replace('-', '')}-DEMO00",
+            "reference": reference,
             "outcome": "awarded",
             "reasons": "Strong, well-evidenced inclusive practice across the school.",
             "conditions": "",

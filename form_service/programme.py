@@ -190,6 +190,7 @@ def read_facts(store: Store, content: Content, cycle: Cycle, urn: str) -> School
     awards = store.read(AWARDS, urn)
     stages = store.read(stages_module.COLLECTION, urn)
     answers = (evaluation or {}).get("answers", {})
+    flags = (evaluation or {}).get("flags") or {}
     if evaluation:
         framework = self_evaluation.framework_of(content, evaluation)
     else:
@@ -209,7 +210,8 @@ def read_facts(store: Store, content: Content, cycle: Cycle, urn: str) -> School
         if evaluation
         else None,
         answered=len(answers),
-        reviewed=sum(1 for answer in answers.values() if is_reviewed(answer)),
+        # An answer flagged for checking (a new version, or pre-filled "still true?") is not reviewed yet.
+        reviewed=sum(1 for cid, answer in answers.items() if cid not in flags and is_reviewed(answer)),
         criteria=len(framework.criteria),
         awards=awards,
         stage=stages_module.current_stage(stages),

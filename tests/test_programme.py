@@ -92,6 +92,18 @@ def test_progress_counts_criteria_rated_and_commented_on(programme_app: Any) -> 
     assert (rows["900001"].reviewed, rows["900001"].progress) == (0, 0)
 
 
+def test_answers_pre_filled_for_reaccreditation_count_as_reviewed_only_once_confirmed_or_changed(
+    programme_app: Any,
+) -> None:
+    # Foxglove, whose award is running out, began this cycle pre-filled from the submission it was awarded for.
+    with programme_app.app_context():
+        document = self_evaluation.load(get_store(), "900011", self_evaluation.current_cycle(get_content(), TODAY).id)
+    assert document["prefilled_from"]["reference"] == "QM-900011-202324-DEMO00"
+    assert len(document["answers"]) == 42 and document["flags"]
+    assert {flag["kind"] for flag in document["flags"].values()} == {"still_true"}
+    assert rows_by_urn(programme_app)["900011"].reviewed == 42 - len(document["flags"])
+
+
 @pytest.mark.parametrize(
     ("decided", "expected"),
     [
