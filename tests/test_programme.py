@@ -303,3 +303,19 @@ def test_a_new_worker_starts_from_the_snapshot_and_reads_only_what_changed_since
             assert len(another.rows(store, content, TODAY)) == 13
             assert len(read) == 13  # a snapshot from other content, or unreadable, is not used
             another.wait_for_snapshot()  # it writes a good one again
+
+
+def test_many_answers_to_check_are_listed_by_heading_with_how_many_in_each(programme_app: Any, client, sign_in) -> None:
+    sign_in("senco@foxglove-primary.example.org")
+    page = client.get("/school/900011/self-evaluation/").get_data(as_text=True)
+    with programme_app.app_context():
+        document = self_evaluation.load(get_store(), "900011", self_evaluation.current_cycle(get_content(), TODAY).id)
+        framework = get_content().framework("primary", document["framework_version"])
+    flagged_by_heading = {
+        heading.title: sum(1 for criterion in heading.criteria if criterion.id in document["flags"])
+        for heading in framework.headings
+    }
+    assert len(document["flags"]) > 10
+    for title, count in flagged_by_heading.items():
+        if count:
+            assert f"{title}</a>: {count} to check" in page
