@@ -358,6 +358,56 @@ def confirm(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     return redirect(url_for("answers.heading", urn=urn, heading_id=heading_id) + f"#{criterion_id.lower()}")
 
 
+@answers.post("/confirm-heading/<heading_id>")
+@school_member(**EDIT)
+def confirm_heading(urn: str, heading_id: str) -> Response | tuple[str, int]:
+    """ "Every flagged answer on this page is still right": save the heading's form, then clear the flag of
+    each flagged answer still as the person saw it (each checked against the revision on their page)."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    document = _document(urn)
+    if document is None:
+        abort(404)
+    framework = _framework(urn, document)
+    try:
+        section = framework.heading(heading_id)
+    except KeyError:
+        abort(404)
+    if not _can_edit(document):
+        abort(403)
+    posted, problems = _save_heading(urn, framework, section)
+    document = _document(urn) or document
+    if problems:
+        return _render_heading(urn, document, framework, section, True, posted, problems), 400
+    store, content, cycle = get_store(), get_content(), _cycle()
+    confirmed, refused = [], []
+    for criterion in section.criteria:
+        if criterion.id not in (document.get("flags") or {}):
+            continue
+        status, message = self_evaluation.confirm_answer(
+            store, content, cycle, urn, criterion.id, _revision(criterion.id), g.user.id
+        )
+        if status == "confirmed":
+            confirmed.append(criterion.id)
+        else:
+            refused.append(f"{criterion.id}: {message}")
+    if confirmed:
+        audit.record(
+            store,
+            g.user.id,
+            "confirmed answers are still right",
+            f"school {urn}",
+            client_address(),
+            heading=section.id,
+            criteria=confirmed,
+        )
+        count = len(confirmed)
+        flash(f"You confirmed {count} {'answer is' if count == 1 else 'answers are'} still right.", "success")
+    for message in refused:
+        flash(f"{message}.", "error")
+    return redirect(url_for("answers.heading", urn=urn, heading_id=section.id))
+
+
 @answers.post("/submit")
 @school_member(**SUBMIT)
 def submit(urn: str) -> Response | tuple[str, int]:

@@ -22,6 +22,7 @@ from tests.test_service_browser import (  # noqa: F401 - fixtures, used by name
     sign_in,
     site_dir,
     start_service,
+    tab_to,
 )
 
 pytestmark = pytest.mark.browser
@@ -91,3 +92,31 @@ def test_a_reviewer_filters_and_sorts_the_schools_by_keyboard(
     expect(heading(page)).to_contain_text("St Aidan's")
     checker.assert_clean()
     assert checker.checked == [] if not javascript else len(checker.checked) == 5
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with JavaScript", "without JavaScript"])
+def test_a_school_renewing_its_mark_confirms_a_page_of_pre_filled_answers_by_keyboard(
+    programme_service: Service,
+    new_context: Callable[..., BrowserContext],  # noqa: F811
+    javascript: bool,
+) -> None:
+    checker = Axe()
+    page = new_context(java_script_enabled=javascript).new_page()
+    sign_in(page, programme_service, "senco@foxglove-primary.example.org")
+    page.goto(programme_service.url + "/school/900011/self-evaluation/")
+    expect(page.locator("#flagged")).to_contain_text("to check")
+    if javascript:
+        checker(page, "overview: answers to check, by heading")
+    page.locator("#flagged").get_by_role("link").last.click()  # the last heading with answers to check
+    button = page.get_by_role("button", name="Every flagged answer on this page is still right")
+    flagged = page.locator("[data-qm-flag]").count()
+    assert flagged > 1
+    if javascript:
+        checker(page, "a heading with pre-filled answers to confirm")
+    tab_to(page, button, limit=400)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("status").first).to_contain_text(f"You confirmed {flagged} answers are still right.")
+    expect(page.locator("[data-qm-flag]")).to_have_count(0)
+    if javascript:
+        checker(page, "the heading after confirming")
+    checker.assert_clean()

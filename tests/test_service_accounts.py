@@ -1053,6 +1053,7 @@ EXPECTED = {
     ("POST", "/school/<urn>/feedback/<criterion_id>"):      (404,     404,      403,      404,     403,      403),
     # Framework versions (school A is on the only version there is: moving is refused with the reason).
     ("POST", "/school/<urn>/self-evaluation/confirm/<criterion_id>"): (DONE, DONE, 403,     404,     403,      403),
+    ("POST", "/school/<urn>/self-evaluation/confirm-heading/<heading_id>"): (DONE, DONE, 403, 404,  403,      403),
     ("GET",  "/la/frameworks"):                             (403,     403,      403,      403,     OK,       OK),
     ("GET",  "/la/frameworks/<framework_id>/move/<version>"): (403,   403,      403,      403,     403,      OK),
     ("POST", "/la/frameworks/<framework_id>/move/<version>"): (403,   403,      403,      403,     403,      REFUSED),

@@ -378,3 +378,69 @@ def test_this_is_still_right_with_a_mistake_elsewhere_on_the_page_shows_it_and_k
     after = load(moved_world)
     assert after["answers"].get(other) == before["answers"].get(other)
     assert "PRI-TEACH-08" in after["flags"]  # nothing confirmed while the page has a mistake
+
+
+def flagged_in(app: Any, heading_id: str) -> set[str]:
+    document = load(app)
+    with app.app_context():
+        from form_service.content import get_content
+
+        framework = get_content().framework("primary", document["framework_version"])
+    return {c.id for c in framework.heading(heading_id).criteria if c.id in document["flags"]}
+
+
+def test_every_flagged_answer_on_a_page_is_confirmed_together_and_nothing_else(moved_world, client, sign_in):
+    move(moved_world)
+    signed_in(moved_world, sign_in, client, SENCO_A)
+    heading_id = next(
+        h
+        for h in ("leadership", "identification", "teaching", "voice", "wellbeing", "transitions")
+        if len(flagged_in(moved_world, h)) > 1
+    )
+    page = Page(client.get(f"/school/{OAKFIELD}/self-evaluation/{heading_id}"))
+    assert "Every flagged answer on this page is still right" in page.main_text
+    elsewhere = set(load(moved_world)["flags"]) - flagged_in(moved_world, heading_id)
+    before = load(moved_world)["answers"]
+
+    response = client.post(
+        f"/school/{OAKFIELD}/self-evaluation/confirm-heading/{heading_id}",
+        data=heading_form(moved_world, heading_id, client),
+    )
+
+    assert location_path(response) == f"/school/{OAKFIELD}/self-evaluation/{heading_id}"
+    after = load(moved_world)
+    assert flagged_in(moved_world, heading_id) == set() and set(after["flags"]) == elsewhere
+    assert {cid: a["commentary"] for cid, a in after["answers"].items()} == {
+        cid: a["commentary"] for cid, a in before.items()
+    }  # confirming changes no answer
+    assert "still right." in " ".join(Page(client.get(response.headers["Location"])).messages)
+
+
+def test_confirming_a_page_together_skips_an_answer_someone_changed_meanwhile(moved_world, client, sign_in):
+    move(moved_world)
+    signed_in(moved_world, sign_in, client, SENCO_A)
+    heading_id = next(
+        h
+        for h in ("leadership", "identification", "teaching", "voice", "wellbeing", "transitions")
+        if len(flagged_in(moved_world, h)) > 1
+    )
+    form = heading_form(moved_world, heading_id, client)
+    changed = sorted(flagged_in(moved_world, heading_id))[0]
+    form[f"{changed}-revision"] = str(int(form[f"{changed}-revision"]) - 1)  # the page showed an older revision
+
+    response = client.post(f"/school/{OAKFIELD}/self-evaluation/confirm-heading/{heading_id}", data=form)
+
+    assert location_path(response) == f"/school/{OAKFIELD}/self-evaluation/{heading_id}"
+    assert flagged_in(moved_world, heading_id) == {changed}  # the others are confirmed; that one is not
+    messages = " ".join(Page(client.get(response.headers["Location"])).messages)
+    assert f"{changed}: Someone changed this answer after you opened the page" in messages
+
+
+def test_confirming_a_page_needs_the_csrf_token_and_a_real_heading(moved_world, client, sign_in):
+    move(moved_world)
+    signed_in(moved_world, sign_in, client, SENCO_A)
+    before = load(moved_world)["flags"]
+    assert client.post(f"/school/{OAKFIELD}/self-evaluation/confirm-heading/leadership").status_code == 400
+    token = {"csrf_token": csrf_token(client)}
+    assert client.post(f"/school/{OAKFIELD}/self-evaluation/confirm-heading/nowhere", data=token).status_code == 404
+    assert load(moved_world)["flags"] == before
