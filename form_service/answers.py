@@ -160,6 +160,18 @@ def _save_heading(
     return posted, problems
 
 
+def _save_page(
+    urn: str, document: dict[str, Any], framework: Framework, section: Heading
+) -> tuple[dict[str, Any], tuple[str, int] | None]:
+    """Save the heading page's form: the self-evaluation as it now is, and the page shown again with its
+    errors (every word kept) if anything on it could not be saved."""
+    posted, problems = _save_heading(urn, framework, section)
+    document = _document(urn) or document
+    if problems:
+        return document, (_render_heading(urn, document, framework, section, True, posted, problems), 400)
+    return document, None
+
+
 @answers.route("/<heading_id>", methods=["GET", "POST"])
 @school_member(**READ)
 def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
@@ -178,10 +190,9 @@ def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
         return _render_heading(urn, document, framework, section, editable, {}, {})
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    posted, problems = _save_heading(urn, framework, section)
-    document = _document(urn) or document
-    if problems:
-        return _render_heading(urn, document, framework, section, True, posted, problems), 400
+    document, with_errors = _save_page(urn, document, framework, section)
+    if with_errors:
+        return with_errors
     if request.form.get("then") == "later":
         flash("Your answers are saved. You can come back at any time before the deadline.", "success")
         return redirect(url_for("answers.overview", urn=urn))
@@ -328,10 +339,9 @@ def confirm(urn: str, criterion_id: str) -> Response | tuple[str, int]:
             section = framework.heading_of(criterion_id)
         except KeyError:
             abort(404)
-        posted, problems = _save_heading(urn, framework, section)
-        document = _document(urn) or document
-        if problems:
-            return _render_heading(urn, document, framework, section, True, posted, problems), 400
+        document, with_errors = _save_page(urn, document, framework, section)
+        if with_errors:
+            return with_errors
         if criterion_id not in (document.get("flags") or {}):
             flash("Your answers are saved.", "success")  # the answer was changed, which settles its flag
             return redirect(url_for("answers.heading", urn=urn, heading_id=section.id) + f"#{criterion_id.lower()}")
@@ -375,10 +385,9 @@ def confirm_heading(urn: str, heading_id: str) -> Response | tuple[str, int]:
         abort(404)
     if not _can_edit(document):
         abort(403)
-    posted, problems = _save_heading(urn, framework, section)
-    document = _document(urn) or document
-    if problems:
-        return _render_heading(urn, document, framework, section, True, posted, problems), 400
+    document, with_errors = _save_page(urn, document, framework, section)
+    if with_errors:
+        return with_errors
     store, content, cycle = get_store(), get_content(), _cycle()
     confirmed, refused = [], []
     for criterion in section.criteria:
