@@ -279,6 +279,12 @@ def _parse_database(raw: bytes) -> dict[str, Any]:
     return data
 
 
+def _claimed_seq(raw: bytes) -> int:
+    """The sequence number a slot's header claims, without checking it (0 for a file with no header)."""
+    header = _SLOT_HEADER.match(raw)
+    return int(header[1]) if header else 0
+
+
 def _parse_slot(raw: bytes) -> tuple[int, dict[str, Any], int]:
     """(sequence number, TinyDB data, length of the JSON) of one slot file's bytes.
 
@@ -310,17 +316,21 @@ def _capacity(length: int) -> int:
 
 
 class _Slot:
-    """What one slot file holds, as read: absent (`size` None), whole (`seq` set) or not (`problem` set)."""
+    """What one slot file holds, as read: absent (`size` None), or its bytes. Whether they are whole is only
+    checked when asked (`whole`): a save or a read needs just the newest whole slot parsed, not both."""
 
-    __slots__ = ("data", "path", "problem", "raw", "seq", "size")
+    __slots__ = ("_bytes", "checked", "claimed", "data", "path", "problem", "raw", "seq", "size")
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.size: int | None = None
-        self.seq: int | None = None
+        self.claimed = -1  # the sequence number its header claims (0: no header), -1 if absent or unreadable
+        self.checked = False
+        self.seq: int | None = None  # set once checked and found whole
         self.data: dict[str, Any] | None = None
         self.problem = ""
-        self.raw = b""  # the document's JSON, without padding
+        self.raw = b""  # the document's JSON, without padding, once checked and found whole
+        self._bytes = b""
 
     @classmethod
     def read_both(cls, paths: tuple[Path, Path]) -> tuple[_Slot, _Slot]:
@@ -334,7 +344,7 @@ class _Slot:
             except FileNotFoundError:
                 opened.append(None)
             except OSError as error:
-                slot.size, slot.problem = 0, error.strerror or str(error)
+                slot.size, slot.problem, slot.checked = 0, error.strerror or str(error), True
                 opened.append(None)
         try:
             for fd in opened:
@@ -354,15 +364,24 @@ class _Slot:
         try:
             raw = _read_all(fd)
         except OSError as error:
-            self.size, self.problem = 0, error.strerror or str(error)
+            self.size, self.problem, self.checked = 0, error.strerror or str(error), True
             return
         self.size = len(raw)
-        try:
-            self.seq, self.data, end = _parse_slot(raw)
-        except _Unreadable as error:
-            self.problem = str(error)
-            return
-        self.raw = raw[:end]
+        self.claimed = _claimed_seq(raw)
+        self._bytes = raw
+
+    def whole(self) -> bool:
+        """True if the slot holds a whole document (checksum and JSON checked once, then remembered)."""
+        if not self.checked:
+            self.checked = True
+            try:
+                self.seq, self.data, end = _parse_slot(self._bytes)
+            except _Unreadable as error:
+                self.problem = str(error)
+            else:
+                self.raw = self._bytes[:end]
+            self._bytes = b""
+        return self.seq is not None
 
 
 def _read_all(fd: int) -> bytes:
@@ -400,8 +419,12 @@ def _document_paths(root: Path, collection: str, key: str) -> tuple[Path, str]:
 
 
 def _newest(slots: tuple[_Slot, _Slot]) -> _Slot | None:
-    whole = [slot for slot in slots if slot.seq is not None]
-    return max(whole, key=lambda slot: slot.seq or 0) if whole else None
+    """The whole slot with the highest sequence number, or None. Slots are checked newest-claimed first, so
+    the older one is usually never parsed; only if the newer fails its check is the other one tried."""
+    for slot in sorted((slot for slot in slots if slot.size is not None), key=lambda slot: -slot.claimed):
+        if slot.whole():
+            return slot
+    return None
 
 
 _datasync = getattr(os, "fdatasync", os.fsync)
@@ -941,6 +964,14 @@ class TinyDBStore:
 
         Before letting anything in, it finishes a restore that a crashed process left half-done.
         """
+        if mode == fcntl.LOCK_SH and self._global_depth() > 0:
+            # Already held by this thread (a change function that reads): holding it again changes nothing.
+            self._held.depth += 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
         fd = self._lock_fd(_lock_path(self._locks, "", "global"), mode)
         try:
             # Nested use (a change function that reads) already checked the journal and, by holding the lock,

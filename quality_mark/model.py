@@ -128,6 +128,11 @@ class Framework:
     changes: VersionChanges | None = None
     corrections: tuple[Correction, ...] = ()
 
+    def __hash__(self) -> int:
+        # The generated hash would walk every heading and criterion, and frameworks are cache keys on the
+        # save path; equal frameworks always share these three fields, so this hash is consistent with ==.
+        return hash((self.id, self.version, self.content_hash))
+
     @property
     def criteria(self) -> tuple[Criterion, ...]:
         return tuple(criterion for heading in self.headings for criterion in heading.criteria)
