@@ -19,11 +19,11 @@ small document plus one document per heading (6 here, about 10 KB each), so a sa
 
 Stores compared, on the same documents and the same saves:
 
-1. TinyDBStore (form_service/store.py): two slot files per document (each a TinyDB database); a save
-   overwrites the older slot in place and flushes it with one fdatasync; flock locks. Measured through
-   save_answer, and as a bare `modify` that only changes one answer's rating and commentary. Setup writes
-   every document twice, because a self-evaluation that is filled in has been saved many times, so both
-   slots of each of its documents exist (the second save of a new document creates its second slot).
+1. TinyDBStore (form_service/store.py): one file per document holding two copies of it (regions, each a
+   TinyDB database after a short header); a save overwrites the older region in place and flushes it with
+   one fdatasync; flock locks. Measured through save_answer, and as a bare `modify` that only changes one
+   answer's rating and commentary. Setup writes every document twice, because a self-evaluation that is
+   filled in has been saved many times, so both regions of each of its documents hold a version.
 2. SQLite in WAL mode with `PRAGMA synchronous=FULL`: one row per document behind the same `read` and
    `modify` interface (BEGIN IMMEDIATE, select, change, update, COMMIT), so save_answer runs on it unchanged.
 3. Naive TinyDB: every document in one file with TinyDB's own JSONStorage; each save is one
@@ -37,10 +37,12 @@ reading, JSON, the document check, each system call of the write.
 
 The saves of each case are interleaved (one of each in turn), so all see the same disk and cache state; after
 each bulk setup the disk is synced and left quiet for `--settle` seconds. Everything happens in a temporary
-folder under build/ (same disk as the repository), removed at the end: at most about 2 GB at a time.
-It all stays in the page cache of a 24 GB machine, as on a server, so reads do not touch the disk; writes
-and fsyncs do. Another busy process on the machine shows up at once in these figures: the load average
-is printed at the start and the end.
+folder under build/ (same disk as the repository), removed at the end: at most about 5 GB at a time.
+Whether reads touch the disk depends on the machine: where file pages left alone for half a minute are
+reclaimed (as on the virtual machines this was written on, whose kdamond pages out unmapped page cache),
+a save of a random school reads its two files from disk, and so does SQLite's read of its row; on a server
+that keeps its page cache they come from memory. Another busy process on the machine shows up at once in
+these figures: the load average is printed at the start and the end.
 """
 
 from __future__ import annotations
@@ -244,7 +246,8 @@ def timed(prepared: Callable[[], None]) -> float:
 
 
 class SQLiteStore:
-    """Just enough of the Store interface on SQLite (WAL, synchronous=FULL) for save_answer to run on it."""
+    """Just enough of the Store interface on SQLite (WAL, synchronous=FULL) for save_answer to run on it.
+    Documents are encoded by the same function as TinyDBStore's, so the two differ only in how they store."""
 
     def __init__(self, path: Path) -> None:
         self.connection = sqlite3.connect(path, isolation_level=None)
@@ -259,7 +262,7 @@ class SQLiteStore:
         self.connection.execute("BEGIN")
         self.connection.executemany(
             "INSERT INTO documents VALUES (?, ?, ?)",
-            ((collection, key, json.dumps(document, separators=(",", ":"))) for collection, key, document in rows),
+            ((collection, key, store_module._encode(document)) for collection, key, document in rows),
         )
         self.connection.execute("COMMIT")
 
@@ -284,7 +287,7 @@ class SQLiteStore:
             else:
                 self.connection.execute(
                     "INSERT OR REPLACE INTO documents VALUES (?, ?, ?)",
-                    (collection, key, json.dumps(new_document, allow_nan=False, separators=(",", ":"))),
+                    (collection, key, store_module._encode(new_document)),
                 )
         except BaseException:
             self.connection.execute("ROLLBACK")
@@ -431,7 +434,7 @@ class _TimedOS:
         elif flags & os.O_TRUNC:
             label = "create the temporary file"
         elif flags & os.O_WRONLY:
-            label = "open the slot"
+            label = "open the file to write"
         else:
             return os.open(path, flags, mode)  # a lock file: counted with the locks
         begin = time.perf_counter_ns()
@@ -462,12 +465,14 @@ def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
     clock.wrap(self_evaluation, "answer_errors", "validate (JSON Schema)")
     clock.wrap(self_evaluation, "personal_data_found", "personal-data check")
     clock.wrap(store_module, "_write_durably", "_write_durably")
-    clock.wrap(store_module, "_overwrite_slot", "_overwrite_slot")
+    clock.wrap(store_module, "_overwrite_region", "_overwrite_region")
     clock.wrap(store_module, "_datasync", "fdatasync")
     clock.wrap(store_module, "_slot_content", "JSON encode + checksum")
     clock.wrap(TinyDBStore, "_lock_fd", "locks (open + flock)")
     clock.wrap(TinyDBStore, "_make_collection_folder", "folder check")
-    clock.wrap(TinyDBStore, "_slots", "_slots")
+    clock.wrap(TinyDBStore, "_file", "_file")
+    clock.wrap(TinyDBStore, "prefetch", "prefetch")
+    clock.wrap(TinyDBStore, "_note_change", "note the change")
     clock.wrap(TinyDBStore, "_save", "_save")
     clock.wrap(store_module, "_check_document", "document check")
     clock.wrap(TinyDBStore, "read", "read the self-evaluation")
@@ -518,26 +523,28 @@ def breakdown(clock: Clock) -> list[tuple[str, list[int]]]:
                 g(s, "total")
                 - g(s, "modify")
                 + g(s, "change")
-                - g(s, "validate (JSON Schema)", "personal-data check", "read the self-evaluation")
+                - g(s, "validate (JSON Schema)", "personal-data check", "read the self-evaluation", "prefetch")
             ),
         ),
+        ("start reading the self-evaluation early (prefetch)", lambda s: g(s, "prefetch")),
         ("read the self-evaluation (under the heading's lock)", lambda s: g(s, "read the self-evaluation")),
         ("locks: open + flock (global, document)", lambda s: g(s, "locks (open + flock)")),
-        # Reading both slots of the heading's document (bytes, CRC, JSON decode): every slot read, less the
-        # self-evaluation's own read (counted above, and its global lock is counted again under locks).
+        # Reading the heading's file (bytes, CRC, JSON decode of the newer region): every file read, less the
+        # self-evaluation's own read (counted above).
         (
-            "read the heading's two slot files (bytes, CRC, JSON)",
-            lambda s: g(s, "_slots") - g(s, "read the self-evaluation"),
+            "read the heading's file (bytes, CRC, JSON)",
+            lambda s: g(s, "_file") - g(s, "read the self-evaluation"),
         ),
         ("document check (_check_document)", lambda s: g(s, "document check")),
         ("JSON encode + checksum", lambda s: g(s, "JSON encode + checksum")),
-        ("open the older slot", lambda s: g(s, "open the slot")),
-        ("pwrite of the slot (about 12 KB)", lambda s: g(s, "pwrite")),
-        ("fdatasync of the slot", lambda s: g(s, "fdatasync")),
+        ("open the file to write", lambda s: g(s, "open the file to write")),
+        ("pwrite of the older region (about 12 KB)", lambda s: g(s, "pwrite")),
+        ("fdatasync of the file", lambda s: g(s, "fdatasync")),
         (
-            "pad and close the slot",
-            lambda s: g(s, "_overwrite_slot") - g(s, "open the slot", "pwrite", "fdatasync", "fsync of the folder"),
+            "pad and close the file",
+            lambda s: g(s, "_overwrite_region") - g(s, "open the file to write", "pwrite", "fdatasync"),
         ),
+        ("note the change (.changes.log)", lambda s: g(s, "note the change")),
         ("first saves only: temp file, fsync, rename", lambda s: g(s, "_write_durably") - g(s, "fsync of the folder")),
         ("first saves only: fsync of the folder", lambda s: g(s, "fsync of the folder")),
     ]

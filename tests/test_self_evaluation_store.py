@@ -32,14 +32,13 @@ def save(store: Any, content: Any, cycle: Any, criterion_id: str, base: int = 0,
     )
 
 
-def answer_files(app: Any) -> dict[str, tuple[tuple[int, int], ...]]:
-    """Per answers document (by its file name), the inode and time of change of each of its slot files."""
+def answer_files(app: Any) -> dict[str, tuple[int, int, bytes]]:
+    """Per answers document (by its file name), the inode, time of change and bytes of its file."""
     folder = Path(app.config["DATA_DIR"]) / STORE_FOLDER / self_evaluation.ANSWERS
-    files: dict[str, tuple[tuple[int, int], ...]] = {}
-    for path in sorted(folder.glob("*.json")):
-        document = path.name.replace("~.json", ".json")
-        files[document] = (*files.get(document, ()), (path.stat().st_ino, path.stat().st_mtime_ns))
-    return files
+    return {
+        path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
+        for path in sorted(folder.glob("*.json"))
+    }
 
 
 def test_a_save_rewrites_only_the_file_of_its_heading(app: Any) -> None:

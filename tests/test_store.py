@@ -124,6 +124,33 @@ def test_write_read_delete_keys_scan_round_trip(store: TinyDBStore) -> None:
     assert store.keys("schools") == ["urn-100", "urn-300"]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        2**63 - 1,
+        -(2**63),
+        2**64 - 1,
+        2**64,
+        -(10**30),
+        10**300,
+        1e16,
+        5e-324,
+        -0.0,
+        1.7976931348623157e308,
+        "lone surrogate \ud800 inside text",
+        'emoji \U0001f600, NUL \x00, line separator \u2028, quote " and backslash \\',
+        ["\udfff", {"deeper": 2**70}],
+    ],
+    ids=repr,
+)
+def test_every_json_value_comes_back_exactly_as_written(store: TinyDBStore, value: Any) -> None:
+    store.write("schools", "urn-1", {"value": value})
+    stored = store.read("schools", "urn-1")
+    assert stored == {"value": value} and repr(stored["value"]) == repr(value)  # an int stays an int, -0.0 stays
+    store.modify("schools", "urn-1", lambda document: ({**document, "again": True}, None))
+    assert store.read("schools", "urn-1") == {"value": value, "again": True}
+
+
 def test_documents_come_back_as_independent_plain_dicts(store: TinyDBStore) -> None:
     document = {"answers": [1, 2]}
     store.write("schools", "urn-1", document)
@@ -138,17 +165,34 @@ def test_documents_come_back_as_independent_plain_dicts(store: TinyDBStore) -> N
 def test_plain_keys_are_readable_file_names(store: TinyDBStore, data_dir: Path) -> None:
     store.write("schools", "urn-123456-2025", {"a": 1})
     assert (data_dir / "schools" / "urn-123456-2025.json").is_file()
-    # The file is an ordinary TinyDB database with the key stored inside it, after the slot's header.
-    saved = json.loads((data_dir / "schools" / "urn-123456-2025.json").read_text())
+    # Each of the file's two halves is readable JSON: a header, then the TinyDB data with the key inside it.
+    saved = json.loads(regions(data_dir / "schools" / "urn-123456-2025.json")[0])
     assert saved.pop("document") == {"1": {"key": "urn-123456-2025", "document": {"a": 1}}}
-    assert saved["seq"] == "00000000000000000001" and set(saved) == {"seq", "length", "crc"}
+    assert saved["seq"] == "00000000000000000001" and set(saved) == {"slot", "seq", "length", "crc"}
 
 
-def test_tinydb_itself_reads_every_file_the_store_writes(store: TinyDBStore, data_dir: Path) -> None:
+def regions(path: Path) -> tuple[bytes, bytes]:
+    """The two halves of a document file."""
+    raw = path.read_bytes()
+    return raw[: len(raw) // 2], raw[len(raw) // 2 :]
+
+
+def test_tinydb_itself_reads_every_copy_the_store_writes_and_every_backed_up_file(
+    store: TinyDBStore, data_dir: Path, tmp_path: Path
+) -> None:
     document = {"answers": {"PRI-LEAD-01": {"rating": 3, "commentary": "Ysgol \u0175 \u2019 \U0001f600"}}, "n": 1.5}
+    store.write("self_evaluations", "900001-2026-27", {"earlier": True})
     store.write("self_evaluations", "900001-2026-27", document)
-    with TinyDB(data_dir / "self_evaluations" / "900001-2026-27.json") as database:
-        assert database.table("document").get(doc_id=1) == {"key": "900001-2026-27", "document": document}
+    expected = [{"key": "900001-2026-27", "document": version} for version in ({"earlier": True}, document)]
+    for index, region in enumerate(regions(data_dir / "self_evaluations" / "900001-2026-27.json")):
+        (tmp_path / f"region-{index}.json").write_bytes(region)
+        with TinyDB(tmp_path / f"region-{index}.json") as database:
+            assert database.table("document").get(doc_id=1) == expected[index]
+    store.backup(tmp_path / "backup.tar.gz")
+    (member,) = [raw for info, raw in members(tmp_path / "backup.tar.gz") if info.name != "manifest.json"]
+    (tmp_path / "member.json").write_bytes(member)
+    with TinyDB(tmp_path / "member.json") as database:
+        assert database.table("document").get(doc_id=1) == expected[1]
 
 
 @pytest.mark.parametrize(
@@ -431,99 +475,135 @@ def test_an_acknowledged_write_survives_kill_9(store: TinyDBStore, data_dir: Pat
     assert store.read("crash", "acknowledged") == {"value": token}
 
 
-# --- two slots: saves in place, torn writes ------------------------------------------------------------------
+# --- one file, two regions: saves in place, torn writes, earlier layouts -----------------------------------
 
 
-def slot_files(data_dir: Path, key: str) -> tuple[Path, Path]:
-    return data_dir / "schools" / f"{key}.json", data_dir / "schools" / f"{key}~.json"
+def document_file(data_dir: Path, key: str) -> Path:
+    return data_dir / "schools" / f"{key}.json"
 
 
-def bytes_of_next_save(data_dir: Path, tmp_path: Path, key: str, document: dict) -> tuple[Path, bytes]:
-    """The file a save of `document` would overwrite, and the bytes it would write there, found by making the
-    save on a copy of the data folder."""
+def bytes_of_next_save(data_dir: Path, tmp_path: Path, key: str, document: dict) -> tuple[int, bytes, bytes]:
+    """The first byte a save of `document` would change in the key's file, the file before, and after: found
+    by making the save on a copy of the data folder."""
     import shutil
 
     copy = tmp_path / "copy"
     shutil.copytree(data_dir, copy)
-    before = {path.name: path.read_bytes() for path in (copy / "schools").iterdir()}
     TinyDBStore(copy).write("schools", key, document)
-    (changed,) = [path for path in (copy / "schools").iterdir() if path.read_bytes() != before.get(path.name)]
-    return data_dir / "schools" / changed.name, changed.read_bytes()
+    before, after = document_file(data_dir, key).read_bytes(), document_file(copy, key).read_bytes()
+    assert len(before) == len(after)
+    start = next(index for index in range(len(before)) if before[index] != after[index])
+    return start, before, after
 
 
-def test_saves_overwrite_the_older_slot_in_place(store: TinyDBStore, data_dir: Path) -> None:
+def test_saves_overwrite_the_older_region_in_place(store: TinyDBStore, data_dir: Path) -> None:
     store.write("schools", "urn-1", {"v": 0, "text": "x" * 5000})
-    slot_a, slot_b = slot_files(data_dir, "urn-1")
-    assert slot_a.is_file() and not slot_b.exists()
-    store.write("schools", "urn-1", {"v": 1, "text": "x" * 5000})
-    inodes = (slot_a.stat().st_ino, slot_b.stat().st_ino)
-    sizes = (slot_a.stat().st_size, slot_b.stat().st_size)
-    for version in range(2, 12):
+    path = document_file(data_dir, "urn-1")
+    inode, size = path.stat().st_ino, path.stat().st_size
+    for version in range(1, 12):
         store.modify("schools", "urn-1", lambda document, v=version: ({**document, "v": v}, None))
-    # Same files, same sizes: no rename and no new file, however many saves.
-    assert (slot_a.stat().st_ino, slot_b.stat().st_ino) == inodes
-    assert (slot_a.stat().st_size, slot_b.stat().st_size) == sizes
+    # Same file, same size: no rename and no new file, however many saves.
+    assert (path.stat().st_ino, path.stat().st_size) == (inode, size)
     assert store.read("schools", "urn-1") == {"v": 11, "text": "x" * 5000}
-    # Each slot is a TinyDB database; the newest version is in one, the one before it in the other.
-    held = sorted(TinyDB(path).table("document").get(doc_id=1)["document"]["v"] for path in (slot_a, slot_b))
+    # The newest version is in one region, the one before it in the other.
+    held = sorted(json.loads(region)["document"]["1"]["document"]["v"] for region in regions(path))
     assert held == [10, 11]
     assert store.keys("schools") == ["urn-1"]
+    assert [entry.name for entry in (data_dir / "schools").iterdir()] == ["urn-1.json"]
 
 
-@pytest.mark.parametrize("saves_before", [2, 3], ids=["tearing-slot-a", "tearing-slot-b"])
+@pytest.mark.parametrize("saves_before", [2, 3], ids=["tearing-region-0", "tearing-region-1"])
 def test_a_power_cut_part_way_through_a_save_leaves_the_last_acknowledged_version(
     store: TinyDBStore, data_dir: Path, tmp_path: Path, saves_before: int
 ) -> None:
     for version in range(saves_before):
         store.write("schools", "urn-1", {"v": version, "text": f"version {version} " * 300})
     acknowledged = store.read("schools", "urn-1")
-    target, new_bytes = bytes_of_next_save(data_dir, tmp_path, "urn-1", {"v": 99, "text": "new " * 900})
-    original = target.read_bytes()
-    # A torn write: the first `cut` bytes are new, the rest is what the file held before (or nothing). Only
-    # cuts inside the new document itself: past its end, only padding is missing and the save is whole.
-    written = len(new_bytes.rstrip())
-    cuts = sorted({0, 1, 40, 62, 63, 64, 512, 4096, written - 1, *range(100, written, 377)} - {*range(written, 9999)})
+    first_change, original, saved = bytes_of_next_save(data_dir, tmp_path, "urn-1", {"v": 99, "text": "new " * 900})
+    half = len(original) // 2
+    start = first_change // half * half  # the region the save writes: the one not holding the newest version
+    assert start == (0 if saves_before == 2 else half)
+    path = document_file(data_dir, "urn-1")
+    # A torn write: the first `cut` bytes of the region are new, the rest is what it held before (or zeros).
+    # Only cuts inside the new document itself: past its end, only padding is missing and the save is whole.
+    written = len(saved[start : start + half].rstrip())
+    cuts = {0, 1, 40, 62, 63, 64, 80, 512, 4096, written - 1, *range(100, written, 377)}
+    cuts = sorted(cut for cut in cuts if cut < written)
     assert len(cuts) > 10
     for cut in cuts:
-        for rest in (original[cut:], b""):
-            target.write_bytes(new_bytes[:cut] + rest)
+        for rest in (original[start + cut :], b"\x00" * (half - cut) + original[start + half :]):
+            path.write_bytes(original[:start] + saved[start : start + cut] + rest)
             assert store.read("schools", "urn-1") == acknowledged, f"torn at byte {cut}"
-    # The next save goes into the torn slot and repairs it; the acknowledged version is only then replaced.
+    # The next save goes into the torn region and repairs it; the acknowledged version is only then replaced.
     store.write("schools", "urn-1", {"v": 100})
     assert store.read("schools", "urn-1") == {"v": 100}
     store.write("schools", "urn-1", {"v": 101})
     assert store.read("schools", "urn-1") == {"v": 101}
 
 
-def test_a_document_that_outgrows_its_slot_is_saved_whole(store: TinyDBStore, data_dir: Path) -> None:
+def test_a_document_that_outgrows_its_regions_is_saved_whole(store: TinyDBStore, data_dir: Path) -> None:
     for size in (10, 5_000, 50, 200_000, 100, 1_000_000):
         store.write("schools", "urn-1", {"text": "y" * size})
         assert store.read("schools", "urn-1") == {"text": "y" * size}
+    assert document_file(data_dir, "urn-1").stat().st_size >= 2_000_000
 
 
-def test_files_from_before_slots_are_read_and_then_saved_in_slots(store: TinyDBStore, data_dir: Path) -> None:
-    folder = data_dir / "schools"
+def old_slot(seq: int, key: str, document: dict) -> bytes:
+    """A slot file of the store's earlier two-file layout: header, TinyDB data, padding."""
+    body = json.dumps({"document": {"1": {"key": key, "document": document}}}, separators=(",", ":")).encode()[1:]
+    numbers = b"%020d%010d" % (seq, len(body))
+    crc = store_module.zlib.crc32(body, store_module.zlib.crc32(numbers))
+    header = b'{"seq":"%s","length":"%s","crc":"%08x",' % (numbers[:20], numbers[20:], crc)
+    return header + body + b" " * 2048
+
+
+def test_a_data_folder_in_an_earlier_layout_is_upgraded_once_before_anything_reads_it(tmp_path: Path) -> None:
+    folder = tmp_path / "old" / "schools"
     folder.mkdir(parents=True)
-    (folder / "urn-5.json").write_text(json.dumps({"document": {"1": {"key": "urn-5", "document": {"old": True}}}}))
-    assert store.read("schools", "urn-5") == {"old": True}
-    store.modify("schools", "urn-5", lambda document: ({**document, "new": True}, None))
-    assert store.read("schools", "urn-5") == {"old": True, "new": True}
-    assert store.keys("schools") == ["urn-5"]
+    plain = {"document": {"1": {"key": "urn-5", "document": {"first store": True}}}}
+    (folder / "urn-5.json").write_text(json.dumps(plain))  # the first store: plain TinyDB files
+    (folder / "urn-6.json").write_bytes(old_slot(4, "urn-6", {"v": 4}))  # two slot files, B newer
+    (folder / "urn-6~.json").write_bytes(old_slot(5, "urn-6", {"v": 5}))
+    (folder / "urn-7.json").write_bytes(old_slot(9, "urn-7", {"v": 9}))  # A newer, B torn
+    (folder / "urn-7~.json").write_bytes(old_slot(10, "urn-7", {"v": 10})[:50])
+    (folder / "urn-8.json").write_bytes(old_slot(1, "urn-8", {"v": 1}))  # saved once: slot A only
+    store = TinyDBStore(tmp_path / "old")
+
+    assert store.read("schools", "urn-6") == {"v": 5}
+    assert store.keys("schools") == ["urn-5", "urn-6", "urn-7", "urn-8"]
+    assert dict(store.scan("schools")) == {
+        "urn-5": {"first store": True},
+        "urn-6": {"v": 5},
+        "urn-7": {"v": 9},
+        "urn-8": {"v": 1},
+    }
+    assert sorted(entry.name for entry in folder.iterdir()) == [f"urn-{n}.json" for n in (5, 6, 7, 8)]
+    assert (tmp_path / "old" / ".layout").read_text() == "2\n"
+    # The sequence carries on from the old slots, and saves are in place from now on.
+    store.modify("schools", "urn-6", lambda document: ({**document, "v": 6}, None))
+    assert json.loads(regions(folder / "urn-6.json")[1])["seq"] == "00000000000000000006"
+
+    # An upgrade cut short after renaming one file (its old slot B still there) is finished, not redone.
+    (folder / "urn-6~.json").write_bytes(old_slot(5, "urn-6", {"v": 5}))
+    (tmp_path / "old" / ".layout").unlink()
+    again = TinyDBStore(tmp_path / "old")
+    assert again.read("schools", "urn-6") == {"v": 6}
+    assert not (folder / "urn-6~.json").exists()
 
 
 def test_a_deleted_document_never_comes_back_in_an_older_version(store: TinyDBStore, data_dir: Path) -> None:
     for version in range(3):
         store.write("schools", "urn-1", {"v": version})
     assert store.delete("schools", "urn-1") is True
-    assert not any(path.exists() for path in slot_files(data_dir, "urn-1"))
+    assert not document_file(data_dir, "urn-1").exists()
     assert store.read("schools", "urn-1") is None and store.keys("schools") == []
 
 
-def test_both_slots_damaged_is_a_damaged_document(store: TinyDBStore, data_dir: Path) -> None:
+def test_both_regions_damaged_is_a_damaged_document(store: TinyDBStore, data_dir: Path) -> None:
     for version in range(2):
         store.write("schools", "urn-1", {"v": version})
-    for path in slot_files(data_dir, "urn-1"):
-        path.write_bytes(b"\x00" * 100)
+    path = document_file(data_dir, "urn-1")
+    path.write_bytes(b"\x01" * path.stat().st_size)
     with pytest.raises(DamagedDocument, match="urn-1"):
         store.read("schools", "urn-1")
     store.write("schools", "urn-1", {"v": "again"})
@@ -775,3 +855,16 @@ def test_a_restore_and_a_full_log_make_every_reader_rebuild(
     _, changes = store.changes(position)
     assert changes is None  # the log was over its limit: a new one was started
     assert store.read("schools", "900004") == {"a": 4}
+
+
+def test_a_writer_holding_the_log_open_writes_to_the_new_log_once_another_starts_one(
+    store: TinyDBStore, data_dir: Path, tmp_path: Path
+) -> None:
+    store.write("schools", "900001", {"a": 1})  # this store now keeps the log open between saves
+    store.backup(tmp_path / "backup.tar.gz")
+    other = TinyDBStore(data_dir)
+    other.restore(tmp_path / "backup.tar.gz")  # which replaces the log with a new, empty one
+    position, _ = other.changes(None)
+    store.write("schools", "900002", {"a": 2})
+    store.delete("schools", "900001")
+    assert other.changes(position)[1] == [("schools", "900002"), ("schools", "900001")]
