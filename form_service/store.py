@@ -572,6 +572,7 @@ class TinyDBStore:
     def __init__(self, data_dir: Path) -> None:
         self._root = Path(data_dir).absolute()
         self._locks = self._root / _LOCKS
+        self._journal = str(self._root / _JOURNAL)  # looked for by every operation: joined once
         # Per thread: the document locks held and how deeply the global lock is held, so a call that would
         # wait for a lock this very thread holds fails with a clear error instead of hanging forever.
         self._held = threading.local()
@@ -1033,7 +1034,7 @@ class TinyDBStore:
         try:
             # Nested use (a change function that reads) already checked the journal and, by holding the lock,
             # keeps any restore out; converting the lock here would wait for this very thread.
-            if self._global_depth() == 0 and (self._root / _JOURNAL).exists():
+            if self._global_depth() == 0 and os.path.exists(self._journal):
                 if mode == fcntl.LOCK_SH:
                     fcntl.flock(fd, fcntl.LOCK_EX)  # re-checked below: another process may have finished it
                 self._recover_restore()
