@@ -38,11 +38,14 @@ reading, JSON, the document check, each system call of the write.
 The saves of each case are interleaved (one of each in turn), so all see the same disk and cache state; after
 each bulk setup the disk is synced and left quiet for `--settle` seconds. Everything happens in a temporary
 folder under build/ (same disk as the repository), removed at the end: at most about 5 GB at a time.
-Whether reads touch the disk depends on the machine: where file pages left alone for half a minute are
-reclaimed (as on the virtual machines this was written on, whose kdamond pages out unmapped page cache),
-a save of a random school reads its two files from disk, and so does SQLite's read of its row; on a server
-that keeps its page cache they come from memory. Another busy process on the machine shows up at once in
-these figures: the load average is printed at the start and the end.
+Every save is measured in two states of the page cache, one after the other: "in page cache", the files
+of the school's heading and self-evaluation were read just before (as when someone is working on a page:
+the page was read to show it, and the last autosave was seconds ago), and "from disk", their pages were
+dropped just before with POSIX_FADV_DONTNEED (a school nobody has touched for a while, on a machine whose
+memory went to other things; some virtual machines drop page cache left alone for half a minute). For
+SQLite, the rows are read just before, or the whole database is dropped, as it has no smaller unit.
+Another busy process on the machine shows up at once in these figures: the load average is printed at the
+start and the end.
 """
 
 from __future__ import annotations
@@ -196,6 +199,7 @@ class Saver:
         # (school, criterion) -> revision once saved. Savers on the same data share one, so the saves at
         # 24,000 schools know the revisions the saves at 300 left behind.
         self.revisions: dict[tuple[int, str], int] = {} if revisions is None else revisions
+        self.documents: list[tuple[str, str]] = []  # what the save prepared last reads and writes
 
     def save_answer(self, store: Any) -> Callable[[], None]:
         """One prepared save_answer call; the answer is chosen before the clock starts."""
@@ -209,6 +213,7 @@ class Saver:
             "evidence": EVIDENCE[self.rng.randrange(2)],
         }
         base = self.revisions.get((school, criterion_id), w.revision_after_setup())
+        self.documents = [(self_evaluation.ANSWERS, w.part_key(school, criterion_id)), (COLLECTION, w.key(school))]
 
         def save() -> None:
             result = self_evaluation.save_answer(
@@ -225,6 +230,7 @@ class Saver:
         school = self.rng.randrange(self.schools)
         criterion_id = self.rng.choice(w.framework_of(school).criteria).id
         rating, text = self.rng.randint(1, 4), commentary(self.rng)
+        self.documents = [(self_evaluation.ANSWERS, w.part_key(school, criterion_id))]
 
         def change(document: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
             assert document is not None
@@ -234,6 +240,24 @@ class Saver:
             return document, None
 
         return lambda: store.modify(self_evaluation.ANSWERS, w.part_key(school, criterion_id), change)
+
+
+CACHE_STATES = ("in page cache", "from disk")
+
+
+def put_in_state(paths: list[str], state: str) -> None:
+    """Leave the files in the page cache (read them, as the page a save comes from has just done), or out of it
+    (POSIX_FADV_DONTNEED drops their clean pages), so the save that follows reads them from memory or disk."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            if state == "from disk":
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            else:
+                while os.read(fd, 1 << 16):
+                    pass
+        finally:
+            os.close(fd)
 
 
 def timed(prepared: Callable[[], None]) -> float:
@@ -250,6 +274,7 @@ class SQLiteStore:
     Documents are encoded by the same function as TinyDBStore's, so the two differ only in how they store."""
 
     def __init__(self, path: Path) -> None:
+        self.path = str(path)
         self.connection = sqlite3.connect(path, isolation_level=None)
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA synchronous=FULL")
@@ -274,6 +299,14 @@ class SQLiteStore:
 
     def prefetch(self, documents: Any) -> None:
         """Nothing to do: the Store interface's hint."""
+
+    def put_in_state(self, documents: list[tuple[str, str]], state: str) -> None:
+        """The rows in the page cache (read), or the whole database out of it: SQLite has no smaller unit."""
+        if state == "from disk":
+            put_in_state([self.path, f"{self.path}-wal"], state)
+        else:
+            for collection, key in documents:
+                self.read(collection, key)
 
     def modify(self, collection: str, key: str, change: Callable[[Any], tuple[Any, Any]]) -> Any:
         self.connection.execute("BEGIN IMMEDIATE")
@@ -352,11 +385,11 @@ class Report:
 
     def print(self) -> None:
         print()
-        print(f"{'store and save':<44} {'schools':>8} {'saves':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}")
-        print("-" * 90)
+        print(f"{'store and save':<50} {'schools':>8} {'saves':>6} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9}")
+        print("-" * 96)
         for name, schools, times in self.rows:
             p50, p95, p99 = (percentile(times, p) for p in (50, 95, 99))
-            print(f"{name:<44} {schools:>8,} {len(times):>6} {p50:>9.2f} {p95:>9.2f} {p99:>9.2f}")
+            print(f"{name:<50} {schools:>8,} {len(times):>6} {p50:>9.2f} {p95:>9.2f} {p99:>9.2f}")
         print()
         names = dict.fromkeys(name for name, _, _ in self.rows)
         for name in names:
@@ -496,6 +529,7 @@ def profile_saves(store: Any, saver: Saver, count: int) -> Clock:
     try:
         for _ in range(count):
             prepared = saver.save_answer(store)
+            put_in_state(files_of(store, saver.documents), "from disk")
             begin = time.perf_counter_ns()
             prepared()
             clock.record(time.perf_counter_ns() - begin)
@@ -617,8 +651,11 @@ def bench_tinydb_store(work: Path, workload: Workload, report: Report, args: arg
         for _ in range(20):
             timed(saver.save_answer(store))
         for _ in range(args.saves):
-            cases["TinyDBStore: save_answer"].append(timed(saver.save_answer(store)))
-            cases["TinyDBStore: bare modify"].append(timed(saver.bare_modify(store)))
+            for state in CACHE_STATES:
+                for case, prepare in (("save_answer", saver.save_answer), ("bare modify", saver.bare_modify)):
+                    prepared = prepare(store)
+                    put_in_state(files_of(store, saver.documents), state)
+                    cases[f"TinyDBStore: {case}, {state}"].append(timed(prepared))
         for name, times in cases.items():
             report.add(name, schools, times)
         report.add(
@@ -632,11 +669,15 @@ def bench_tinydb_store(work: Path, workload: Workload, report: Report, args: arg
             durable_write_floor(folder / self_evaluation.ANSWERS, args.saves),
         )
         if schools == LARGE:
-            print("  profiling one save piece by piece...", flush=True)
+            print("  profiling one save piece by piece, its files read from disk...", flush=True)
             print_breakdowns([("TinyDBStore", profile_saves(store, saver, PROFILE_SAVES))])
             if args.cprofile:
                 run_cprofile(store, saver)
     shutil.rmtree(folder)
+
+
+def files_of(store: TinyDBStore, documents: list[tuple[str, str]]) -> list[str]:
+    return [store._locate(collection, key)[0] for collection, key in documents]
 
 
 def settle(args: argparse.Namespace) -> None:
@@ -703,8 +744,11 @@ def bench_sqlite(work: Path, workload: Workload, schools: int, report: Report, a
         timed(saver.save_answer(store))
     cases: dict[str, list[float]] = defaultdict(list)
     for _ in range(args.saves):
-        cases["SQLite WAL, synchronous=FULL: save_answer"].append(timed(saver.save_answer(store)))
-        cases["SQLite WAL, synchronous=FULL: bare modify"].append(timed(saver.bare_modify(store)))
+        for state in CACHE_STATES:
+            for case, prepare in (("save_answer", saver.save_answer), ("bare modify", saver.bare_modify)):
+                prepared = prepare(store)
+                store.put_in_state(saver.documents, state)
+                cases[f"SQLite WAL full sync: {case}, {state}"].append(timed(prepared))
     for name, times in cases.items():
         report.add(name, schools, times)
     store.close()
