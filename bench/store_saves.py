@@ -43,7 +43,7 @@ of the school's heading and self-evaluation were read just before (as when someo
 the page was read to show it, and the last autosave was seconds ago), and "from disk", their pages were
 dropped just before with POSIX_FADV_DONTNEED (a school nobody has touched for a while, on a machine whose
 memory went to other things; some virtual machines drop page cache left alone for half a minute). For
-SQLite, the rows are read just before, or the whole database is dropped, as it has no smaller unit.
+SQLite, the rows are read just before, or the whole database file (not its log) is dropped.
 Another busy process on the machine shows up at once in these figures: the load average is printed at the
 start and the end.
 """
@@ -301,9 +301,11 @@ class SQLiteStore:
         """Nothing to do: the Store interface's hint."""
 
     def put_in_state(self, documents: list[tuple[str, str]], state: str) -> None:
-        """The rows in the page cache (read), or the whole database out of it: SQLite has no smaller unit."""
+        """The rows in the page cache (read), or the whole database file out of it, as SQLite has no smaller
+        unit. Its write-ahead log stays: appended to by every save, its end is always in memory on a server
+        (as TinyDBStore's .changes.log is)."""
         if state == "from disk":
-            put_in_state([self.path, f"{self.path}-wal"], state)
+            put_in_state([self.path], state)
         else:
             for collection, key in documents:
                 self.read(collection, key)
