@@ -747,6 +747,24 @@ def test_backup_then_restore_brings_back_the_exact_earlier_state(store: TinyDBSt
     assert TinyDBStore(tmp_path / "data").read("schools", "urn-9") == {"after": "restore"}
 
 
+def test_backups_made_by_earlier_layouts_restore(store: TinyDBStore, tmp_path: Path) -> None:
+    plain = json.dumps({"document": {"1": {"key": "urn-1", "document": {"first": "store"}}}}).encode()
+    with_header = old_slot(7, "urn-2", {"two": "slot files"}).rstrip()  # how that layout's backups held a file
+    manifest = json.dumps({"format": "inclusion-quality-mark-store", "version": 1, "documents": 2}).encode()
+    archive = write_archive(
+        tmp_path / "old.tar.gz",
+        [
+            file_member("schools/urn-1.json", plain),
+            file_member("schools/urn-2.json", with_header),
+            file_member("manifest.json", manifest),
+        ],
+    )
+    assert store.restore(archive) == 2
+    assert dict(store.scan("schools")) == {"urn-1": {"first": "store"}, "urn-2": {"two": "slot files"}}
+    store.modify("schools", "urn-2", lambda document: ({**document, "saved": "in place"}, None))
+    assert store.read("schools", "urn-2") == {"two": "slot files", "saved": "in place"}
+
+
 def test_restore_refuses_bad_archives_and_leaves_data_untouched(store: TinyDBStore, tmp_path: Path) -> None:
     fill(store)
     store.backup(tmp_path / "good.tar.gz")
