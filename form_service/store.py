@@ -31,11 +31,9 @@ Layout of the data folder::
     .restore-journal.json                exists only while a restore is being switched in (see restore())
     .changes.log                         which documents changed, one JSON line each (see changes())
 
-A region reads ``{"slot":"<0 or 1>","seq":"<20 digits>","length":"<10 digits>","crc":"<8 hex>","document":
-{"1":{"key":...,"document":{...}}}}`` and then spaces; a region never written is all spaces. The CRC covers
-the region's number, the sequence number, the length and the ``length`` bytes after the header. Data folders
-written by earlier versions of the store (a plain TinyDB file per document, or two slot files per document)
-are upgraded once, when the first process opens them; stop every worker of the old version first.
+What a document's file holds, byte by byte, is in `form_service.document_file`. Data folders written by earlier
+versions of the store (a plain TinyDB file per document, or two slot files per document) are upgraded once,
+when the first process opens them; stop every worker of the old version first.
 
 POSIX only (fcntl). Locks are advisory: only processes that go through this module are coordinated.
 """
@@ -63,7 +61,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
-import orjson
+from form_service import document_file
+from form_service.document_file import (
+    DOC_ID_TEXT,
+    TABLE,
+    DocumentFile,
+    Unreadable,
+    encode,
+    new_file,
+    parse_whole_file,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -82,17 +89,10 @@ _HASHED_NAME = re.compile(r"@[0-9a-f]{64}")
 _DOCUMENT_FILE = re.compile(rf"(?P<name>{_PLAIN_NAME.pattern}|{_HASHED_NAME.pattern})(?P<slot>~?)\.json")
 _TEMP_FILE = re.compile(rf"\.(?P<name>{_PLAIN_NAME.pattern}|{_HASHED_NAME.pattern})\.json\.tmp")
 
-_TABLE = "document"  # the TinyDB table inside each file
-_SLOT_HEADER = re.compile(rb'\{"slot":"([01])","seq":"([0-9]{20})","length":"([0-9]{10})","crc":"([0-9a-f]{8})",')
-# The first two-file layout's slot header (<name>.json and <name>~.json), read only to upgrade a data folder.
-_OLD_SLOT_HEADER = re.compile(rb'\{"seq":"([0-9]{20})","length":"([0-9]{10})","crc":"([0-9a-f]{8})",')
 _OLD_SLOT_B = "~"
 _LAYOUT = ".layout"  # present once every document is in one file of two regions (see _upgrade_layout)
 _LAYOUT_VERSION = b"2\n"
-_SLOT_ROOM = 2048  # bytes of spare room a slot is given beyond its document, so most saves fit in place
-_PAGE = 4096
 _TORN_READ_RETRIES = 20  # a reader that finds both slots mid-write (two writes in a row) reads again
-_DOC_ID_TEXT = "1"  # the id of the one record in that table, as TinyDB writes it
 
 _LOCKS = ".locks"
 _JOURNAL = ".restore-journal.json"
@@ -265,207 +265,6 @@ def _check_json(value: object, where: str) -> None:
     )
 
 
-class _Unreadable(Exception):
-    """Internal: a file is not a document of this store. The store turns it into DamagedDocument."""
-
-
-def _parse_database(raw: bytes) -> dict[str, Any]:
-    """The TinyDB data in `raw`, checked to hold exactly our one record; raises _Unreadable otherwise."""
-    try:
-        data = json.loads(raw)
-    except UnicodeDecodeError:
-        raise _Unreadable("it is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        reason = "it is empty" if not raw.strip() else f"it is not valid JSON: {error.msg} at character {error.pos}"
-        raise _Unreadable(reason) from None
-    except RecursionError:
-        raise _Unreadable("it is nested too deeply to read") from None
-    table = data.get(_TABLE) if isinstance(data, dict) else None
-    record = table.get(_DOC_ID_TEXT) if isinstance(table, dict) else None
-    if not (
-        isinstance(record, dict) and isinstance(record.get("key"), str) and isinstance(record.get("document"), dict)
-    ):
-        raise _Unreadable("it is valid JSON but not a document saved by this store")
-    return data
-
-
-def _parse_region(raw: bytes, index: int) -> tuple[int, bytes, dict[str, Any]]:
-    """(sequence number, TinyDB JSON, TinyDB data) held by region `index` of a document file.
-
-    Raises _Unreadable unless the region is whole: its header names this region and its CRC matches."""
-    header = _SLOT_HEADER.match(raw)
-    if header is None or int(header[1]) != index:
-        raise _Unreadable("it was not written completely (a copy of the document has no valid header)")
-    length = int(header[3])
-    body = raw[header.end() : header.end() + length]
-    if len(body) != length or zlib.crc32(body, zlib.crc32(header[1] + header[2] + header[3])) != int(header[4], 16):
-        raise _Unreadable("it was not written completely (its checksum does not match)")
-    plain = b"{" + body  # the region without its header: an ordinary TinyDB database
-    return int(header[2]), plain, _parse_database(plain)
-
-
-def _parse_whole_file(raw: bytes) -> tuple[int, dict[str, Any]]:
-    """(sequence number, TinyDB data) of a file in any layout this store has written: a document file (the
-    newer of its whole regions), a slot file of the first two-file layout, or a plain TinyDB file (backups,
-    and the first store). Raises _Unreadable if it holds no whole document. Not used on the save path."""
-    old = _OLD_SLOT_HEADER.match(raw)
-    if old is not None:
-        length = int(old[2])
-        body = raw[old.end() : old.end() + length]
-        if len(body) != length or zlib.crc32(body, zlib.crc32(old[1] + old[2])) != int(old[3], 16):
-            raise _Unreadable("it was not written completely (its checksum does not match)")
-        return int(old[1]), _parse_database(b"{" + body)
-    if _SLOT_HEADER.match(raw) is not None or _SLOT_HEADER.match(raw, len(raw) // 2) is not None:
-        newest = _DocumentFile(Path(), raw).newest()
-        if newest is None or newest.data is None:
-            raise _Unreadable("neither copy of the document in it is whole")
-        return newest.seq or 0, newest.data
-    return 0, _parse_database(raw)
-
-
-def _slot_content(index: int, seq: int, key: str, document: dict[str, Any]) -> bytes:
-    """Region `index`'s bytes for version `seq` of the document (before padding): header, then TinyDB data."""
-    data = _encode({_TABLE: {_DOC_ID_TEXT: {"key": key, "document": document}}})
-    body = data[1:]  # without its opening brace, which the header supplies
-    numbers = b"%d%020d%010d" % (index, seq, len(body))
-    # The checksum covers the region, sequence number and length too: a region torn in its header is not whole.
-    crc = zlib.crc32(body, zlib.crc32(numbers))
-    return (
-        b'{"slot":"%s","seq":"%s","length":"%s","crc":"%08x",'
-        % (
-            numbers[:1],
-            numbers[1:21],
-            numbers[21:],
-            crc,
-        )
-        + body
-    )
-
-
-def _encode(value: Any) -> bytes:
-    """Compact JSON of a value `_check_document` accepted (or of a list of text), as UTF-8 bytes.
-
-    orjson writes a 10 KB heading in about 2 µs where the standard library takes about 35 µs, and a save
-    encodes every time. It refuses just two things the check lets through, an integer beyond 64 bits and
-    text with a lone surrogate (which JSON can hold as an escape): the standard library writes those."""
-    try:
-        return orjson.dumps(value)
-    except TypeError:
-        return _ENCODER.encode(value).encode("ascii")
-
-
-def _capacity(length: int) -> int:
-    """The size a region is given for content of `length` bytes: whole pages, with room to grow."""
-    return -(-(length + _SLOT_ROOM) // _PAGE) * _PAGE
-
-
-def _new_file(content: bytes) -> bytes:
-    """A whole document file holding `content` (made for region 0) in region 0, and region 1 empty."""
-    capacity = _capacity(len(content))
-    return content + b" " * (2 * capacity - len(content))
-
-
-class _Region:
-    """One of the two copies ("slots") in a document file, as read. Whether it is whole is only checked
-    when asked (`whole`): a read or a save needs just the newest whole region parsed, not both."""
-
-    __slots__ = ("_bytes", "checked", "claimed", "data", "empty", "index", "problem", "raw", "seq")
-
-    def __init__(self, index: int, raw: bytes) -> None:
-        self.index = index
-        self._bytes = raw
-        self.empty = raw[:1] in (b"", b" ")  # never written (a region is written from its first byte on)
-        header = _SLOT_HEADER.match(raw)
-        self.claimed = int(header[2]) if header else -1  # the sequence number its header claims, unchecked
-        self.checked = False
-        self.seq: int | None = None  # set once checked and found whole
-        self.data: dict[str, Any] | None = None
-        self.problem = ""
-        self.raw = b""  # once whole: the region as a plain TinyDB database (what a backup holds)
-
-    def whole(self) -> bool:
-        """True if the region holds a whole document (checksum and JSON checked once, then remembered)."""
-        if not self.checked:
-            self.checked = True
-            try:
-                self.seq, self.raw, self.data = _parse_region(self._bytes, self.index)
-            except _Unreadable as error:
-                self.problem = str(error)
-            self._bytes = b""
-        return self.seq is not None
-
-
-class _DocumentFile:
-    """A document's file as read: absent (`size` None), or its two regions of `capacity` bytes each."""
-
-    __slots__ = ("path", "problem", "regions", "size")
-
-    def __init__(self, path: str | Path, raw: bytes | None, problem: str = "") -> None:
-        self.path = path
-        self.size = None if raw is None else len(raw)
-        self.problem = problem
-        self.regions: tuple[_Region, ...] = ()
-        if raw is None or problem:
-            return
-        if not raw or len(raw) % (2 * _PAGE):
-            self.problem = f"it is not a document file of this store ({len(raw)} bytes long)"
-            return
-        half = len(raw) // 2
-        self.regions = (_Region(0, raw[:half]), _Region(1, raw[half:]))
-
-    @classmethod
-    def read(cls, path: str | Path) -> _DocumentFile:
-        """The file at `path`, read whole (absent if it does not exist)."""
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return cls(path, None)
-        except OSError as error:
-            return cls(path, b"", error.strerror or str(error))
-        try:
-            with suppress(OSError, AttributeError):
-                # Starts the whole file's disk read at once, rather than page by page as it is read.
-                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)
-            return cls(path, _read_all(fd))
-        except OSError as error:
-            return cls(path, b"", error.strerror or str(error))
-        finally:
-            os.close(fd)
-
-    @property
-    def capacity(self) -> int:
-        return (self.size or 0) // 2
-
-    def newest(self) -> _Region | None:
-        """The whole region with the highest sequence number, or None. Regions are checked newest-claimed
-        first, so the older one is usually never parsed; only if the newer fails is the other one tried."""
-        for region in sorted(self.regions, key=lambda region: -region.claimed):
-            if region.claimed >= 0 and region.whole():
-                return region
-        return None
-
-    def torn_both(self) -> bool:
-        """True if both regions hold something and neither is whole (two saves overwrote them while read)."""
-        return bool(self.regions) and all(not region.empty for region in self.regions) and self.newest() is None
-
-    def why_damaged(self) -> str:
-        found = [region.problem for region in self.regions if not region.empty and region.problem]
-        return self.problem or (found[0] if found else "it holds no whole copy of the document")
-
-
-def _read_all(fd: int) -> bytes:
-    """Everything in the open file `fd`, from its start."""
-    size = os.fstat(fd).st_size
-    chunks = []
-    offset = 0
-    while True:
-        chunk = os.pread(fd, max(size - offset, 65536), offset)
-        chunks.append(chunk)
-        offset += len(chunk)
-        if not chunk or offset >= size:
-            return b"".join(chunks)
-
-
 @lru_cache(maxsize=1024)
 def _folder(parent: Path, collection: str) -> str:
     """The folder of a collection's documents (or lock files) under `parent`, as text; ValueError for a bad
@@ -485,34 +284,13 @@ def _document_paths(root: Path, collection: str, key: str) -> tuple[str, str]:
     return f"{_folder(root, _check_collection(collection))}/{name}.json", name
 
 
-_datasync = getattr(os, "fdatasync", os.fsync)
-
-
-def _overwrite_region(path: str, index: int, capacity: int, content: bytes) -> None:
-    """Write `content` over region `index` of the existing file at `path` in place, flushed to disk.
-
-    Only ever called on the region that does not hold the newest version, so a crash part-way leaves that
-    version whole; the torn region fails its checksum and is rewritten by the next save."""
-    padded = content + b" " * (capacity - len(content))
-    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
-    try:
-        written = 0
-        offset = index * capacity
-        while written < len(padded):
-            written += os.pwrite(fd, memoryview(padded)[written:], offset + written)
-        # The file keeps its size, so only the data needs flushing: no journal commit, no flush of the folder.
-        _datasync(fd)
-    finally:
-        os.close(fd)
-
-
 def _document_of_file(raw: bytes, file_name: str) -> tuple[str, dict[str, Any]]:
-    """The key and document in a file's bytes (any layout); raises _Unreadable unless it is whole and named
+    """The key and document in a file's bytes (any layout); raises Unreadable unless it is whole and named
     after its key."""
-    record = _parse_whole_file(raw)[1][_TABLE][_DOC_ID_TEXT]
+    record = parse_whole_file(raw)[1][TABLE][DOC_ID_TEXT]
     key = record["key"]
     if not key or len(key) > _MAX_KEY_LENGTH or f"{_file_name(key)}.json" != file_name:
-        raise _Unreadable(f"its file name does not match the key it holds ({key[:40]!r})")
+        raise Unreadable(f"its file name does not match the key it holds ({key[:40]!r})")
     return key, record["document"]
 
 
@@ -555,7 +333,6 @@ def replace_file(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 
 # One encoder, built once, with the options every document file is written with.
-_ENCODER = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 # --- the store ------------------------------------------------------------------------------------------
@@ -714,7 +491,7 @@ class TinyDBStore:
     def _note_change(self, collection: str, key: str) -> None:
         """Append the change to the log. The document is already durable, so a failure here only warns."""
         # One write() with O_APPEND: lines from several processes never interleave (each is under 4 KB).
-        line = _encode([collection, key]) + b"\n"
+        line = encode([collection, key]) + b"\n"
         try:
             with self._changes_lock:
                 fd = self._changes_fd
@@ -829,10 +606,10 @@ class TinyDBStore:
             "Restore it from a backup, or write the document again."
         )
 
-    def _file(self, path: str | Path) -> _DocumentFile:
+    def _file(self, path: str | Path) -> DocumentFile:
         """The document file at `path`, as it is now."""
         for attempt in range(_TORN_READ_RETRIES):
-            stored = _DocumentFile.read(path)
+            stored = DocumentFile.read(path)
             if not stored.torn_both():
                 return stored
             # Neither region is whole. After a crash only one can be torn, so this is either damage or two
@@ -840,7 +617,7 @@ class TinyDBStore:
             time.sleep(0.0005 * attempt)
         return stored
 
-    def _current(self, collection: str, key: str, stored: _DocumentFile) -> dict[str, Any] | None:
+    def _current(self, collection: str, key: str, stored: DocumentFile) -> dict[str, Any] | None:
         """The newest whole version in the file, None if there is no document, DamagedDocument if none is whole."""
         newest = stored.newest()
         if newest is None:
@@ -848,7 +625,7 @@ class TinyDBStore:
                 raise self._damaged(collection, key, stored.path, stored.why_damaged()) from None
             return None
         assert newest.data is not None
-        record = newest.data[_TABLE][_DOC_ID_TEXT]
+        record = newest.data[TABLE][DOC_ID_TEXT]
         if record["key"] != key:
             reason = f"it holds the document for key {record['key']!r}"
             raise self._damaged(collection, key, stored.path, reason) from None
@@ -863,7 +640,7 @@ class TinyDBStore:
         key: str,
         path: str,
         document: dict[str, Any],
-        stored: _DocumentFile | None = None,
+        stored: DocumentFile | None = None,
     ) -> None:
         """Write the document as the next version into the region that does not hold the newest one."""
         try:
@@ -872,16 +649,16 @@ class TinyDBStore:
             newest = stored.newest()
             seq = (newest.seq or 0) + 1 if newest else 1
             if newest is not None:
-                content = _slot_content(1 - newest.index, seq, key, document)
+                content = document_file.region_content(1 - newest.index, seq, key, document)
                 if len(content) <= stored.capacity:
-                    _overwrite_region(path, 1 - newest.index, stored.capacity, content)
+                    document_file.overwrite_region(path, 1 - newest.index, stored.capacity, content)
                     self._note_change(collection, key)
                     return
             # A new document, one that outgrew its regions, or one with no whole version left: a whole new
             # file (temp file and rename), so a crash never leaves a half-made document.
             whole = Path(path)
             self._make_collection_folder(whole.parent)
-            content = _new_file(_slot_content(0, seq, key, document))
+            content = new_file(document_file.region_content(0, seq, key, document))
             _write_durably(whole, content, whole.with_name(f".{whole.name}.tmp"))
         except OSError as error:
             raise StoreError(f"could not save {collection}/{key!r} to {path}: {error.strerror or error}") from error
@@ -956,7 +733,7 @@ class TinyDBStore:
                     continue  # deleted meanwhile
                 raise self._damaged(collection, None, path, stored.why_damaged()) from None
             assert newest.data is not None
-            entries.append((newest.data[_TABLE][_DOC_ID_TEXT]["key"], path))
+            entries.append((newest.data[TABLE][DOC_ID_TEXT]["key"], path))
         return entries
 
     def _scan_entries(self, collection: str, entries: list[tuple[str, Path]]) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -1080,21 +857,21 @@ class TinyDBStore:
             for name in self._document_names(collection):
                 path, companion = folder / f"{name}.json", folder / f"{name}{_OLD_SLOT_B}.json"
                 raw = path.read_bytes() if path.exists() else b""
-                if raw and _DocumentFile(path, raw).newest() is not None:
+                if raw and DocumentFile(path, raw).newest() is not None:
                     companion.unlink(missing_ok=True)  # already upgraded before a crash; its old slot B is stale
                     continue
                 versions = []
                 for old in (raw, companion.read_bytes() if companion.exists() else b""):
-                    with suppress(_Unreadable):
+                    with suppress(Unreadable):
                         if old:
-                            versions.append(_parse_whole_file(old))
+                            versions.append(parse_whole_file(old))
                 if not versions:
                     _log.warning("%s/%s holds no whole document; left as it is", collection, name)
                     continue
                 seq, data = max(versions, key=lambda version: version[0])
-                record = data[_TABLE][_DOC_ID_TEXT]
+                record = data[TABLE][DOC_ID_TEXT]
                 temp = folder / f".{name}.json.tmp"
-                temp.write_bytes(_new_file(_slot_content(0, seq, record["key"], record["document"])))
+                temp.write_bytes(new_file(document_file.region_content(0, seq, record["key"], record["document"])))
                 upgraded.append((temp, path))
             if not upgraded:
                 continue
@@ -1124,7 +901,7 @@ class TinyDBStore:
                             raw = path.read_bytes()
                             try:
                                 _document_of_file(raw, entry)
-                            except _Unreadable as error:
+                            except Unreadable as error:
                                 live = self._root / collection / entry
                                 raise self._damaged(collection, None, live, f"{error}; no backup was written") from None
                             _add_member(tar, f"{collection}/{entry}", raw, path.stat().st_mtime)
@@ -1176,7 +953,7 @@ class TinyDBStore:
                     collection, file_name = member.name.split("/")
                     try:
                         key, document = _document_of_file(raw, file_name)
-                    except _Unreadable as error:
+                    except Unreadable as error:
                         raise refuse(f"the member {member.name!r} is not a valid document file: {error}") from None
                     # Written by us at a path built from checked parts, never by tarfile.extract(), so no
                     # member can land outside the staging folder whatever its header says.
@@ -1184,7 +961,7 @@ class TinyDBStore:
                     folder.mkdir(mode=0o700, exist_ok=True)
                     fd = os.open(folder / file_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
                     with os.fdopen(fd, "wb") as handle:
-                        handle.write(_new_file(_slot_content(0, 1, key, document)))
+                        handle.write(new_file(document_file.region_content(0, 1, key, document)))
                         handle.flush()
                         os.fsync(handle.fileno())
                     count += 1

@@ -17,6 +17,7 @@ import sys
 import tarfile
 import threading
 import time
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -552,7 +553,7 @@ def old_slot(seq: int, key: str, document: dict) -> bytes:
     """A slot file of the store's earlier two-file layout: header, TinyDB data, padding."""
     body = json.dumps({"document": {"1": {"key": key, "document": document}}}, separators=(",", ":")).encode()[1:]
     numbers = b"%020d%010d" % (seq, len(body))
-    crc = store_module.zlib.crc32(body, store_module.zlib.crc32(numbers))
+    crc = zlib.crc32(body, zlib.crc32(numbers))
     header = b'{"seq":"%s","length":"%s","crc":"%08x",' % (numbers[:20], numbers[20:], crc)
     return header + body + b" " * 2048
 
