@@ -32,6 +32,20 @@ def problem(status: int, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify(error=message, status=status, **extra), status
 
 
+def _json_object(too_large: str, not_an_object: str) -> dict[str, Any] | tuple[Response, int]:
+    """The request's body as a JSON object, or the problem to answer with: too large, or not a JSON object."""
+    if request.content_length and request.content_length > MAX_BODY_BYTES:
+        return problem(413, too_large)
+    body = request.get_json(silent=True)
+    return body if isinstance(body, dict) else problem(400, not_an_object)
+
+
+def _base_revision(body: dict[str, Any]) -> int | None:
+    """The body's base_revision if it is a whole number of 0 or more (true and false are not), else None."""
+    value = body.get("base_revision")
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
 def _public_answer(answer: dict[str, Any] | None) -> dict[str, Any] | None:
     if answer is None:
         return None
@@ -61,13 +75,14 @@ def read_self_evaluation(urn: str) -> Response | tuple[Response, int]:
 @school_member(**EDIT)
 def confirm_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
     """ "This is still right": clear a flagged criterion's flag without changing its answer."""
-    if request.content_length and request.content_length > MAX_BODY_BYTES:
-        return problem(413, "The request is too large.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or set(body) - {"base_revision"}:
-        return problem(400, "Send a JSON object with base_revision: the revision of the answer you are confirming.")
-    base_revision = body.get("base_revision")
-    if not isinstance(base_revision, int) or isinstance(base_revision, bool) or base_revision < 0:
+    not_an_object = "Send a JSON object with base_revision: the revision of the answer you are confirming."
+    body = _json_object("The request is too large.", not_an_object)
+    if isinstance(body, tuple):
+        return body
+    if set(body) - {"base_revision"}:
+        return problem(400, not_an_object)
+    base_revision = _base_revision(body)
+    if base_revision is None:
         return problem(400, "Send base_revision: the revision of the answer you are confirming (0 for none).")
     cycle = self_evaluation.current_cycle(get_content(), today())
     status, message = self_evaluation.confirm_answer(
@@ -82,18 +97,16 @@ def confirm_answer(urn: str, criterion_id: str) -> Response | tuple[Response, in
 @api.put("/schools/<urn>/self-evaluation/answers/<criterion_id>")
 @school_member(**EDIT)
 def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
-    if request.content_length and request.content_length > MAX_BODY_BYTES:
-        return problem(413, "The answer is too large to save.")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return problem(400, "Send the answer as a JSON object.")
+    body = _json_object("The answer is too large to save.", "Send the answer as a JSON object.")
+    if isinstance(body, tuple):
+        return body
     unknown = sorted(set(body) - ANSWER_KEYS)
     if unknown:
         return problem(
             400, f"Unknown field: {', '.join(unknown)}. Send rating, commentary, evidence and base_revision."
         )
-    base_revision = body.get("base_revision")
-    if not isinstance(base_revision, int) or isinstance(base_revision, bool) or base_revision < 0:
+    base_revision = _base_revision(body)
+    if base_revision is None:
         return problem(400, "Send base_revision: the revision of the answer you started from (0 for a new answer).")
     cycle = self_evaluation.current_cycle(get_content(), today())
     answer = {name: body[name] for name in ("rating", "commentary", "evidence") if name in body}

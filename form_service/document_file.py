@@ -67,12 +67,18 @@ def _parse_region(raw: bytes, index: int) -> tuple[int, bytes, dict[str, Any]]:
     header = _REGION_HEADER.match(raw)
     if header is None or int(header[1]) != index:
         raise Unreadable("it was not written completely (a copy of the document has no valid header)")
-    length = int(header[3])
-    body = raw[header.end() : header.end() + length]
-    if len(body) != length or zlib.crc32(body, zlib.crc32(header[1] + header[2] + header[3])) != int(header[4], 16):
-        raise Unreadable("it was not written completely (its checksum does not match)")
-    plain = b"{" + body  # the region without its header: an ordinary TinyDB database
+    plain = _checked(raw, header, header[1] + header[2])  # the region without its header: a TinyDB database
     return int(header[2]), plain, parse_database(plain)
+
+
+def _checked(raw: bytes, header: re.Match[bytes], numbers: bytes) -> bytes:
+    """The TinyDB JSON after a header whose last two groups are the body's length and CRC-32; the CRC covers
+    `numbers` (the header's numbers before the length), the length and the body. Unreadable if they differ."""
+    length, crc = header.group(header.re.groups - 1, header.re.groups)
+    body = raw[header.end() : header.end() + int(length)]
+    if len(body) != int(length) or zlib.crc32(body, zlib.crc32(numbers + length)) != int(crc, 16):
+        raise Unreadable("it was not written completely (its checksum does not match)")
+    return b"{" + body
 
 
 def parse_whole_file(raw: bytes) -> tuple[int, dict[str, Any]]:
@@ -81,11 +87,7 @@ def parse_whole_file(raw: bytes) -> tuple[int, dict[str, Any]]:
     and the first store). Raises Unreadable if it holds no whole document. Not used on the save path."""
     old = _OLD_SLOT_HEADER.match(raw)
     if old is not None:
-        length = int(old[2])
-        body = raw[old.end() : old.end() + length]
-        if len(body) != length or zlib.crc32(body, zlib.crc32(old[1] + old[2])) != int(old[3], 16):
-            raise Unreadable("it was not written completely (its checksum does not match)")
-        return int(old[1]), parse_database(b"{" + body)
+        return int(old[1]), parse_database(_checked(raw, old, old[1]))
     if _REGION_HEADER.match(raw) is not None or _REGION_HEADER.match(raw, len(raw) // 2) is not None:
         newest = DocumentFile(Path(), raw).newest()
         if newest is None or newest.data is None:

@@ -338,22 +338,12 @@ def save_answer(
         return SaveResult("unknown_criterion", errors=[f"There is no criterion {criterion_id}"])
 
     def apply(part: dict | None) -> tuple[dict | None, SaveResult]:
-        # Read again under the heading's lock: a submission holds every heading's lock while it locks the
-        # self-evaluation, so what is read here stays true until this save is written.
-        document = store.read(COLLECTION, key(urn, cycle.id))
-        if document is None:
-            return part, SaveResult("not_started", errors=["Start the self-evaluation before saving answers"])
-        if document["status"] not in EDITABLE:
-            return part, SaveResult("locked", errors=["This self-evaluation has been submitted and cannot be changed"])
-        if moment > deadline_for(document, cycle):
-            return part, SaveResult("locked", errors=["The deadline has passed. Contact the Quality Mark team"])
-        if _moving(part, document):
-            return part, SaveResult("locked", errors=[MOVING])
-        try:
-            if framework_of(content, document).heading_of(criterion_id).id != heading_id:
-                raise KeyError(criterion_id)
-        except KeyError:
-            return part, SaveResult("unknown_criterion", errors=[f"There is no criterion {criterion_id}"])
+        document, refusal = _editable_here(
+            store, content, cycle, urn, (criterion_id, heading_id), part, moment, "before saving answers"
+        )
+        if refusal is not None:
+            return part, SaveResult(refusal[0], errors=[refusal[1]])
+        assert document is not None
         part = part or {"answers": {}, "history": {}}
         part.setdefault("answers", {})
         part.setdefault("history", {})
@@ -408,20 +398,9 @@ def confirm_answer(
         return "unknown_criterion", f"There is no criterion {criterion_id}"
 
     def apply(part: dict | None) -> tuple[dict | None, tuple[ConfirmStatus, str | None]]:
-        document = store.read(COLLECTION, key(urn, cycle.id))
-        if document is None:
-            return part, ("not_started", "Start the self-evaluation first")
-        if document["status"] not in EDITABLE:
-            return part, ("locked", "This self-evaluation has been submitted and cannot be changed")
-        if moment > deadline_for(document, cycle):
-            return part, ("locked", "The deadline has passed. Contact the Quality Mark team")
-        if _moving(part, document):
-            return part, ("locked", MOVING)
-        try:
-            if framework_of(content, document).heading_of(criterion_id).id != heading_id:
-                raise KeyError(criterion_id)
-        except KeyError:
-            return part, ("unknown_criterion", f"There is no criterion {criterion_id}")
+        _, refusal = _editable_here(store, content, cycle, urn, (criterion_id, heading_id), part, moment, "first")
+        if refusal is not None:
+            return part, refusal
         flags = (part or {}).get("flags") or {}
         if part is None or criterion_id not in flags:
             return part, ("not_flagged", "This answer has already been confirmed or changed")
@@ -437,6 +416,42 @@ def confirm_answer(
         return part, ("confirmed", None)
 
     return store.modify(ANSWERS, part_key(urn, cycle.id, heading_id), apply)
+
+
+Refusal = tuple[Literal["not_started", "locked", "unknown_criterion"], str]
+
+
+def _editable_here(
+    store: Store,
+    content: Content,
+    cycle: Cycle,
+    urn: str,
+    where: tuple[str, str],
+    part: dict[str, Any] | None,
+    moment: datetime,
+    when_not_started: str,
+) -> tuple[dict[str, Any] | None, Refusal | None]:
+    """The self-evaluation, and why the answer to criterion `where[0]`, kept under heading `where[1]`, cannot be
+    changed now (None if it can). Not started reads "Start the self-evaluation " + `when_not_started`.
+
+    Called under the heading's lock: a submission holds every heading's lock while it locks the
+    self-evaluation, so what is read here stays true until the change is written."""
+    criterion_id, heading_id = where
+    document = store.read(COLLECTION, key(urn, cycle.id))
+    if document is None:
+        return None, ("not_started", f"Start the self-evaluation {when_not_started}")
+    if document["status"] not in EDITABLE:
+        return document, ("locked", "This self-evaluation has been submitted and cannot be changed")
+    if moment > deadline_for(document, cycle):
+        return document, ("locked", "The deadline has passed. Contact the Quality Mark team")
+    if _moving(part, document):
+        return document, ("locked", MOVING)
+    try:
+        if framework_of(content, document).heading_of(criterion_id).id != heading_id:
+            raise KeyError(criterion_id)
+    except KeyError:
+        return document, ("unknown_criterion", f"There is no criterion {criterion_id}")
+    return document, None
 
 
 def _heading_to_lock(store: Store, content: Content, cycle: Cycle, urn: str, criterion_id: str) -> str | None:

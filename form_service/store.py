@@ -853,7 +853,7 @@ class TinyDBStore:
         as it was or upgraded, and the next process to start finishes the job."""
         for collection in self._collections():
             folder = self._root / collection
-            upgraded: list[tuple[Path, Path]] = []
+            upgraded: list[tuple[Path, Path, Path]] = []
             for name in self._document_names(collection):
                 path, companion = folder / f"{name}.json", folder / f"{name}{_OLD_SLOT_B}.json"
                 raw = path.read_bytes() if path.exists() else b""
@@ -872,14 +872,14 @@ class TinyDBStore:
                 record = data[TABLE][DOC_ID_TEXT]
                 temp = folder / f".{name}.json.tmp"
                 temp.write_bytes(new_file(document_file.region_content(0, seq, record["key"], record["document"])))
-                upgraded.append((temp, path))
+                upgraded.append((temp, path, companion))
             if not upgraded:
                 continue
             _log.info("store: upgrading %d documents in %s to one file each", len(upgraded), collection)
             os.sync()  # every new file on disk before any old one is replaced
-            for temp, path in upgraded:
+            for temp, path, companion in upgraded:
                 os.replace(temp, path)
-                path.with_name(f"{path.name[: -len('.json')]}{_OLD_SLOT_B}.json").unlink(missing_ok=True)
+                companion.unlink(missing_ok=True)
             fsync_folder(folder)
 
     def _refuse_inside_change(self, operation: str) -> None:

@@ -74,6 +74,14 @@ def replace_once(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def edit(root: Path, relative: str, old: str, new: str) -> int:
+    """Replace the one place `old` occurs in a file; the line on which the new text starts."""
+    path = root / relative
+    text = path.read_text(encoding="utf-8")
+    path.write_text(replace_once(text, old, new), encoding="utf-8")
+    return text.count("\n", 0, text.index(old)) + 1
+
+
 def criterion_block(text: str, criterion_id: str) -> str:
     """The lines of one criterion in a framework file, from its `- id:` line up to the next item or heading."""
     start = text.index(f"      - id: {criterion_id}\n")

@@ -40,6 +40,7 @@ from tests.content_versions import (
     add_secondary_v2_with_split_and_merge,
     copy_content,
     criterion_block,
+    edit,
     replace_once,
 )
 from tests.test_content_checks import line_number, the_problem
@@ -55,14 +56,6 @@ def edited(tmp_path: Path) -> Path:
     add_primary_v2(root)
     add_secondary_v2_with_split_and_merge(root)
     return root
-
-
-def edit(root: Path, relative: str, old: str, new: str) -> int:
-    """Replace the one place `old` occurs in a file; the line on which the new text starts."""
-    path = root / relative
-    text = path.read_text(encoding="utf-8")
-    path.write_text(replace_once(text, old, new), encoding="utf-8")
-    return text.count("\n", 0, text.index(old)) + 1
 
 
 # The editor's change passes and shows on the site --------------------------------------------------------

@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 
 import build
 from quality_mark.published import MAX_CORRECTED_CHARACTERS, difference, small_correction
-from tests.content_versions import PRIMARY_V1, PRIMARY_V2, add_primary_v2, copy_content, criterion_block, replace_once
+from tests.content_versions import (
+    PRIMARY_V1,
+    PRIMARY_V2,
+    add_primary_v2,
+    copy_content,
+    criterion_block,
+    edit,
+    replace_once,
+)
 
 LEAD_01 = (
     "          Leaders have a clear, shared vision for inclusion that puts pupils with SEND at the heart\n"
@@ -47,13 +55,6 @@ def repository(tmp_path: Path) -> Path:
     git(root, "add", ".")
     git(root, "commit", "--quiet", "-m", "Published content")
     return root
-
-
-def edit(root: Path, relative: str, old: str, new: str) -> int:
-    path = root / relative
-    text = path.read_text(encoding="utf-8")
-    path.write_text(replace_once(text, old, new), encoding="utf-8")
-    return text.count("\n", 0, text.index(old)) + 1
 
 
 # A change to a criterion's wording is reported on its `statement:` (or `guidance:`...) line, where the
