@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, commands, content, errors, mail, reminders, security, store, theme
+from . import auth, clock, commands, content, errors, mail, reminders, security, store, theme
 from .config import Config, config_from_env
 
 
@@ -31,6 +31,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=1, x_host=0)
     app.config["SECRET_KEY"] = app.config["SECRET_KEY"] or _development_secret(app)
 
+    clock.init_app(app)
     content.init_app(app)
     store.init_app(app)
     mail.init_app(app)

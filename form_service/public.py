@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (
@@ -19,9 +19,7 @@ from flask import (
     url_for,
 )
 
-from quality_mark.model import LONDON
-
-from . import accounts, audit, registration
+from . import accounts, audit, clock, registration
 from .auth import client_address, end_session, signed_in, start_session
 from .content import get_content
 from .forms import ContinueForm, RegistrationForm, SignInForm
@@ -39,9 +37,8 @@ REGISTER_LIMIT_PER_CLIENT = (30, 60 * 60)
 
 
 def today() -> date:
-    """Today in Europe/London (tests may fix it with the TODAY setting)."""
-    fixed = current_app.config.get("TODAY")
-    return date.fromisoformat(fixed) if fixed else datetime.now(LONDON).date()
+    """Today in Europe/London, by the app's clock."""
+    return clock.today()
 
 
 def service_link(endpoint: str, **values: str) -> str:
