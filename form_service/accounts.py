@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal
 
+from . import clock
 from .store import Store
 
 SchoolRole = Literal["admin", "contributor", "viewer"]
@@ -38,7 +38,7 @@ def normalise_email(email: str) -> str:
 
 
 def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.timestamp()
 
 
 @dataclass(frozen=True)

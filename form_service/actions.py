@@ -18,13 +18,13 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from quality_mark.model import Content, Criterion, Cycle, Framework, Heading
 from quality_mark.spreadsheet import csv_safe
 
-from . import self_evaluation
+from . import clock, self_evaluation
 from .store import Store
 
 COLLECTION = "action_plans"
@@ -80,7 +80,7 @@ def key(urn: str, cycle_id: str) -> str:
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 # --- reading --------------------------------------------------------------------------------------------

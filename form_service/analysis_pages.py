@@ -25,7 +25,7 @@ from quality_mark.model import LONDON, Content, Criterion, Cycle, Framework
 from quality_mark.spreadsheet import csv_safe
 from quality_mark.wording import clock_time, long_date, short_date
 
-from . import accounts, self_evaluation
+from . import accounts, clock, self_evaluation
 from .answers import SUBMISSIONS
 from .auth import school_member
 from .charts import heading_chart_svg, score_text
@@ -306,7 +306,7 @@ def governor_summary(urn: str) -> str:
         "analysis/governor_summary.html",
         evaluation,
         deadline=deadline_text(evaluation.deadline),
-        deadline_passed=datetime.now(LONDON) > evaluation.deadline,
+        deadline_passed=clock.now_london() > evaluation.deadline,
         submitted_on=london_time(evaluation.document["submitted_at"])
         if evaluation.document and evaluation.document.get("submitted_at")
         else None,
@@ -328,7 +328,7 @@ def report(urn: str) -> str:
         unknown_person=UNKNOWN_PERSON,
         london_time=london_time,
         deadline=deadline_text(evaluation.deadline),
-        made_at=london_time(datetime.now(LONDON).isoformat()),
+        made_at=london_time(clock.now_london().isoformat()),
         is_reviewed=is_reviewed,
     )
 

@@ -6,7 +6,7 @@ come back later"); static/autosave.js adds saving as you type through the JSON A
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
@@ -17,7 +17,7 @@ from quality_mark.model import LONDON, Framework, Heading
 from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.personal_data import personal_data_found
 
-from . import accounts, audit, self_evaluation
+from . import accounts, audit, clock, self_evaluation
 from .auth import client_address, school_member
 from .content import get_content
 from .forms import ConfirmForm
@@ -47,7 +47,7 @@ def _can_edit(document: dict[str, Any] | None) -> bool:
         document is not None
         and g.school_role in ("admin", "contributor")
         and document["status"] in self_evaluation.EDITABLE
-        and datetime.now(UTC) <= self_evaluation.deadline_for(document, _cycle())
+        and clock.now() <= self_evaluation.deadline_for(document, _cycle())
     )
 
 
@@ -311,7 +311,7 @@ def check(urn: str) -> str | Response:
         flag_text=FLAG_TEXT,
         no_longer_asked=_no_longer_asked(framework, document),
         deadline=deadline,
-        past_deadline=datetime.now(UTC) > deadline,
+        past_deadline=clock.now() > deadline,
         can_submit=g.school_role == "admin" and document["status"] in self_evaluation.EDITABLE,
         is_reviewed=is_reviewed,
         form=ConfirmForm(),
@@ -423,7 +423,7 @@ def submit(urn: str) -> Response | tuple[str, int]:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     store, content, cycle = get_store(), get_content(), _cycle()
-    moment = datetime.now(UTC)
+    moment = clock.now()
     reference = self_evaluation.new_reference(urn, cycle.id)
 
     outcome, message = self_evaluation.submit(store, content, cycle, urn, g.user.id, moment, reference)

@@ -6,16 +6,16 @@ reviewer of the log needs (who, what, to whom).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
+from . import clock
 from .store import Store
 
 COLLECTION = "audit"
 
 
 def record(store: Store, actor: str | None, action: str, target: str, client: str | None, **details: Any) -> None:
-    now = datetime.now(UTC)
+    now = clock.now()
     entry = {
         "at": now.isoformat(timespec="seconds"),
         "actor": actor or "anonymous",

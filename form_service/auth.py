@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 
-from . import accounts
+from . import accounts, clock
 from .accounts import User
 from .store import get_store
 
@@ -30,7 +29,7 @@ def start_session(user: User) -> None:
     session["user_id"] = user.id
     session["session_id"] = session_id
     session["session_version"] = user.session_version
-    session["last_seen"] = int(time.time())
+    session["last_seen"] = int(clock.seconds())
     session.permanent = False
 
 
@@ -58,11 +57,11 @@ def init_app(app: Flask) -> None:
         ):
             session.clear()
             return
-        if time.time() - session.get("last_seen", 0) > idle_limit:
+        if clock.seconds() - session.get("last_seen", 0) > idle_limit:
             session.clear()
             flash("You were signed out because you had not done anything for a while. Sign in again.", "info")
             return
-        session["last_seen"] = int(time.time())
+        session["last_seen"] = int(clock.seconds())
         g.user = user
 
 

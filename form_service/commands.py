@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 from flask import Flask
 
-from quality_mark.model import LONDON
 from quality_mark.register import register_json
 
-from . import accounts, audit, insight_index, schools
+from . import accounts, audit, clock, insight_index, schools
 from .content import get_content
 from .open_data import current_register, write_durably
 from .store import StoreError, get_store
@@ -129,7 +127,7 @@ def init_app(app: Flask) -> None:
     @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
     def export_register(path: Path | None) -> None:
         """Write the register of schools holding the mark (JSON) to PATH, or print it when no PATH is given."""
-        register = current_register(get_store(), datetime.now(LONDON))
+        register = current_register(get_store(), clock.now_london())
         if path is None:
             click.echo(register_json(register), nl=False)
             return
@@ -175,7 +173,7 @@ def init_app(app: Flask) -> None:
                 click.echo(f"Would move {school} from version {version} to version {target.version}.")
             click.echo(f"{len(waiting)} self-evaluations would move. Nothing was changed (dry run).")
             return
-        moment = datetime.now(LONDON)
+        moment = clock.now_london()
 
         def each(school: str, outcome: MoveOutcome) -> None:
             click.echo(f"{school}: {outcome.message}")

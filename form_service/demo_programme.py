@@ -16,7 +16,7 @@ from typing import Any
 
 from quality_mark.model import LONDON, Content, Cycle, Framework
 
-from . import accounts, moderation, schools, self_evaluation, stages, workflow
+from . import accounts, clock, moderation, schools, self_evaluation, stages, workflow
 from .stage_input import ReachedDraft, VisitDraft
 from .store import Store
 
@@ -93,7 +93,7 @@ def seed_programme(store: Store, content: Content, today: date) -> None:
     preview = schools.read_gias_csv(MORE_SCHOOLS.read_bytes(), set(content.framework_ids()))
     schools.apply_import(store, preview.schools)
     cycle = self_evaluation.current_cycle(content, today)
-    now = datetime.now(UTC)
+    now = clock.now()
     reviewer = accounts.find_user_by_email(store, "la.reviewer@example.org")
     reviewer_id = reviewer.id if reviewer else "la-reviewer"
     every_years = content.timeline.reaccreditation.every_years
@@ -176,7 +176,7 @@ def _earlier_submission(
         return
     if cycle.id == self_evaluation.current_cycle(content, today).id:
         return
-    now = datetime.now(UTC)
+    now = clock.now()
     if now > cycle.submission_deadline:  # entered now, so the deadline is moved as the LA would
         self_evaluation.start(store, content, school, cycle)
         until = datetime.combine(today + timedelta(days=60), datetime.min.time(), LONDON)

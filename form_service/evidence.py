@@ -18,14 +18,14 @@ import unicodedata
 from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import IO, Any, Literal
 from urllib.parse import quote
 
 from quality_mark.personal_data import personal_data_found
 
-from . import self_evaluation
+from . import clock, self_evaluation
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES, FileType, UnusualFile, detect_type
 from .store import Store, fsync_folder
 
@@ -94,7 +94,7 @@ def used_bytes(document: dict[str, Any] | None) -> int:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.timestamp()
 
 
 def _new_document(urn: str, cycle_id: str) -> dict[str, Any]:

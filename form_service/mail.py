@@ -20,6 +20,8 @@ from typing import Protocol
 
 from flask import Flask, current_app, render_template
 
+from . import clock
+
 EXTENSION = "quality_mark.mail"
 
 
@@ -28,6 +30,7 @@ class Email:
     to: str
     subject: str
     text: str
+    written_at: datetime  # by the app's clock: the message's Date
 
 
 class Mailer(Protocol):
@@ -39,7 +42,7 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = email.to
     message["Subject"] = email.subject
-    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Date"] = format_datetime(email.written_at)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(email.text)
     return message
@@ -56,7 +59,7 @@ class OutboxMailer:
     def send(self, email: Email) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         message = build_message(email, self.sender)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = email.written_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=".", suffix=".tmp")
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(bytes(message))
@@ -115,4 +118,4 @@ def init_app(app: Flask) -> None:
 def send_email(to: str, subject: str, template: str, **context: object) -> None:
     """Render templates/email/<template>.txt and send it."""
     text = render_template(f"email/{template}.txt", **context)
-    current_app.extensions[EXTENSION].send(Email(to=to, subject=subject, text=text))
+    current_app.extensions[EXTENSION].send(Email(to=to, subject=subject, text=text, written_at=clock.now()))

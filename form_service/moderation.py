@@ -11,12 +11,12 @@ decision, comment or panel record is) are pure, in `moderation_rules`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any, TypeVar
 
 from quality_mark.model import Content, Framework
 
-from . import self_evaluation, workflow
+from . import clock, self_evaluation, workflow
 from .moderation_rules import decision_errors, decisions_standing
 from .store import Store
 from .workflow import AWARDS
@@ -36,7 +36,7 @@ class ModerationRefused(ValueError):
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.timestamp()
 
 
 def latest_submission(store: Store, evaluation: dict[str, Any] | None) -> dict[str, Any] | None:

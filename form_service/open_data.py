@@ -11,12 +11,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request, session
+from flask import Blueprint, Response, request, session
 
 from quality_mark.model import LONDON
 from quality_mark.register import register_csv, register_json
 
-from . import accounts
+from . import accounts, clock
 from .public_register import register_document
 from .store import Store, get_store, replace_file
 from .workflow import AWARDS
@@ -29,13 +29,12 @@ CACHE_SECONDS = 300
 
 
 def current_register(store: Store, now: datetime) -> dict[str, Any]:
-    """The register as the store has it at `now` (the TODAY setting, when set, fixes the day for tests).
+    """The register as the store has it at `now`.
 
     Reads only the schools that have an awards document, so the cost follows the number of award holders,
     not the number of schools.
     """
-    fixed = current_app.config.get("TODAY")
-    today = datetime.fromisoformat(fixed).date() if fixed else now.astimezone(LONDON).date()
+    today = now.astimezone(LONDON).date()
     awards = dict(store.scan(AWARDS))
     schools = [school for urn in awards if (school := accounts.get_school(store, urn)) is not None]
     return register_document(schools, awards, today, now)
@@ -59,13 +58,13 @@ def _published(body: str, mimetype: str, register: dict[str, Any], filename: str
 
 @open_data.get("/register.json")
 def register_as_json() -> Response:
-    register = current_register(get_store(), datetime.now(LONDON))
+    register = current_register(get_store(), clock.now_london())
     return _published(register_json(register), "application/json", register, "schools-holding-the-mark.json")
 
 
 @open_data.get("/register.csv")
 def register_as_csv() -> Response:
-    register = current_register(get_store(), datetime.now(LONDON))
+    register = current_register(get_store(), clock.now_london())
     return _published(register_csv(register), "text/csv", register, "schools-holding-the-mark.csv")
 
 

@@ -27,7 +27,7 @@ import secrets
 import smtplib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import click
@@ -36,7 +36,7 @@ from flask import Flask, current_app, render_template
 from quality_mark.model import Content, Cycle
 from quality_mark.wording import long_date, short_date
 
-from . import accounts, mail, self_evaluation
+from . import accounts, clock, mail, self_evaluation
 from .content import get_content
 from .reminder_plan import (
     Recipient,
@@ -110,7 +110,7 @@ def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
             "link": service_link("answers.overview", urn=reminder.urn),
         }
     text = render_template(f"email/{template}.txt", **context)
-    return mail.Email(to=reminder.recipient.email, subject=subject, text=text)
+    return mail.Email(to=reminder.recipient.email, subject=subject, text=text, written_at=clock.now())
 
 
 # --- sending once ---------------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class RunReport:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.timestamp()
 
 
 def _record(reminder: Reminder, status: str) -> dict[str, Any]:
@@ -176,7 +176,7 @@ def send_reminders(
 ) -> RunReport:
     """Send each email whose reminder this run can claim; record the outcome of each, and of the run."""
     report = RunReport()
-    run_key = f"{today.isoformat()}.{datetime.now(UTC):%H%M%S%f}-{secrets.token_hex(3)}"
+    run_key = f"{today.isoformat()}.{clock.now():%H%M%S%f}-{secrets.token_hex(3)}"
     run: dict[str, Any] = {"today": today.isoformat(), "started_at": _now(), "finished_at": None, "due": len(emails)}
     store.write(RUNS, run_key, run)
     for reminder, email in emails:

@@ -24,18 +24,18 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, Literal, TypeVar
 
 from jsonschema import Draft202012Validator
 
 from quality_mark import carry_over, versions
-from quality_mark.model import LONDON, Content, Cycle, Framework
+from quality_mark.model import Content, Cycle, Framework
 from quality_mark.personal_data import personal_data_found
 from quality_mark.response_schema import response_schema, response_validator
 
-from . import workflow
+from . import clock, workflow
 from .store import Store
 
 T = TypeVar("T")
@@ -59,7 +59,7 @@ def key(urn: str, cycle_id: str) -> str:
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def current_cycle(content: Content, today: date) -> Cycle:
@@ -116,7 +116,7 @@ def start(
     """The school's self-evaluation for the cycle, begun against the version of its framework in effect today.
 
     A school that has held the mark starts pre-filled from its last awarded submission (see `prefill`)."""
-    today = today or datetime.now(LONDON).date()
+    today = today or clock.today()
 
     def begin(document: dict | None) -> tuple[dict, None]:
         if document is None:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
+from . import clock
 from .store import Store
 
 TOKENS = "sign_in_tokens"
@@ -32,7 +32,7 @@ def token_hash(token: str) -> str:
 def issue_token(store: Store, user_id: str | None, minutes: int) -> str:
     """A new sign-in token for the user; only its hash is stored. (None: a token that signs nobody in.)"""
     token = secrets.token_urlsafe(32)
-    expires = datetime.now(UTC) + timedelta(minutes=minutes)
+    expires = clock.now() + timedelta(minutes=minutes)
     store.write(TOKENS, token_hash(token), {"user_id": user_id, "expires_at": expires.isoformat(), "used_at": None})
     return token
 
@@ -47,9 +47,9 @@ def consume_token(store: Store, token: str) -> tuple[str | None, TokenProblem | 
             return record, (None, "unknown")
         if record["used_at"]:
             return record, (None, "used")
-        if datetime.fromisoformat(record["expires_at"]) < datetime.now(UTC):
+        if datetime.fromisoformat(record["expires_at"]) < clock.now():
             return record, (None, "expired")
-        record["used_at"] = datetime.now(UTC).isoformat()
+        record["used_at"] = clock.now().isoformat()
         return record, (record["user_id"], None)
 
     return store.modify(TOKENS, token_hash(token), use)
@@ -64,14 +64,14 @@ def check_token(store: Store, token: str) -> TokenProblem | None:
         return "unknown"
     if record["used_at"]:
         return "used"
-    if datetime.fromisoformat(record["expires_at"]) < datetime.now(UTC):
+    if datetime.fromisoformat(record["expires_at"]) < clock.now():
         return "expired"
     return None
 
 
 def within_rate_limit(store: Store, bucket: str, limit: int, window_seconds: int) -> bool:
     """Count one attempt in `bucket`; False when it is over `limit` attempts in the last `window_seconds`."""
-    now = time.time()
+    now = clock.seconds()
 
     def count(record: dict | None) -> tuple[dict, bool]:
         recent = [t for t in (record or {}).get("attempts", []) if t > now - window_seconds]

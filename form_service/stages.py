@@ -22,9 +22,10 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 
+from . import clock
 from .store import Store
 from .workflow import AWARDS
 
@@ -50,7 +51,7 @@ VisitChange = Literal["changed", "unchanged", "not_found"]
 
 
 def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.timestamp()
 
 
 # --- reading --------------------------------------------------------------------------------------------

@@ -3,14 +3,13 @@ on each, and moving them (all of a framework's, or one school's) to a newer vers
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from quality_mark.model import Content, Framework
 
-from . import accounts, audit, self_evaluation, version_moves
+from . import accounts, audit, clock, self_evaluation, version_moves
 from .auth import client_address, la_only
 from .content import get_content
 from .forms import ConfirmForm
@@ -83,7 +82,7 @@ def move_all(framework_id: str, version: str) -> str | Response | tuple[str, int
                 record_move(store, urn, outcome, target.version)
 
         summary = version_moves.move_all(
-            store, content, framework_id, cycle.id, target.version, g.user.id, datetime.now(UTC), each
+            store, content, framework_id, cycle.id, target.version, g.user.id, clock.now(), each
         )
         not_moved = len(summary.outcomes) - summary.count("moved")
         flash(
@@ -132,7 +131,7 @@ def school_version(urn: str) -> str | Response | tuple[str, int]:
             abort(400)
         if reason:
             return render_template("la/school_version.html", **page, reason=reason, form=form, error=reason), 400
-        outcome = version_moves.move(store, content, urn, cycle.id, newest.version, g.user.id, datetime.now(UTC))
+        outcome = version_moves.move(store, content, urn, cycle.id, newest.version, g.user.id, clock.now())
         if outcome.status != "moved":
             message = outcome.message or "The self-evaluation could not be moved."
             return render_template("la/school_version.html", **page, reason=message, form=form, error=message), 400

@@ -47,11 +47,10 @@ def _looks_like_birth_date(text: str, today: date) -> bool:
     return False
 
 
-def personal_data_found(text: str, today: date | None = None) -> list[str]:
+def personal_data_found(text: str, today: date) -> list[str]:
     """Which kinds of personal data `text` seems to contain (keys of WARNINGS), in a stable order."""
     if not text:
         return []
-    today = today or date.today()
     found = []
     # Every pattern but the email needs a digit, and the email needs an "@": text without them (most
     # commentary) is passed over without running the patterns, which autosave would otherwise pay for.

@@ -17,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from form_service import reminders, self_evaluation
+from form_service.clock import start_of
 from form_service.content import get_content
 from form_service.store import get_store
 from tests.browser import free_port
@@ -379,7 +380,7 @@ def test_the_reminders_page_shows_failures_and_runs_that_did_not_finish(app) -> 
 
 
 def test_the_reminders_page_lists_schools_with_no_one_to_email(app) -> None:
-    app.config["TODAY"] = POINT_28
+    app.extensions["clock"].set(start_of(POINT_28))
     reviewer = sign_in_as(app, "la.reviewer@example.org")
 
     page = Page(reviewer.get("/la/reminders/"))

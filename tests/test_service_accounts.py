@@ -1491,7 +1491,7 @@ def test_read_gias_csv_refuses_phases_without_a_framework_in_the_content() -> No
 
 
 def test_every_account_change_is_in_the_audit_log_without_any_sign_in_token(app, client, sign_in, outbox) -> None:
-    started = datetime.now().astimezone()
+    started = app.extensions["clock"].now()
     register(app.test_client(), SCHOOL_A, "Sam Newcomer", "SENCo", "sam.newcomer@gmail.com")
     register(app.test_client(), "900002", "Riverside Office", "Manager", "office@riverside-primary.example.org")
     sign_in(SENCO_A)
@@ -1528,7 +1528,7 @@ def test_every_account_change_is_in_the_audit_log_without_any_sign_in_token(app,
             continue  # the demo data, made from the command line
         at = datetime.fromisoformat(entry["at"])
         assert entry["at"].endswith("+00:00") and at.utcoffset() == timedelta(0)
-        assert started - timedelta(seconds=2) <= at <= datetime.now().astimezone() + timedelta(seconds=2)
+        assert started - timedelta(seconds=2) <= at <= app.extensions["clock"].now() + timedelta(seconds=2)
         assert entry["from"] == "127.0.0.1"
 
     tokens = {token for message in outbox.messages() for token in re.findall(r"token=([\w-]+)", message.get_content())}

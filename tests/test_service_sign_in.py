@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 import socket
-import time
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -390,7 +390,7 @@ def test_an_idle_session_is_signed_out_with_a_message(app, client, outbox) -> No
     sign_in_as(client, outbox, SENCO)
     idle_seconds = app.config["SESSION_IDLE_MINUTES"] * 60
     with client.session_transaction() as session:
-        session["last_seen"] = int(time.time()) - idle_seconds - 60
+        session["last_seen"] = int(app.extensions["clock"].now().timestamp()) - idle_seconds - 60
 
     response = client.get(f"/school/{OAKFIELD}/", follow_redirects=True)
 
@@ -403,7 +403,7 @@ def test_a_session_in_use_is_not_signed_out(app, client, outbox) -> None:
     sign_in_as(client, outbox, SENCO)
     idle_seconds = app.config["SESSION_IDLE_MINUTES"] * 60
     with client.session_transaction() as session:
-        session["last_seen"] = int(time.time()) - idle_seconds + 120
+        session["last_seen"] = int(app.extensions["clock"].now().timestamp()) - idle_seconds + 120
 
     response = client.get(f"/school/{OAKFIELD}/")
 
@@ -799,7 +799,12 @@ def test_the_access_log_leaves_out_query_strings() -> None:
 def test_the_outbox_mailer_writes_a_valid_plain_text_email(tmp_path) -> None:
     folder = tmp_path / "outbox"
     OutboxMailer(folder, "Quality Mark <quality.mark@example.org>").send(
-        Email(to="senco@school.example.org", subject="Your sign-in link", text="Hello,\n\nThe link: http://x/\n")
+        Email(
+            to="senco@school.example.org",
+            subject="Your sign-in link",
+            text="Hello,\n\nThe link: http://x/\n",
+            written_at=datetime(2026, 11, 23, 12, tzinfo=UTC),
+        )
     )
 
     files = list(folder.iterdir())
@@ -850,7 +855,14 @@ def test_the_smtp_mailer_delivers_to_a_real_server(smtp_server) -> None:
     controller, handler = smtp_server
     mailer = SMTPMailer("127.0.0.1", controller.port, "Quality Mark <quality.mark@example.org>", starttls=False)
 
-    mailer.send(Email(to="senco@school.example.org", subject="Your sign-in link", text="Press Continue.\n"))
+    mailer.send(
+        Email(
+            to="senco@school.example.org",
+            subject="Your sign-in link",
+            text="Press Continue.\n",
+            written_at=datetime(2026, 11, 23, 12, tzinfo=UTC),
+        )
+    )
 
     assert len(handler.envelopes) == 1
     envelope = handler.envelopes[0]
