@@ -20,8 +20,8 @@ from quality_mark.model import LONDON, Criterion, Cycle, Framework
 
 from . import accounts, actions, audit, self_evaluation
 from .auth import client_address, school_member
+from .clock import today
 from .content import get_content
-from .public import today
 from .store import get_store
 
 action_pages = Blueprint("actions", __name__, url_prefix="/school/<urn>")

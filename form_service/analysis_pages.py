@@ -29,8 +29,8 @@ from . import accounts, clock, self_evaluation
 from .answers import SUBMISSIONS
 from .auth import school_member
 from .charts import heading_chart_svg, score_text
+from .clock import today
 from .content import get_content
-from .public import today
 from .store import Store, get_store
 from .theme import doc_url
 

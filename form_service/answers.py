@@ -19,10 +19,11 @@ from quality_mark.personal_data import personal_data_found
 
 from . import accounts, audit, clock, self_evaluation
 from .auth import client_address, school_member
+from .clock import today
 from .content import get_content
 from .forms import ConfirmForm
+from .links import service_link
 from .mail import send_email
-from .public import service_link, today
 from .store import get_store
 
 answers = Blueprint("answers", __name__, url_prefix="/school/<urn>/self-evaluation")

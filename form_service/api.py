@@ -16,8 +16,8 @@ from quality_mark.response_schema import response_schema
 
 from . import self_evaluation
 from .auth import school_member
+from .clock import today
 from .content import get_content
-from .public import today
 from .store import get_store
 
 api = Blueprint("api", __name__, url_prefix="/api")

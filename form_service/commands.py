@@ -55,8 +55,8 @@ def seed_demo(app: Flask, programme: bool = False) -> bool:
         if urn and role:
             accounts.add_member(store, urn, user.id, role, added_by=None)
     if programme:
+        from .clock import today
         from .demo_programme import seed_programme
-        from .public import today
 
         seed_programme(store, get_content(), today())
     audit.record(store, None, "demo data created", "store", "command line")
@@ -145,7 +145,7 @@ def init_app(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Say what would move, and change nothing.")
     def move_to_version(framework_id: str, to_version: int | None, urn: str | None, dry_run: bool) -> None:
         """Move in-progress self-evaluations of FRAMEWORK (this cycle) to a newer version of its criteria."""
-        from .public import today
+        from .clock import today
         from .self_evaluation import current_cycle
         from .version_moves import MoveOutcome, in_progress_on, move, move_all
 

@@ -31,6 +31,7 @@ from quality_mark.wording import clock_time, short_date
 
 from . import accounts, audit, self_evaluation
 from .auth import client_address, school_member
+from .clock import today
 from .content import get_content
 from .errors import error_response
 from .evidence import (
@@ -54,7 +55,6 @@ from .evidence import (
 )
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES
 from .forms import ConfirmForm
-from .public import today
 from .store import get_store
 
 evidence = Blueprint("evidence", __name__, url_prefix="/school/<urn>")

@@ -25,8 +25,8 @@ from . import accounts, insight_index, programme, school_exports, self_evaluatio
 from .analysis_pages import csv_text
 from .auth import la_only
 from .charts import score_text
+from .clock import today
 from .content import get_content
-from .public import today
 from .store import get_store
 
 insight_pages = Blueprint("insight", __name__, url_prefix="/la")

@@ -12,9 +12,9 @@ from quality_mark.model import LONDON
 
 from . import accounts, audit, programme, schools, self_evaluation, workflow
 from .auth import client_address, la_only
+from .clock import today
 from .content import get_content
 from .forms import ConfirmForm, ExtensionForm, ImportForm
-from .public import today
 from .store import get_store
 
 la = Blueprint("la", __name__, url_prefix="/la")

@@ -22,8 +22,10 @@ from quality_mark.wording import short_date
 
 from . import accounts, audit, moderation, self_evaluation, workflow
 from .auth import client_address, la_only, school_member
+from .clock import today
 from .content import get_content
 from .forms import ConfirmForm
+from .links import service_link
 from .mail import send_email
 from .moderation_rules import (
     COMMENT_LIMIT,
@@ -36,7 +38,6 @@ from .moderation_rules import (
     panel_errors,
     text_errors,
 )
-from .public import service_link, today
 from .store import get_store
 
 review = Blueprint("review", __name__, url_prefix="/la/schools/<urn>")

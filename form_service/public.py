@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from urllib.parse import urlsplit
 
 from flask import (
@@ -23,6 +22,7 @@ from . import accounts, audit, clock, registration
 from .auth import client_address, end_session, signed_in, start_session
 from .content import get_content
 from .forms import ContinueForm, RegistrationForm, SignInForm
+from .links import service_link
 from .mail import send_email
 from .security import csrf
 from .sign_in import TOKEN_PROBLEMS, check_token, consume_token, issue_token, within_rate_limit
@@ -34,18 +34,6 @@ SIGN_IN_LIMIT_PER_EMAIL = (5, 15 * 60)
 SIGN_IN_LIMIT_PER_CLIENT = (30, 15 * 60)
 REGISTER_LIMIT_PER_EMAIL = (5, 60 * 60)
 REGISTER_LIMIT_PER_CLIENT = (30, 60 * 60)
-
-
-def today() -> date:
-    """Today in Europe/London, by the app's clock."""
-    return clock.today()
-
-
-def service_link(endpoint: str, **values: str) -> str:
-    """An absolute link for an email, built from SERVICE_URL (the service's public address, including
-    its /app mount), never from the request's Host header, so a forged Host cannot redirect a link."""
-    path = url_for(endpoint, **values).removeprefix(request.script_root if request else "")
-    return current_app.config["SERVICE_URL"].rstrip("/") + path
 
 
 def home_for(user: accounts.User) -> str:
@@ -183,7 +171,7 @@ def keep_alive() -> Response:
 
 def _registration_closed() -> str | None:
     """The 'not open yet' page when registration is closed today, else None."""
-    window = registration.registration_window(get_content(), today())
+    window = registration.registration_window(get_content(), clock.today())
     return None if window.is_open else render_template("registration_closed.html", window=window)
 
 

@@ -9,8 +9,8 @@ from flask import Blueprint, render_template
 from quality_mark.wording import clock_time, long_date, short_date
 
 from .auth import la_only
+from .clock import today
 from .content import get_content
-from .public import today
 from .reminder_plan import deadline_words, describe
 from .reminders import ROLE_WORDS, plan_for, recent_runs
 from .store import get_store

@@ -81,7 +81,7 @@ def plan_for(store: Store, content: Content, today: date) -> tuple[Cycle, Remind
 
 def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
     """The email for one reminder. Needs an app context (templates) and a request context (links)."""
-    from .public import service_link
+    from .links import service_link
 
     contact = content.contact(content.reminders.contact_id)
     context: dict[str, Any] = {
@@ -265,7 +265,7 @@ def init_app(app: Flask) -> None:
     )
     def send_reminders_command(dry_run: bool, today: date | None) -> None:
         """Email the reminders due today (not started, not submitted, award expiring), each once."""
-        from .public import today as service_today
+        from .clock import today as service_today
 
         store, content = get_store(), get_content()
         day = today or service_today()

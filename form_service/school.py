@@ -8,8 +8,8 @@ from . import accounts, audit
 from .accounts import SCHOOL_ROLE_NAMES, AccountError
 from .auth import client_address, school_member, signed_in
 from .forms import ConfirmForm, InviteForm, RoleForm
+from .links import service_link
 from .mail import send_email
-from .public import service_link
 from .store import get_store
 
 school = Blueprint("school", __name__, url_prefix="/school")

@@ -21,9 +21,9 @@ from quality_mark.model import Stage
 
 from . import accounts, audit, funded_hours, stage_input, stages
 from .auth import client_address, la_only, school_member
+from .clock import today
 from .content import get_content
 from .forms import ConfirmForm
-from .public import today
 from .store import get_store
 
 la_stages = Blueprint("la_stages", __name__, url_prefix="/la/schools/<urn>")

@@ -11,9 +11,9 @@ from quality_mark.model import Content, Framework
 
 from . import accounts, audit, clock, self_evaluation, version_moves
 from .auth import client_address, la_only
+from .clock import today
 from .content import get_content
 from .forms import ConfirmForm
-from .public import today
 from .store import Store, get_store
 
 versions = Blueprint("versions", __name__, url_prefix="/la")
