@@ -148,7 +148,8 @@ def continue_sign_in() -> str | Response | tuple[str, int]:
     wanted = safe_next(session.get("after_sign_in"))
     start_session(user)
     audit.record(store, user.id, "signed in", user.id, client_address())
-    return redirect(wanted or home_for(user))
+    # `wanted` is a path within the service (as `request.path` gives it); the service's mount (/app) goes first.
+    return redirect(request.script_root + wanted if wanted else home_for(user))
 
 
 @public.post("/sign-out")
