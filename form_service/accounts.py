@@ -33,6 +33,18 @@ class AccountError(Exception):
     """A change that would break a rule (for example leaving a school without an admin); the message says why."""
 
 
+class AlreadyMember(AccountError):
+    """Adding someone who is already in the school's team: their role is changed only by changing it on purpose."""
+
+    def __init__(self, role: SchoolRole) -> None:
+        super().__init__(f"Already in the team, as {SCHOOL_ROLE_NAMES[role].lower()}.")
+        self.role = role
+
+
+class RequestGone(AccountError):
+    """Approving a request that is no longer waiting (someone else approved or declined it first)."""
+
+
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
@@ -236,10 +248,23 @@ def _change_school(store: Store, urn: str, change: Any) -> Any:
     return store.modify(SCHOOLS, urn, apply)
 
 
-def add_member(store: Store, urn: str, user_id: str, role: SchoolRole, added_by: str | None) -> None:
-    """Make the user a member with `role` (or change their role), and clear any pending request."""
+def _check_role(role: str) -> None:
     if role not in SCHOOL_ROLES:
         raise AccountError("Choose a role: school lead (admin), contributor or viewer.")
+
+
+def _admit(school: dict, user_id: str, role: SchoolRole, added_by: str | None) -> None:
+    """Make someone who is not in the team a member with `role`, and clear their request if they made one."""
+    members = school.setdefault("members", {})
+    if user_id in members:
+        raise AlreadyMember(members[user_id]["role"])
+    members[user_id] = {"role": role, "added_at": now_utc(), "added_by": added_by}
+    school.setdefault("pending", {}).pop(user_id, None)
+
+
+def add_member(store: Store, urn: str, user_id: str, role: SchoolRole, added_by: str | None) -> None:
+    """Make the user a member with `role` (or change their role), and clear any pending request."""
+    _check_role(role)
 
     def change(school: dict) -> None:
         members = school.setdefault("members", {})
@@ -248,6 +273,55 @@ def add_member(store: Store, urn: str, user_id: str, role: SchoolRole, added_by:
             raise AccountError("A school must always have a school lead (admin). Make someone else admin first.")
         members[user_id] = {"role": role, "added_at": now_utc(), "added_by": added_by}
         school.setdefault("pending", {}).pop(user_id, None)
+
+    _change_school(store, urn, change)
+    _link_user_to_school(store, user_id, urn, True)
+
+
+def join(store: Store, urn: str, user_id: str, role: SchoolRole, added_by: str | None) -> None:
+    """Add someone to the team with `role`. Raises AlreadyMember, changing nothing, if they are in it already:
+    a member's role changes only when someone changes it on purpose (`add_member` from "Change role")."""
+    _check_role(role)
+    _change_school(store, urn, lambda school: _admit(school, user_id, role, added_by))
+    _link_user_to_school(store, user_id, urn, True)
+
+
+def has_lead(school: dict) -> bool:
+    """True if the school has a school lead (admin) in its team."""
+    return _admin_count(school) > 0
+
+
+def claim_lead(store: Store, urn: str, user_id: str) -> bool:
+    """Make the user the school's lead (admin) if, and only if, it has none yet; True if they now are.
+
+    Checked and changed in one step, so two people registering at once cannot both become the first lead."""
+
+    def change(school: dict) -> bool:
+        if has_lead(school) or user_id in school.get("members", {}):
+            return False
+        _admit(school, user_id, "admin", added_by=None)
+        return True
+
+    claimed = _change_school(store, urn, change)
+    if claimed:
+        _link_user_to_school(store, user_id, urn, True)
+    return claimed
+
+
+def approval_role(school: dict) -> SchoolRole:
+    """The role offered first when approving a request: lead of a school that has none, else contributor (a
+    school's lead rarely wants a second lead, and can make someone lead later)."""
+    return "contributor" if has_lead(school) else "admin"
+
+
+def approve_request(store: Store, urn: str, user_id: str, role: SchoolRole, by: str) -> None:
+    """Make someone whose request is waiting a member with `role`: the one rule, for school admins and the LA."""
+    _check_role(role)
+
+    def change(school: dict) -> None:
+        if user_id not in school.get("pending", {}):
+            raise RequestGone("This request has already been approved or declined.")
+        _admit(school, user_id, role, added_by=by)
 
     _change_school(store, urn, change)
     _link_user_to_school(store, user_id, urn, True)
@@ -315,6 +389,14 @@ def team(store: Store, urn: str) -> list[tuple[User, str]]:
             people.append((user, member["role"]))
     order = {"admin": 0, "contributor": 1, "viewer": 2}
     return sorted(people, key=lambda pair: (order[pair[1]], pair[0].name.lower()))
+
+
+def la_admins(store: Store) -> list[User]:
+    """Every LA admin, by name: the people told about registrations.
+
+    Reads every account: a registration (rare, and rate-limited) is the only caller."""
+    found = [User.from_document(document) for _, document in store.scan(USERS) if document.get("la_role") == "admin"]
+    return sorted((user for user in found if not user.removed), key=lambda user: user.name.lower())
 
 
 def pending_requests(store: Store, urn: str) -> list[tuple[User, dict]]:

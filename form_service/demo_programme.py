@@ -33,7 +33,7 @@ STORY_STAGES = {
 }
 
 # (URN, what the school's demo data show, its lead's email and name). Oakfield and Hillcrest stay registered
-# with nothing started, for trying the self-evaluation; Riverside, Brookside and Elm Tree have no one yet.
+# with nothing started, for trying the self-evaluation; Brookside and Elm Tree have no one yet (so have no lead).
 PROGRAMME_PEOPLE = [
     ("900002", "in_progress", "senco@riverside-primary.example.org", "Demo SENCo, Riverside"),
     ("900003", "submitted", "senco@st-aidans-primary.example.org", "Demo SENCo, St Aidan's"),

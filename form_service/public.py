@@ -26,7 +26,7 @@ from .links import service_link
 from .mail import send_email
 from .security import csrf
 from .sign_in import TOKEN_PROBLEMS, check_token, consume_token, issue_token, within_rate_limit
-from .store import get_store
+from .store import Store, get_store
 
 public = Blueprint("public", __name__)
 
@@ -136,7 +136,8 @@ def continue_sign_in() -> str | Response | tuple[str, int]:
     wanted = safe_next(session.get("after_sign_in"))
     start_session(user)
     audit.record(store, user.id, "signed in", user.id, client_address())
-    return redirect(wanted or home_for(user))
+    # `wanted` is a path within the service (as `request.path` gives it); the service's mount (/app) goes first.
+    return redirect(request.script_root + wanted if wanted else home_for(user))
 
 
 @public.post("/sign-out")
@@ -227,29 +228,92 @@ def register_confirm() -> str | tuple[str, int]:
     if not allowed:
         return render_template("register.html", form=form, rate_limited=True), 429
     try:
-        user, outcome = registration.register(store, form.urn.data, form.name.data, form.job_title.data, email)
+        result = registration.register(store, form.urn.data, form.name.data, form.job_title.data, email)
+    except registration.LocalAuthorityAccount:
+        return _answer_la_account(store, school, email)
     except accounts.AccountError as error:
         form.email.errors = [*form.email.errors, str(error)]
         return render_template("register.html", form=form), 400
-    audit.record(store, user.id, f"registered ({outcome})", f"school {school['urn']}", client_address())
-    if outcome == "pending":
-        send_email(user.email, "We have your registration", "registration_pending", user=user, school=school)
-        for admin, role in accounts.team(store, school["urn"]):
-            if role == "admin":
-                send_email(
-                    admin.email,
-                    f"{user.name} asked to join {school['name']}",
-                    "registration_request",
-                    admin=admin,
-                    user=user,
-                    school=school,
-                    link=service_link("school.team", urn=school["urn"]),
-                )
+    user = result.user
+    if result.outcome == "pending":
+        told = _ask_for_approval(store, school, user, result.school_has_lead)
+        details = {"asked": "school lead and LA" if result.school_has_lead else "LA", "told": told}
+    elif result.outcome == "admin":
+        details = {"because": result.because, "told": _tell_la_about_new_lead(store, school, user, result.because)}
     else:
+        details = {}
+    audit.record(
+        store, user.id, f"registered ({result.outcome})", f"school {school['urn']}", client_address(), **details
+    )
+    if result.outcome != "pending":
         token = issue_token(store, user.id, current_app.config["SIGN_IN_LINK_MINUTES"])
         link = service_link("public.continue_sign_in", token=token)
         send_email(user.email, "Your school is registered: sign in", "registered", user=user, school=school, link=link)
-    return render_template("registered.html", outcome=outcome, school=school, user=user)
+    return render_template(
+        "registered.html", outcome=result.outcome, school=school, email=user.email, has_lead=result.school_has_lead
+    )
+
+
+def _ask_for_approval(store: Store, school: dict, user: accounts.User, has_lead: bool) -> list[str]:
+    """Email the registrant, the school's admins and the LA admins about a request; returns the ids of those asked."""
+    send_email(
+        user.email, "We have your registration", "registration_pending", user=user, school=school, has_lead=has_lead
+    )
+    link = service_link("school.team", urn=school["urn"])
+    admins = [person for person, role in accounts.team(store, school["urn"]) if role == "admin"]
+    approvers = [*admins, *accounts.la_admins(store)]
+    for approver in approvers:
+        send_email(
+            approver.email,
+            f"{user.name} asked to join {school['name']}",
+            "registration_request",
+            approver=approver,
+            is_la=approver.is_la,
+            has_lead=has_lead,
+            user=user,
+            school=school,
+            link=link,
+        )
+    return [person.id for person in approvers]
+
+
+def _tell_la_about_new_lead(
+    store: Store, school: dict, user: accounts.User, because: registration.Trust | None
+) -> list[str]:
+    """Email the LA admins that someone became a school's first lead at once; returns their ids."""
+    la_admins = accounts.la_admins(store)
+    for la_admin in la_admins:
+        send_email(
+            la_admin.email,
+            f"{user.name} is now school lead of {school['name']}",
+            "new_school_lead",
+            la_admin=la_admin,
+            user=user,
+            school=school,
+            because=because,
+            link=service_link("school.team", urn=school["urn"]),
+        )
+    return [person.id for person in la_admins]
+
+
+def _answer_la_account(store: Store, school: dict, email: str) -> str:
+    """The page anyone registering for this school with an address the school does not trust sees, so the page
+    never tells which addresses are LA accounts; the email to the address says why nothing happened."""
+    send_email(
+        email,
+        "Registering for a school with a local authority account",
+        "registration_la_account",
+        school=school,
+        register_link=service_link("public.register"),
+    )
+    la_user = accounts.find_user_by_email(store, email)
+    actor = la_user.id if la_user else None
+    audit.record(
+        store, actor, "registration refused: local authority account", f"school {school['urn']}", client_address()
+    )
+    return render_template(
+        "registered.html", outcome="pending", school=school, email=email, has_lead=accounts.has_lead(school)
+    )
 
 
 @public.get("/schools")

@@ -1,8 +1,10 @@
 """Registering a school lead: when registration is open, and who becomes admin at once.
 
-A registrant becomes school admin at once only when their email is the school's known contact from the
-LA's import, or is on the school's own email domain. Anyone else waits for approval. Knowing a URN is
-never enough to take over a school.
+A registrant becomes school admin at once only when the school has no lead yet and their email is the
+school's known contact from the LA's import, or is on the school's own email domain (and then the LA is
+told). For a school that has a lead, every registration is a request that the school's lead or the LA
+approves: pupils and all staff often have addresses on the school's domain. Knowing a URN is never
+enough to take over a school.
 """
 
 from __future__ import annotations
@@ -43,6 +45,20 @@ PUBLIC_MAIL_DOMAINS = frozenset(
 )
 
 Outcome = Literal["admin", "pending", "already-member"]
+Trust = Literal["contact", "domain"]  # why an address may make someone a school's first lead at once
+
+
+class LocalAuthorityAccount(accounts.AccountError):
+    """LA staff cannot join a school's team. The register page must not say so (it would tell anyone which
+    addresses are LA accounts): the view answers as for any other address and emails the address instead."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    user: accounts.User
+    outcome: Outcome
+    because: Trust | None  # for "admin": why they became the school's lead at once
+    school_has_lead: bool  # for "pending": the school's lead is asked as well as the LA
 
 
 @dataclass(frozen=True)
@@ -114,28 +130,37 @@ def school_domains(school: dict, other_schools: list[dict] = ()) -> set[str]:
     }
 
 
-def is_trusted_registrant(school: dict, email: str, other_schools: list[dict] = ()) -> bool:
+def trust_of(school: dict, email: str, other_schools: list[dict] = ()) -> Trust | None:
+    """Why this address could make someone the school's first lead at once: it is the school's contact
+    address, or it is on the school's own email domain; None if neither."""
     email = accounts.normalise_email(email)
     if school.get("contact_email") and email == accounts.normalise_email(school["contact_email"]):
-        return True
+        return "contact"
     domain = email_domain(email)
-    return any(domain == own or domain.endswith("." + own) for own in school_domains(school, other_schools))
+    if any(domain == own or domain.endswith("." + own) for own in school_domains(school, other_schools)):
+        return "domain"
+    return None
 
 
-def register(store: Store, urn: str, name: str, job_title: str, email: str) -> tuple[accounts.User, Outcome]:
-    """Create (or find) the account and either make it admin or record a request for approval."""
+def is_trusted_registrant(school: dict, email: str, other_schools: list[dict] = ()) -> bool:
+    return trust_of(school, email, other_schools) is not None
+
+
+def register(store: Store, urn: str, name: str, job_title: str, email: str) -> Registration:
+    """Create (or find) the account and either make it the lead of a school that has none, or record a request
+    for the school's lead or the LA to approve. Raises LocalAuthorityAccount, storing nothing, for LA staff."""
     school = accounts.get_school(store, urn)
     if school is None:
         raise accounts.AccountError("There is no school with that URN in the local authority's list.")
     existing = accounts.find_user_by_email(store, email)
     if existing and existing.is_la:
-        raise accounts.AccountError("This is a local authority account: use a school email address to register")
+        raise LocalAuthorityAccount("A local authority account cannot join a school's team.")
     user = accounts.ensure_user(store, email, name, job_title)
     if accounts.school_role(store, urn, user.id):
-        return user, "already-member"
-    other_schools = [other for _, other in store.scan(accounts.SCHOOLS)]
-    if is_trusted_registrant(school, email, other_schools):
-        accounts.add_member(store, urn, user.id, "admin", added_by=None)
-        return user, "admin"
+        return Registration(user, "already-member", None, accounts.has_lead(school))
+    if not accounts.has_lead(school):
+        because = trust_of(school, email, [other for _, other in store.scan(accounts.SCHOOLS)])
+        if because and accounts.claim_lead(store, urn, user.id):
+            return Registration(user, "admin", because, False)
     accounts.request_membership(store, urn, user.id, job_title)
-    return user, "pending"
+    return Registration(user, "pending", None, accounts.has_lead(accounts.get_school(store, urn) or {}))

@@ -45,12 +45,32 @@ def _can_manage() -> bool:
 @school.get("/<urn>/team")
 @school_member(**READ)
 def team(urn: str) -> str:
+    return _team_page(urn)
+
+
+def _approval_form(person_id: str, school: dict, from_request: bool = False) -> RoleForm:
+    """The role to give someone whose request is waiting, offered as radios beside their request on the team page.
+    Each request's form has its own prefix, so the radios' ids never clash."""
+    prefix = f"request-{person_id}"
+    if from_request:
+        return RoleForm(prefix=prefix)
+    return RoleForm(formdata=None, prefix=prefix, data={"role": accounts.approval_role(school)})
+
+
+def _team_page(urn: str, refused: tuple[str, RoleForm] | None = None) -> str:
+    """The team page; `refused` is (person id, their approval form) when an approval came back with errors."""
     store = get_store()
+    forms = {} if refused is None else {refused[0]: refused[1]}
+    pending = [
+        (person, waiting, forms.get(person.id) or _approval_form(person.id, g.school))
+        for person, waiting in accounts.pending_requests(store, urn)
+    ]
     return render_template(
         "school/team.html",
         school=g.school,
         members=accounts.team(store, urn),
-        pending=accounts.pending_requests(store, urn),
+        pending=pending,
+        refused=refused[1] if refused else None,
         can_manage=_can_manage(),
         role_names=SCHOOL_ROLE_NAMES,
         form=ConfirmForm(),
@@ -68,7 +88,15 @@ def invite(urn: str) -> str | Response | tuple[str, int]:
             form.email.errors = [*form.email.errors, "This is a local authority account: it cannot join a school team"]
             return render_template("school/invite.html", form=form, school=g.school), 400
         try:
-            accounts.add_member(store, urn, person.id, form.role.data, added_by=g.user.id)
+            accounts.join(store, urn, person.id, form.role.data, added_by=g.user.id)
+        except accounts.AlreadyMember as member:
+            # Inviting someone again never changes their role: that is "Change role", on purpose.
+            role_name = SCHOOL_ROLE_NAMES[member.role].lower()
+            form.email.errors = [
+                *form.email.errors,
+                f"{person.name} is already in the team, as {role_name}. To change what they can do, change their role",
+            ]
+            return render_template("school/invite.html", form=form, school=g.school, member=person), 400
         except AccountError as error:
             form.role.errors = [*form.role.errors, str(error)]
             return render_template("school/invite.html", form=form, school=g.school), 400
@@ -167,32 +195,41 @@ def hand_over(urn: str, user_id: str) -> str | Response | tuple[str, int]:
 
 @school.post("/<urn>/requests/<user_id>/<decision>")
 @school_member(**MANAGE)
-def decide_request(urn: str, user_id: str, decision: str) -> Response:
+def decide_request(urn: str, user_id: str, decision: str) -> Response | tuple[str, int]:
+    """Approve (with the role the approver chose) or decline a registration: school admins and LA admins alike."""
     store = get_store()
     if decision not in ("approve", "decline") or user_id not in (g.school.get("pending") or {}):
         abort(404)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
     person = accounts.get_user(store, user_id)
     if person is None or person.removed or person.is_la:
         accounts.decline_request(store, urn, user_id)
         abort(404)
-    if decision == "approve":
-        accounts.add_member(store, urn, user_id, "admin", added_by=g.user.id)
-        send_email(
-            person.email,
-            f"You can now sign in for {g.school['name']}",
-            "added_to_team",
-            user=person,
-            by_name=g.user.name,
-            school=g.school,
-            role_name=SCHOOL_ROLE_NAMES["admin"],
-            sign_in_link=service_link("public.sign_in"),
-        )
-        flash(f"{person.name} is approved as school lead (admin).", "success")
-    else:
+    if decision == "decline":
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
         accounts.decline_request(store, urn, user_id)
+        audit.record(store, g.user.id, "registration declined", user_id, client_address(), school=urn)
         flash(f"{person.name}'s request has been declined.", "success")
-    audit.record(store, g.user.id, f"registration {decision}d", user_id, client_address(), school=urn)
+        return redirect(url_for("school.team", urn=urn))
+    form = _approval_form(user_id, g.school, from_request=True)
+    if not form.validate_on_submit():
+        return _team_page(urn, refused=(user_id, form)), 400
+    role = form.role.data
+    try:
+        accounts.approve_request(store, urn, user_id, role, by=g.user.id)
+    except AccountError as problem:  # approved or declined by someone else a moment ago
+        flash(f"{person.name}: {problem}", "error")
+        return redirect(url_for("school.team", urn=urn))
+    audit.record(store, g.user.id, "registration approved", user_id, client_address(), school=urn, role=role)
+    send_email(
+        person.email,
+        f"You can now sign in for {g.school['name']}",
+        "added_to_team",
+        user=person,
+        by_name=g.user.name,
+        school=g.school,
+        role_name=SCHOOL_ROLE_NAMES[role],
+        sign_in_link=service_link("public.sign_in"),
+    )
+    flash(f"{person.name} is approved as {SCHOOL_ROLE_NAMES[role].lower()}.", "success")
     return redirect(url_for("school.team", urn=urn))

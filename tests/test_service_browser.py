@@ -28,6 +28,7 @@ RIVERSIDE = "Riverside Community Primary School"
 NEW_SENCO = "newsenco@riverside-primary.example.org"
 GOVERNOR = "governor@riverside-primary.example.org"
 OAKFIELD_SENCO = "senco@oakfield-primary.example.org"
+NEWCOMER_OAKFIELD = "newcomer@oakfield-primary.example.org"
 LA_ADMIN = "la.admin@example.org"
 
 
@@ -355,6 +356,64 @@ def test_a_keyboard_user_signs_in_and_adds_a_colleague(service: Service, page: P
     expect(page.get_by_role("button", name="Add colleague")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("status")).to_contain_text("Demo Deputy Head, Oakfield has been added as viewer")
+
+
+# 3b. A request to join a school that has a lead ----------------------------------------------------------
+
+
+def test_the_school_lead_approves_a_newcomer_on_the_team_page_choosing_their_role(
+    service: Service, new_context: Callable[..., BrowserContext]
+) -> None:
+    """An address on the school's own domain no longer makes a newcomer lead of a school that has one: the lead
+    is asked, and approves on the team page with a role (radios, contributor offered first), by keyboard too."""
+    axe = Axe()
+    newcomer = new_context().new_page()
+    newcomer.goto(service.url + "/register")
+    register(newcomer, "900001", "Demo Newcomer, Oakfield", "Teaching assistant", NEWCOMER_OAKFIELD)
+    newcomer.get_by_role("button", name="Register").click()
+    expect(heading(newcomer)).to_have_text("Registration received")
+    expect(newcomer.get_by_text("has gone to the school's existing lead and to the local authority")).to_be_visible()
+    expect(newcomer.get_by_text(re.compile("link in your email"))).to_have_count(0)
+    axe(newcomer, "registration received (request to the school's lead)")
+
+    lead = new_context().new_page()
+    lead.goto(service.link_in_email(OAKFIELD_SENCO, "/school/900001/team"))  # the link in the email about it
+    expect(heading(lead)).to_have_text("Sign in")
+    sign_in(lead, service, OAKFIELD_SENCO)
+    lead.goto(service.url + "/school/900001/team")
+    expect(lead.get_by_role("heading", name="Waiting for approval")).to_be_visible()
+    request = lead.get_by_role("region", name="Demo Newcomer, Oakfield")
+    roles = request.get_by_role("group", name="If you approve Demo Newcomer, Oakfield, what can they do?")
+    expect(roles.get_by_role("radio", name=re.compile("^Contributor"))).to_be_checked()
+    axe(lead, "team with a request waiting")
+    lead.set_viewport_size({"width": 375, "height": 740})  # on a phone, nothing widens the page (WCAG 1.4.10)
+    widths = lead.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"the team page is {widths[0]}px wide on a {widths[1]}px screen"
+    lead.set_viewport_size({"width": 1280, "height": 900})
+
+    roles.get_by_role("radio", name=re.compile("^Contributor")).focus()
+    lead.keyboard.press("ArrowDown")
+    expect(roles.get_by_role("radio", name=re.compile("^Viewer"))).to_be_checked()
+    lead.keyboard.press("Tab")
+    approve = request.get_by_role("button", name="Approve Demo Newcomer, Oakfield")
+    expect(approve).to_be_focused()
+    lead.keyboard.press("Enter")
+    expect(lead.get_by_role("status")).to_have_text("Demo Newcomer, Oakfield is approved as viewer.")
+    expect(lead.get_by_role("row", name=re.compile("Demo Newcomer, Oakfield"))).to_contain_text("Viewer")
+    expect(lead.get_by_role("heading", name="Waiting for approval")).to_have_count(0)
+    axe(lead, "team after approving")
+
+    # Adding them again says they are in the team already, changes nothing, and leads to "Change role".
+    lead.get_by_role("link", name="Add a colleague").click()
+    add_colleague(lead, "Demo Newcomer, Oakfield", NEWCOMER_OAKFIELD, "School lead")
+    expect(error_summary(lead)).to_contain_text("is already in the team, as viewer")
+    axe(lead, "add a colleague: already in the team")
+    lead.get_by_role("link", name="change Demo Newcomer, Oakfield's role").click()
+    expect(heading(lead)).to_have_text("Change Demo Newcomer, Oakfield's role")
+    expect(lead.get_by_role("radio", name=re.compile("^Viewer"))).to_be_checked()
+
+    assert len(axe.checked) == 4, axe.checked
+    axe.assert_clean()
 
 
 # 4. The service looks like part of the site ------------------------------------------------------------

@@ -1056,6 +1056,23 @@ def test_after_signing_in_people_land_on_the_page_they_asked_for(client, outbox)
     assert signed_in.headers["Location"] == f"/school/{OAKFIELD}/team"
 
 
+def test_under_app_people_land_on_the_service_page_they_asked_for_not_on_the_site(site_and_app, outbox) -> None:
+    """Mounted at /app (as `make run` and production serve it), the page remembered before signing in is the
+    service's page, not a page of the site at the same path (which does not exist)."""
+    bounced = site_and_app.get(f"/app/school/{OAKFIELD}/team")
+    assert bounced.status_code == 302
+    token = csrf_token(site_and_app, bounced.headers["Location"])
+    site_and_app.post("/app/sign-in", data={"email": SENCO, "csrf_token": token})
+    link_token = token_in(outbox.link_to(SENCO))
+    form_token = csrf_token(site_and_app, "/app/sign-in/continue?token=" + link_token)
+
+    signed_in = site_and_app.post("/app/sign-in/continue", data={"token": link_token, "csrf_token": form_token})
+
+    assert urlsplit(signed_in.headers["Location"]).path == f"/app/school/{OAKFIELD}/team"
+    team = site_and_app.get(signed_in.headers["Location"])
+    assert team.status_code == 200 and "<h1>Team</h1>" in page_text(team)
+
+
 def test_removing_an_account_ends_its_sessions_and_frees_the_address(app, client, outbox) -> None:
     governor = "governor@oakfield-primary.example.org"
     token = csrf_token(client)
