@@ -119,6 +119,12 @@ def emails_to(outbox: Any, address: str) -> list[EmailMessage]:
     return [message for message in outbox.messages() if message["To"] == address]
 
 
+def address_of(response: TestResponse) -> str:
+    """The path and query of the page a client ended on, as the address bar shows them."""
+    query = response.request.query_string.decode()
+    return response.request.path + (f"?{query}" if query else "")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -1042,6 +1048,56 @@ def test_after_signing_in_people_land_on_the_page_they_asked_for(client, outbox)
     client.post("/sign-in", data={"email": SENCO, "csrf_token": token})
     signed_in = press_continue(client, token_in(outbox.link_to(SENCO)))
     assert signed_in.headers["Location"] == f"/school/{OAKFIELD}/team"
+
+
+@pytest.mark.parametrize(
+    ("wanted", "shown"),
+    [
+        (f"/app/school/{OAKFIELD}/export.csv", "text/csv"),
+        (f"/app/school/{OAKFIELD}/team?from=email", "text/html"),
+    ],
+    ids=["csv-download", "page-with-query"],
+)
+def test_a_link_into_the_service_opened_signed_out_lands_there_after_sign_in(site_and_app, outbox, wanted, shown):
+    """The site and the service mounted together, as `make run` serves them: the /app prefix is kept."""
+    bounced = site_and_app.get(wanted, follow_redirects=True)
+    assert bounced.request.path == "/app/sign-in"
+    assert parse_qs(bounced.request.query_string.decode())["next"] == [wanted]
+
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(bounced)).group(1)
+    asked = site_and_app.post("/app/sign-in", data={"email": SENCO, "csrf_token": form_token})
+    assert asked.status_code == 302
+    link = urlsplit(outbox.link_to(SENCO))
+    continue_page = site_and_app.get(f"{link.path}?{link.query}")
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(continue_page)).group(1)
+    landed = site_and_app.post(
+        "/app/sign-in/continue",
+        data={"token": token_in(link.geturl()), "csrf_token": form_token},
+        follow_redirects=True,
+    )
+
+    assert landed.status_code == 200, page_text(landed)
+    assert address_of(landed) == wanted
+    assert landed.mimetype == shown
+    assert "This page is not here" not in page_text(landed)
+
+
+def test_a_next_address_outside_the_service_is_not_followed_after_sign_in(site_and_app, outbox) -> None:
+    """Only a page of the service: a `next` naming a site page (or nothing under /app/) lands on the home page."""
+    for target in ("/a/", "/application/", "/app"):
+        page = site_and_app.get("/app/sign-in", query_string={"next": target})
+        assert page.status_code == 200
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(page)).group(1)
+    site_and_app.post("/app/sign-in", data={"email": SENCO, "csrf_token": form_token})
+    link = urlsplit(outbox.link_to(SENCO))
+    continue_page = site_and_app.get(f"{link.path}?{link.query}")
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(continue_page)).group(1)
+
+    signed_in = site_and_app.post(
+        "/app/sign-in/continue", data={"token": token_in(link.geturl()), "csrf_token": form_token}
+    )
+
+    assert signed_in.headers["Location"] == "/app/school/"
 
 
 def test_removing_an_account_ends_its_sessions_and_frees_the_address(app, client, outbox) -> None:
