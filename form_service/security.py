@@ -1,4 +1,8 @@
-"""Security headers and CSRF protection for every service response (OWASP ASVS 5.0 L1-2 baseline)."""
+"""Security headers and CSRF protection for every service response (OWASP ASVS 5.0 L1-2 baseline).
+
+The guidance site is sent the same headers (`security_headers`): by `site_files.StaticSite` under `make run`,
+and by the production web server's configuration in README.md (checked by tests/test_web_server.py).
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'self'",
     ]
 )
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=()"
+STRICT_TRANSPORT_SECURITY = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(over_https: bool) -> dict[str, str]:
+    """The headers every page of the site and the service is sent; HSTS only where they are served over HTTPS."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Content-Type-Options": "nosniff",
+        # Same-origin requests keep their full referrer, which Flask-WTF's HTTPS referrer check needs.
+        "Referrer-Policy": "same-origin",
+        "Permissions-Policy": PERMISSIONS_POLICY,
+    }
+    if over_https:
+        headers["Strict-Transport-Security"] = STRICT_TRANSPORT_SECURITY
+    return headers
 
 
 def overlong_field() -> bool:
@@ -49,14 +69,13 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        headers["X-Content-Type-Options"] = "nosniff"
-        # Same-origin requests keep their full referrer, which Flask-WTF's HTTPS referrer check needs.
-        headers["Referrer-Policy"] = "same-origin"
-        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        for name, value in security_headers(over_https=app.config["SESSION_COOKIE_SECURE"]).items():
+            # A view may send a stricter policy of its own (an evidence file is sandboxed).
+            if name == "Content-Security-Policy":
+                headers.setdefault(name, value)
+            else:
+                headers[name] = value
         # Nothing is cached unless a view marked its response public (open data, which holds nothing private).
         if not response.cache_control.public:
             headers["Cache-Control"] = "no-store"
-        if app.config["SESSION_COOKIE_SECURE"]:
-            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         return response

@@ -1166,6 +1166,38 @@ def test_the_static_site_refuses_a_post(site_and_app) -> None:
         assert response.headers["Allow"] == "GET, HEAD"
 
 
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy")
+
+
+def test_every_response_from_the_site_carries_the_services_security_headers(site_and_app) -> None:
+    service_page = site_and_app.get("/app/sign-in")
+    assert_security_headers(service_page)
+
+    for response in (
+        site_and_app.get("/"),
+        site_and_app.get("/a"),
+        site_and_app.get("/missing/"),
+        site_and_app.post("/a/"),
+    ):
+        for name in SECURITY_HEADERS:
+            assert response.headers.get(name) == service_page.headers[name], (response.request.path, name)
+        assert "Strict-Transport-Security" not in response.headers  # `make run` is plain HTTP on loopback
+
+
+def test_in_production_the_site_is_sent_hsts_as_the_service_is(production_app, tmp_path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>Guidance home</h1>")
+    both = Client(site_and_service(production_app, site))
+
+    service_page = both.get("/app/sign-in", **OVER_HTTPS)
+    site_page = both.get("/", **OVER_HTTPS)
+
+    assert site_page.status_code == 200
+    for name in (*SECURITY_HEADERS, "Strict-Transport-Security"):
+        assert site_page.headers.get(name) == service_page.headers[name], name
+
+
 def test_the_service_is_reached_under_app(site_and_app) -> None:
     health = site_and_app.get("/app/healthz")
     assert health.status_code == 200
