@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install browser site check lint format bench clean
+.PHONY: run test install browser webserver site check lint format bench clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,14 @@ browser:
 	  echo "Installing Chromium for the browser tests..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-liberation >/dev/null; \
+	fi
+
+# tests/test_web_server.py runs README's nginx configuration under Debian's nginx, with a certificate made by openssl.
+webserver:
+	@if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ] || ! command -v openssl >/dev/null 2>&1; then \
+	  echo "Installing nginx and openssl for the web server tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx openssl >/dev/null; \
 	fi
 
 check: install
@@ -51,7 +59,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install browser lint check
+test: install browser webserver lint check
 	$(BIN)/python -m pytest
 
 bench: install

@@ -25,6 +25,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.config["DATA_DIR"] = Path(app.config["DATA_DIR"])
     app.config["SITE_DIR"] = Path(app.config["SITE_DIR"])
     app.config["CONTENT_ROOT"] = Path(app.config["CONTENT_ROOT"])
+    _refuse_unsafe_production(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind a web server or CDN: take the client's address from X-Forwarded-For, trusting only that
         # many proxies, so rate limits and the audit log see people, not the proxy.
@@ -78,15 +79,42 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     return app
 
 
+PRODUCTION_NEEDS = {
+    "SECRET_KEY": "Set the SECRET_KEY environment variable (a long random string) to run in production.",
+    "TRUSTED_HOSTS": (
+        "Set the TRUSTED_HOSTS environment variable to run in production: the host names people use to reach "
+        "the service, separated by commas (for example quality-mark.example.org)."
+    ),
+}
+
+
+def _refuse_unsafe_production(app: Flask) -> None:
+    """Production stops before doing anything, naming every missing setting, rather than run unsafely: without
+    SECRET_KEY sessions could be forged or lost, without TRUSTED_HOSTS it would answer to any Host."""
+    if app.config["ENV_NAME"] != "production":
+        return
+    missing = [message for name, message in PRODUCTION_NEEDS.items() if not app.config.get(name)]
+    if missing:
+        raise SystemExit("\n".join(missing))
+
+
 def _development_secret(app: Flask) -> str:
-    """Production must set SECRET_KEY; elsewhere keep one per data folder so restarts keep sessions."""
-    if app.config["ENV_NAME"] == "production":
-        raise SystemExit("Set the SECRET_KEY environment variable (a long random string) to run in production.")
+    """Outside production, one secret per data folder, so a restart, or another worker process on the same
+    folder, keeps everyone signed in."""
     data_dir: Path = app.config["DATA_DIR"]
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / ".secret_key"
     if not path.exists():
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        # Written whole under a name of its own, then linked into place: of processes starting together the
+        # first link wins and every process reads that one secret, never a half-written file.
+        draft = data_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()

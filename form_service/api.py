@@ -32,6 +32,14 @@ def problem(status: int, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify(error=message, status=status, **extra), status
 
 
+def unknown_fields_message(unknown: list[str], shown: int = 3, longest: int = 40) -> str:
+    """Names the first few unknown fields, each cut short: an error never repeats a large body back."""
+    names = [name if len(name) <= longest else name[: longest - 1] + "…" for name in unknown[:shown]]
+    more = f" and {len(unknown) - shown:,} more" if len(unknown) > shown else ""
+    label = "Unknown field" if len(unknown) == 1 else "Unknown fields"
+    return f"{label}: {', '.join(names)}{more}. Send rating, commentary, evidence and base_revision."
+
+
 def _json_object(too_large: str, not_an_object: str) -> dict[str, Any] | tuple[Response, int]:
     """The request's body as a JSON object, or the problem to answer with: too large, or not a JSON object."""
     if request.content_length and request.content_length > MAX_BODY_BYTES:
@@ -102,9 +110,7 @@ def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
         return body
     unknown = sorted(set(body) - ANSWER_KEYS)
     if unknown:
-        return problem(
-            400, f"Unknown field: {', '.join(unknown)}. Send rating, commentary, evidence and base_revision."
-        )
+        return problem(400, unknown_fields_message(unknown))
     base_revision = _base_revision(body)
     if base_revision is None:
         return problem(400, "Send base_revision: the revision of the answer you started from (0 for a new answer).")

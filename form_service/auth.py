@@ -65,13 +65,19 @@ def init_app(app: Flask) -> None:
         g.user = user
 
 
+def this_address() -> str:
+    """Where this request went, from the origin's root: with the mount point (/app) and the query, if any."""
+    query = request.query_string.decode("utf-8", "replace")
+    return request.script_root + request.path + (f"?{query}" if query else "")
+
+
 def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if g.user is None:
             if request.blueprint == "api":
                 abort(401)  # the API answers in JSON; a redirect to a sign-in page means nothing to a script
-            return redirect(url_for("public.sign_in", next=request.full_path if request.method == "GET" else None))
+            return redirect(url_for("public.sign_in", next=this_address() if request.method == "GET" else None))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +48,8 @@ class DevelopmentConfig(Config):
     """`make run` on 127.0.0.1 over plain HTTP: cookies cannot be Secure or __Host- prefixed there."""
 
     ENV_NAME = "development"
-    SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_hex(32)
+    # No SECRET_KEY here: without one in the environment, create_app keeps one in the data folder, so a
+    # restart (or another worker on the same folder) keeps everyone signed in.
     SESSION_COOKIE_SECURE = False
     SESSION_COOKIE_NAME = "qm_session"
     TRUSTED_HOSTS = Config.TRUSTED_HOSTS or ["127.0.0.1", "localhost"]

@@ -41,12 +41,13 @@ def home_for(user: accounts.User) -> str:
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only a path on this service: never another host (no open redirect)."""
+    """Only a path on this service, from the origin's root and so under its mount point (/app/): never
+    another host (no open redirect), nor a page of the site beside the service."""
     if not target:
         return None
     parts = urlsplit(target)
     # Browsers read "/\host" as "//host", another site: refuse backslashes and control characters too.
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith(request.script_root + "/") or target.startswith("//"):
         return None
     if "\\" in target or any(ord(character) < 32 for character in target) or len(target) > 500:
         return None
@@ -137,7 +138,7 @@ def continue_sign_in() -> str | Response | tuple[str, int]:
     start_session(user)
     audit.record(store, user.id, "signed in", user.id, client_address())
     # `wanted` is a path within the service (as `request.path` gives it); the service's mount (/app) goes first.
-    return redirect(request.script_root + wanted if wanted else home_for(user))
+    return redirect(wanted or home_for(user))
 
 
 @public.post("/sign-out")

@@ -1,7 +1,8 @@
 """Serve the built guidance site at `/` and the service under `/app/` from one process (`make run`).
 
 In production a web server or CDN serves the static files and proxies /app/ to the WSGI server; this
-keeps one origin in development so the two are never out of step.
+keeps one origin in development so the two are never out of step. Every response of the site carries the
+service's security headers (`security.security_headers`), as the web server's configuration in README.md does.
 """
 
 from __future__ import annotations
@@ -17,18 +18,23 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
+from .security import security_headers
+
 mimetypes.add_type("text/calendar", ".ics")
 
 
 class StaticSite:
-    """A small WSGI app for a folder of built pages: `/x/` serves `x/index.html`, with the site's 404 page."""
+    """A small WSGI app for a folder of built pages: `/x/` serves `x/index.html`, with the site's 404 page.
+    `over_https` adds HSTS to the security headers every response carries."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, over_https: bool = False) -> None:
         self.folder = folder
+        self.headers = security_headers(over_https)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
         response = self._respond(request, environ)
+        response.headers.update(self.headers)
         return response(environ, start_response)
 
     def _respond(self, request: Request, environ: dict[str, Any]) -> Response:
@@ -58,11 +64,11 @@ class StaticSite:
         handle = path.open("rb")
         response = Response(wrap_file(environ, handle), status=status, mimetype=mimetype, direct_passthrough=True)
         response.content_length = path.stat().st_size
-        response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Cache-Control"] = "no-cache"
         return response
 
 
 def site_and_service(app: Flask, site_folder: Path) -> DispatcherMiddleware:
-    """One WSGI application: the static site at `/`, the Flask service mounted at `/app`."""
-    return DispatcherMiddleware(StaticSite(site_folder), {"/app": app})
+    """One WSGI application: the static site at `/`, the Flask service mounted at `/app`. The site is sent HSTS
+    where the service is (its cookies are Secure: it is served over HTTPS)."""
+    return DispatcherMiddleware(StaticSite(site_folder, app.config["SESSION_COOKIE_SECURE"]), {"/app": app})

@@ -127,6 +127,21 @@ def test_bad_answers_are_refused_plainly_and_nothing_is_stored(
     assert stored(app)["answers"] == {}
 
 
+def test_unknown_fields_are_named_briefly_however_many_are_sent(app: Any, senco: tuple[Any, str]) -> None:
+    client, token = senco
+    body = {"rating": 3, "commentary": "x", "base_revision": 0}
+    body.update({f"field-{number:04}-" + "x" * 20: 1 for number in range(1500)})  # about 50 KB of names
+
+    response = put(client, body, token)
+
+    error = response.get_json()["error"]
+    assert response.status_code == 400
+    assert error.startswith("Unknown fields: field-0000-xxxx")
+    assert "and 1,497 more" in error
+    assert len(error) < 400
+    assert stored(app)["answers"] == {}
+
+
 def test_personal_data_is_saved_only_when_the_person_confirms(app: Any, senco: tuple[Any, str]) -> None:
     client, token = senco
     body = {"rating": 3, "commentary": "Born 3 May 2015, see notes", "base_revision": 0}

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import email
 import hashlib
+import json
 import logging
+import os
 import re
 import socket
+import subprocess
+import sys
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
@@ -29,7 +33,7 @@ from werkzeug.test import Client, TestResponse
 from form_service import accounts, create_app
 from form_service.config import Config, ProductionConfig, TestConfig
 from form_service.mail import Email, OutboxMailer, SMTPMailer, mailer_from_config
-from form_service.security import csrf
+from form_service.security import LONGEST_FIELD, csrf
 from form_service.sign_in import TOKENS, issue_token, token_hash
 from form_service.site_files import site_and_service
 from form_service.store import get_store
@@ -117,6 +121,12 @@ def user_id_of(app: Flask, address: str) -> str:
 
 def emails_to(outbox: Any, address: str) -> list[EmailMessage]:
     return [message for message in outbox.messages() if message["To"] == address]
+
+
+def address_of(response: TestResponse) -> str:
+    """The path and query of the page a client ended on, as the address bar shows them."""
+    query = response.request.query_string.decode()
+    return response.request.path + (f"?{query}" if query else "")
 
 
 def free_port() -> int:
@@ -640,6 +650,91 @@ def test_production_without_a_secret_key_refuses_to_start(tmp_path, secret) -> N
     assert not (data_dir / ".secret_key").exists()
 
 
+@pytest.mark.parametrize("hosts", [None, []], ids=["unset", "empty"])
+def test_production_without_trusted_hosts_refuses_to_start(tmp_path, hosts) -> None:
+    data_dir = tmp_path / "data"
+    settings = {"SECRET_KEY": "a-long-random-production-secret", "DATA_DIR": data_dir, "CONTENT_ROOT": REPO_ROOT}
+
+    with pytest.raises(SystemExit, match="Set the TRUSTED_HOSTS environment variable"):
+        create_app(ProductionConfig, {**settings, "TRUSTED_HOSTS": hosts})
+
+    assert not data_dir.exists()
+
+
+def run_service_start(environment: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
+    """Python `code` in a new process with only these settings in its environment, as a server starts."""
+    kept = {name: value for name, value in os.environ.items() if name in ("PATH", "HOME", "LANG", "TMPDIR")}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**kept, "PYTHONPATH": str(REPO_ROOT), **environment},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("hosts", [None, "", " , "], ids=["unset", "empty", "only-commas"])
+def test_a_production_server_without_trusted_hosts_stops_with_a_plain_message(tmp_path, hosts) -> None:
+    environment = {"QM_ENV": "production", "SECRET_KEY": "a-long-random-production-secret", "DATA_DIR": str(tmp_path)}
+    if hosts is not None:
+        environment["TRUSTED_HOSTS"] = hosts
+
+    started = run_service_start(environment, "import form_service.wsgi")
+
+    assert started.returncode != 0
+    assert "Set the TRUSTED_HOSTS environment variable" in started.stderr
+    assert "Traceback" not in started.stderr
+    assert "Set the SECRET_KEY" not in started.stderr
+
+
+def test_production_says_every_missing_setting_at_once(tmp_path) -> None:
+    started = run_service_start({"QM_ENV": "production", "DATA_DIR": str(tmp_path)}, "import form_service.wsgi")
+
+    assert started.returncode != 0
+    assert "Set the SECRET_KEY environment variable" in started.stderr
+    assert "Set the TRUSTED_HOSTS environment variable" in started.stderr
+    assert "Traceback" not in started.stderr
+
+
+SIGN_IN_AND_PRINT_COOKIE = """
+import sys
+sys.path.insert(0, "tests")
+from conftest import Outbox, SignIn
+from form_service import create_app
+from form_service.commands import seed_demo
+app = create_app()
+with app.app_context():
+    seed_demo(app)
+client = app.test_client()
+SignIn(client, Outbox(app.config["DATA_DIR"] / "outbox"))(sys.argv[1])
+print(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)
+"""
+
+PAGE_WITH_COOKIE = """
+import sys
+from form_service import create_app
+app = create_app()
+client = app.test_client()
+client.set_cookie(app.config["SESSION_COOKIE_NAME"], sys.argv[1])
+print(client.get("/", follow_redirects=True).get_data(as_text=True))
+"""
+
+
+def test_in_development_a_restart_keeps_everyone_signed_in(tmp_path) -> None:
+    """Two processes on one data folder, as `make run` before and after a restart (or two of its workers)."""
+    environment = {"QM_ENV": "development", "DATA_DIR": str(tmp_path / "data"), "CONTENT_ROOT": str(REPO_ROOT)}
+    signed_in = run_service_start(environment, SIGN_IN_AND_PRINT_COOKIE.replace("sys.argv[1]", repr(SENCO)))
+    assert signed_in.returncode == 0, signed_in.stderr
+    cookie = signed_in.stdout.strip().splitlines()[-1]
+
+    restarted = run_service_start(environment, PAGE_WITH_COOKIE.replace("sys.argv[1]", repr(cookie)))
+
+    assert restarted.returncode == 0, restarted.stderr
+    assert "Signed in as" in restarted.stdout
+    assert "Demo SENCo, Oakfield" in restarted.stdout
+
+
 def test_a_production_error_shows_a_plain_page_and_no_stack_trace(production_app, outbox, caplog) -> None:
     assert production_app.debug is False
     client = production_app.test_client()
@@ -679,6 +774,54 @@ def test_an_oversized_request_gets_a_plain_413_page(app, client, outbox) -> None
     assert "What you sent is too large." in page_text(response)
     assert "Traceback" not in page_text(response)
     assert stored_files(data_dir) == before
+
+
+ELEVEN_MB = "x" * (11 * 1024 * 1024)  # under MAX_CONTENT_LENGTH, so the whole request reaches the service
+
+
+@pytest.mark.parametrize(
+    ("person", "form_page", "action", "field"),
+    [
+        (None, "/sign-in", "/sign-in", "email"),
+        (None, "/sign-in", "/register/check", "name"),
+        (SENCO, f"/school/{OAKFIELD}/", f"/school/{OAKFIELD}/team/invite", "name"),
+        (SENCO, f"/school/{OAKFIELD}/", f"/school/{OAKFIELD}/actions/new", "what"),
+        (SENCO, f"/school/{OAKFIELD}/", f"/school/{OAKFIELD}/evidence/attainment/notes", "notes"),
+    ],
+    ids=["sign-in", "register", "invite", "action", "evidence-notes"],
+)
+def test_an_11_mb_field_is_refused_and_never_repeated_back(app, client, outbox, person, form_page, action, field):
+    if person:
+        sign_in_as(client, outbox, person)
+    token = csrf_token(client, form_page)
+    data_dir = Path(app.config["DATA_DIR"])
+    before = stored_files(data_dir)
+
+    response = client.post(action, data={field: ELEVEN_MB, "csrf_token": token})
+
+    body = page_text(response)
+    assert response.status_code == 413
+    assert "no box takes more than 20,000 characters" in body
+    assert len(response.get_data()) < 50_000
+    assert "x" * 1000 not in body
+    assert stored_files(data_dir) == before
+
+
+def test_a_field_over_its_own_limit_is_still_shown_back_whole_to_be_shortened(client, outbox) -> None:
+    sign_in_as(client, outbox, SENCO)
+    token = csrf_token(client, f"/school/{OAKFIELD}/")
+    too_long = "Run a parents' forum each term. " * 20  # 640 characters: the box takes 500
+
+    response = client.post(f"/school/{OAKFIELD}/actions/new", data={"what": too_long, "csrf_token": token})
+
+    assert response.status_code == 400
+    assert "must be 500 characters or fewer" in page_text(response)
+    assert too_long.replace("'", "&#39;") in page_text(response)
+
+
+def test_the_longest_field_allowed_covers_the_longest_commentary_content_may_set() -> None:
+    schema = json.loads((REPO_ROOT / "quality_mark" / "schemas" / "framework.schema.json").read_text())
+    assert schema["properties"]["commentary_limit"]["maximum"] <= LONGEST_FIELD
 
 
 @pytest.mark.parametrize(
@@ -1035,6 +1178,38 @@ def test_the_static_site_refuses_a_post(site_and_app) -> None:
         assert response.headers["Allow"] == "GET, HEAD"
 
 
+SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "Referrer-Policy", "Permissions-Policy")
+
+
+def test_every_response_from_the_site_carries_the_services_security_headers(site_and_app) -> None:
+    service_page = site_and_app.get("/app/sign-in")
+    assert_security_headers(service_page)
+
+    for response in (
+        site_and_app.get("/"),
+        site_and_app.get("/a"),
+        site_and_app.get("/missing/"),
+        site_and_app.post("/a/"),
+    ):
+        for name in SECURITY_HEADERS:
+            assert response.headers.get(name) == service_page.headers[name], (response.request.path, name)
+        assert "Strict-Transport-Security" not in response.headers  # `make run` is plain HTTP on loopback
+
+
+def test_in_production_the_site_is_sent_hsts_as_the_service_is(production_app, tmp_path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").write_text("<h1>Guidance home</h1>")
+    both = Client(site_and_service(production_app, site))
+
+    service_page = both.get("/app/sign-in", **OVER_HTTPS)
+    site_page = both.get("/", **OVER_HTTPS)
+
+    assert site_page.status_code == 200
+    for name in (*SECURITY_HEADERS, "Strict-Transport-Security"):
+        assert site_page.headers.get(name) == service_page.headers[name], name
+
+
 def test_the_service_is_reached_under_app(site_and_app) -> None:
     health = site_and_app.get("/app/healthz")
     assert health.status_code == 200
@@ -1071,6 +1246,56 @@ def test_under_app_people_land_on_the_service_page_they_asked_for_not_on_the_sit
     assert urlsplit(signed_in.headers["Location"]).path == f"/app/school/{OAKFIELD}/team"
     team = site_and_app.get(signed_in.headers["Location"])
     assert team.status_code == 200 and "<h1>Team</h1>" in page_text(team)
+
+
+@pytest.mark.parametrize(
+    ("wanted", "shown"),
+    [
+        (f"/app/school/{OAKFIELD}/export.csv", "text/csv"),
+        (f"/app/school/{OAKFIELD}/team?from=email", "text/html"),
+    ],
+    ids=["csv-download", "page-with-query"],
+)
+def test_a_link_into_the_service_opened_signed_out_lands_there_after_sign_in(site_and_app, outbox, wanted, shown):
+    """The site and the service mounted together, as `make run` serves them: the /app prefix is kept."""
+    bounced = site_and_app.get(wanted, follow_redirects=True)
+    assert bounced.request.path == "/app/sign-in"
+    assert parse_qs(bounced.request.query_string.decode())["next"] == [wanted]
+
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(bounced)).group(1)
+    asked = site_and_app.post("/app/sign-in", data={"email": SENCO, "csrf_token": form_token})
+    assert asked.status_code == 302
+    link = urlsplit(outbox.link_to(SENCO))
+    continue_page = site_and_app.get(f"{link.path}?{link.query}")
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(continue_page)).group(1)
+    landed = site_and_app.post(
+        "/app/sign-in/continue",
+        data={"token": token_in(link.geturl()), "csrf_token": form_token},
+        follow_redirects=True,
+    )
+
+    assert landed.status_code == 200, page_text(landed)
+    assert address_of(landed) == wanted
+    assert landed.mimetype == shown
+    assert "This page is not here" not in page_text(landed)
+
+
+def test_a_next_address_outside_the_service_is_not_followed_after_sign_in(site_and_app, outbox) -> None:
+    """Only a page of the service: a `next` naming a site page (or nothing under /app/) lands on the home page."""
+    for target in ("/a/", "/application/", "/app"):
+        page = site_and_app.get("/app/sign-in", query_string={"next": target})
+        assert page.status_code == 200
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(page)).group(1)
+    site_and_app.post("/app/sign-in", data={"email": SENCO, "csrf_token": form_token})
+    link = urlsplit(outbox.link_to(SENCO))
+    continue_page = site_and_app.get(f"{link.path}?{link.query}")
+    form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_text(continue_page)).group(1)
+
+    signed_in = site_and_app.post(
+        "/app/sign-in/continue", data={"token": token_in(link.geturl()), "csrf_token": form_token}
+    )
+
+    assert signed_in.headers["Location"] == "/app/school/"
 
 
 def test_removing_an_account_ends_its_sessions_and_frees_the_address(app, client, outbox) -> None:

@@ -1,20 +1,26 @@
 """The public site in a real browser: every page passes axe-core at WCAG 2.2 AA, works by keyboard and
-without JavaScript, and its search finds criteria."""
+without JavaScript, and its search finds criteria. The site is served as `make run` serves it, with the
+service's security headers; one test checks that it works under its own Content Security Policy (axe-core is
+injected as a script, so the tests that run it bypass the policy)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 import build
+from form_service.security import CONTENT_SECURITY_POLICY
+from form_service.site_files import StaticSite
 from quality_mark.model import LONDON
-from tests.browser import axe_violations, describe_violations, static_server
+from tests.browser import axe_violations, describe_violations, live_server, static_server
 from tests.content_versions import add_primary_v2, add_secondary_v2_with_split_and_merge, copy_content
 
 pytestmark = pytest.mark.browser
@@ -52,13 +58,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[s
         for path in folder.glob("**/index.html")
     )
     pages = ["/" if page in ("//", "/./") else page for page in pages]
-    with static_server(folder) as base_url:
+    with live_server(StaticSite(folder)) as base_url:
         yield base_url, pages
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    """A page that may have axe-core injected: that needs `bypass_csp`."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     yield context.new_page()
     context.close()
 
@@ -88,7 +95,9 @@ def test_every_page_passes_axe_at_wcag_22_aa(site: tuple[str, list[str]], page: 
 
 def test_pages_pass_axe_on_a_phone_with_the_menu_open(site: tuple[str, list[str]], browser: Browser) -> None:
     base_url, _ = site
-    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True, bypass_csp=True
+    )
     page = context.new_page()
     try:
         for path in ("/", "/criteria/primary/teaching/", "/stages/"):
@@ -102,9 +111,18 @@ def test_pages_pass_axe_on_a_phone_with_the_menu_open(site: tuple[str, list[str]
         context.close()
 
 
-def test_search_finds_a_criterion_and_its_results_pass_axe(site: tuple[str, list[str]], page: Page) -> None:
-    base_url, _ = site
-    page.goto(base_url + "/")
+# Records every Content Security Policy violation in the page (init scripts run whatever the policy says).
+RECORD_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const where = event.sourceFile || event.documentURI;
+  window.__violations.push(`${event.effectiveDirective} blocked ${event.blockedURI || "inline"} in ${where}`);
+});
+"""
+
+
+def search_for(page: Page, words: str) -> Any:
+    """Type `words` into the site's search; returns the results (visible once the search has answered)."""
     search = page.get_by_role("combobox", name="Search").or_(page.locator("input.md-search__input")).first
     search.click()
     results = page.locator(".md-search-result__item")
@@ -112,12 +130,57 @@ def test_search_finds_a_criterion_and_its_results_pass_axe(site: tuple[str, list
     # person), so type again until the index answers: up to about 45 seconds on a busy machine.
     for _ in range(15):
         search.fill("")
-        search.press_sequentially("reduced timetables")
+        search.press_sequentially(words)
         try:
             results.first.wait_for(state="visible", timeout=3_000)
             break
         except PlaywrightTimeoutError:
             continue
+    return results
+
+
+def test_the_site_works_under_its_own_content_security_policy(site: tuple[str, list[str]], browser: Browser) -> None:
+    """No `bypass_csp`: every page, the 404 page and the search, as a visitor's browser runs them."""
+    base_url, pages = site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    problems: list[str] = []
+    missing_page = base_url + "/no/such/page/"
+
+    def on_console(message: Any) -> None:
+        # The one error expected: the browser reports the 404 of the missing page this test opens.
+        if message.type == "error" and message.location.get("url") != missing_page:
+            problems.append(f"{message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    try:
+        for path in [*pages, missing_page.removeprefix(base_url)]:
+            response = page.goto(base_url + path)
+            assert response is not None and response.status == (404 if path.startswith("/no/") else 200), path
+            assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY, path
+            # The theme's scripts ran: its storage helpers exist, and the bundle marked the page as scripted.
+            assert page.evaluate("() => typeof __md_get === 'function' && typeof __md_scope === 'object'"), path
+            expect(page.locator("html")).to_have_class(re.compile(r"\bjs\b"))
+            # The site's own script made the menu and search labels into buttons.
+            expect(page.locator("label[for='__drawer'][role='button'][aria-label='Open the menu']")).to_have_count(1)
+            problems.extend(f"{path}: {violation}" for violation in page.evaluate("() => window.__violations"))
+
+        page.goto(base_url + "/")
+        results = search_for(page, "reduced timetables")
+        expect(results.first).to_be_visible()
+        problems.extend(page.evaluate("() => window.__violations"))
+    finally:
+        context.close()
+
+    assert not problems, "\n".join(problems)
+
+
+def test_search_finds_a_criterion_and_its_results_pass_axe(site: tuple[str, list[str]], page: Page) -> None:
+    base_url, _ = site
+    page.goto(base_url + "/")
+    results = search_for(page, "reduced timetables")
     expect(results.first).to_be_visible()
     assert results.count() >= 1
     violations = axe_violations(page)

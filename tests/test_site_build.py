@@ -176,6 +176,72 @@ def test_no_page_loads_fonts_or_scripts_from_another_website(out: Path) -> None:
         assert "fonts.googleapis.com" not in asset.read_text(encoding="utf-8"), asset
 
 
+class _Scripts(HTMLParser):
+    """Each <script> element of a page: its attributes and the code written inside it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[tuple[dict[str, str | None], str]] = []
+        self._open: dict[str, str | None] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            self._open = dict(attrs)
+            self.scripts.append((self._open, ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            attributes, code = self.scripts[-1]
+            self.scripts[-1] = (attributes, code + data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self._open = None
+
+
+def test_no_page_has_a_script_written_inline(out: Path) -> None:
+    """The site is sent the service's Content Security Policy (script-src 'self'), which blocks inline scripts."""
+    pages = sorted((out / "site").glob("**/*.html"))
+    assert len(pages) > 20
+
+    for page in pages:
+        parser = _Scripts()
+        parser.feed(page.read_text(encoding="utf-8"))
+        assert any(attributes.get("src") for attributes, _ in parser.scripts), page
+        for attributes, code in parser.scripts:
+            if attributes.get("type") == "application/json":
+                continue  # data for the theme's script, never run
+            assert attributes.get("src") and not code.strip(), f"{page.relative_to(out)} runs inline: {code[:80]!r}"
+
+
+def _inline_scripts(template: Path) -> list[str]:
+    return re.findall(r"<script>(.*?)</script>", template.read_text(encoding="utf-8"))
+
+
+def test_the_theme_s_inline_scripts_moved_to_files_are_those_of_the_installed_theme() -> None:
+    """site_src/assets/javascripts/theme-*.js are copies of what Material writes inline: an upgrade of the theme
+    that changes them fails here, so the copies are brought up to date."""
+    import material
+
+    partials = Path(material.__file__).parent / "templates" / "partials" / "javascripts"
+    ours = REPO_ROOT / "site_src" / "assets" / "javascripts"
+    [storage] = _inline_scripts(partials / "base.html")
+    tabs_link, tab_target = _inline_scripts(partials / "content.html")
+    scope_in_template = 'new URL("{{ config.extra.scope | d(base_url) }}",location)'
+    assert scope_in_template in storage
+
+    expected = {
+        "theme-storage.js": storage.replace(
+            scope_in_template, "new URL(document.currentScript.dataset.scope,location)"
+        ),
+        "theme-tabs-link.js": tabs_link,
+        "theme-tab-target.js": tab_target,
+    }
+    for name, code in expected.items():
+        lines = (ours / name).read_text(encoding="utf-8").splitlines()
+        assert [line for line in lines if not line.startswith("//")] == [code], name
+
+
 def test_the_generated_docs_are_the_same_every_build(out: Path, tmp_path: Path) -> None:
     again = tmp_path / "again"
 
