@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from form_service import accounts, self_evaluation, version_moves, workflow
+from form_service.clock import Clock
 from form_service.content import EXTENSION, get_content
 from form_service.store import TinyDBStore, get_store
 from quality_mark.carry_over import answer_fields
@@ -347,44 +349,54 @@ MOVER = textwrap.dedent(
     from form_service.store import TinyDBStore
     from tests.version_fixtures import primary_v2, real_content, with_frameworks
 
+    from flask import Flask
+    from form_service.clock import Clock
+
     content = with_frameworks(real_content(), primary_v2(real_content()))
     store = TinyDBStore(Path(sys.argv[1]))
+    app = Flask("mover")
+    app.extensions["clock"] = Clock(datetime(2026, 11, 23, 12, tzinfo=UTC))  # the command's clock
     print("started", flush=True)
-    version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", datetime.now(UTC))
+    with app.app_context():
+        version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", app.extensions["clock"].now())
     print("finished", flush=True)
     """
 )
 
 
 def test_killing_a_process_moving_many_schools_and_running_again_completes_every_school(tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    store = TinyDBStore(data)
-    content = with_frameworks(real_content(), primary_v2(real_content()))
-    the_cycle = content.key_dates.cycle("2026-27")
-    urns = [f"95{n:04d}" for n in range(60)]
-    for urn in urns:
-        school = {"urn": urn, "framework": "primary"}
-        self_evaluation.start(store, content, school, the_cycle, today=date(2026, 11, 23))
-        for criterion_id, answer in ANSWERS.items():
-            result = self_evaluation.save_answer(store, content, the_cycle, urn, criterion_id, answer, 0, "s")
-            assert result.status == "saved"
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    mover = subprocess.Popen([sys.executable, "-c", MOVER, str(data)], stdout=subprocess.PIPE, env=env, text=True)
-    assert mover.stdout is not None and mover.stdout.readline().strip() == "started"
-    while not any(key.startswith(urns[5]) for key in store.keys(version_moves.MIGRATIONS)):
-        time.sleep(0.01)  # let it get some schools in, then kill it mid-way
-    os.kill(mover.pid, signal.SIGKILL)
-    mover.wait()
-    moved_before = sum(1 for urn in urns if self_evaluation.load(store, urn, "2026-27")["framework_version"] == 2)
+    """The domain runs here as in the command, on the clock of an app made for the purpose."""
+    clock_app = Flask("setup")
+    clock_app.extensions["clock"] = Clock(datetime(2026, 11, 23, 12, tzinfo=UTC))
+    with clock_app.app_context():
+        data = tmp_path / "data"
+        store = TinyDBStore(data)
+        content = with_frameworks(real_content(), primary_v2(real_content()))
+        the_cycle = content.key_dates.cycle("2026-27")
+        urns = [f"95{n:04d}" for n in range(60)]
+        for urn in urns:
+            school = {"urn": urn, "framework": "primary"}
+            self_evaluation.start(store, content, school, the_cycle, today=date(2026, 11, 23))
+            for criterion_id, answer in ANSWERS.items():
+                result = self_evaluation.save_answer(store, content, the_cycle, urn, criterion_id, answer, 0, "s")
+                assert result.status == "saved"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+        mover = subprocess.Popen([sys.executable, "-c", MOVER, str(data)], stdout=subprocess.PIPE, env=env, text=True)
+        assert mover.stdout is not None and mover.stdout.readline().strip() == "started"
+        while not any(key.startswith(urns[5]) for key in store.keys(version_moves.MIGRATIONS)):
+            time.sleep(0.01)  # let it get some schools in, then kill it mid-way
+        os.kill(mover.pid, signal.SIGKILL)
+        mover.wait()
+        moved_before = sum(1 for urn in urns if self_evaluation.load(store, urn, "2026-27")["framework_version"] == 2)
 
-    summary = version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", MOMENT)
+        summary = version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", MOMENT)
 
-    assert 0 < moved_before < len(urns), "the process was not stopped part way"
-    assert summary.count("moved") == len(urns) - moved_before
-    for urn in urns:
-        document = self_evaluation.load(store, urn, "2026-27")
-        assert document["framework_version"] == 2, urn
-        assert {(cid, a["commentary"]) for cid, a in ANSWERS.items()} <= findable(document), urn
-        assert document["answers"]["PRI-LEAD-01"]["revision"] == 2, urn
-        assert len(document["migrations"]) == 1
-        assert len(document["earlier_answers"]) == len(ANSWERS) - 2  # all but the unchanged and the moved one
+        assert 0 < moved_before < len(urns), "the process was not stopped part way"
+        assert summary.count("moved") == len(urns) - moved_before
+        for urn in urns:
+            document = self_evaluation.load(store, urn, "2026-27")
+            assert document["framework_version"] == 2, urn
+            assert {(cid, a["commentary"]) for cid, a in ANSWERS.items()} <= findable(document), urn
+            assert document["answers"]["PRI-LEAD-01"]["revision"] == 2, urn
+            assert len(document["migrations"]) == 1
+            assert len(document["earlier_answers"]) == len(ANSWERS) - 2  # all but the unchanged and the moved one
