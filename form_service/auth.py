@@ -113,7 +113,9 @@ def keep_refused_post(reason: str) -> Any | None:
     if g.user is not None:
         return redirect(page, 303)  # the page says what was kept, and why
     flash(KEPT_WHILE_SIGNED_OUT, "info")
-    return redirect(url_for("public.sign_in", next=page.removeprefix(request.script_root)), 303)
+    back = page.removeprefix(request.script_root)
+    session["after_sign_in"] = back  # as the sign-in page does with `next`: back to the page once signed in
+    return redirect(url_for("public.sign_in", next=back), 303)
 
 
 def init_app(app: Flask) -> None:
