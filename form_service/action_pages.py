@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from quality_mark.analysis import analyse
 from quality_mark.model import LONDON, Criterion, Cycle, Framework
 
-from . import accounts, actions, audit, self_evaluation
+from . import accounts, actions, audit, kept_text, self_evaluation
 from .auth import client_address, school_member
 from .clock import today
 from .content import get_content
@@ -161,7 +161,15 @@ def plan(urn: str) -> str:
     )
 
 
+def _kept_form(endpoint: str) -> ActionForm | None:
+    """The action as typed when its post was refused (signed out, page expired), to show it again unsaved.
+    Its revision is the one the person started from, so saving it cannot overwrite a newer change unseen."""
+    kept = kept_text.restore([endpoint])
+    return ActionForm(formdata=kept[-1].fields) if kept else None
+
+
 @action_pages.route("/actions/new", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn: url_for("actions.new", urn=urn))
 @school_member(**EDIT)
 def new(urn: str) -> str | Response | tuple[str, int]:
     setting = _setting(urn)
@@ -171,7 +179,9 @@ def new(urn: str) -> str | Response | tuple[str, int]:
         # A link from an area for development names its criterion; an unknown one is ignored.
         asked = request.args.get("criterion", "")
         known = actions.criterion_or_none(setting.framework, asked)
-        form = ActionForm(data={"criterion": known.id if known else "", "status": "not_started"})
+        form = _kept_form("actions.new") or ActionForm(
+            data={"criterion": known.id if known else "", "status": "not_started"}
+        )
         return _render_form(setting, form)
     form = ActionForm()
     if form.validate_on_submit():
@@ -207,6 +217,7 @@ def _action_or_locked(urn: str, action_id: str) -> tuple[PlanSetting, dict[str, 
 
 
 @action_pages.route("/actions/<action_id>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn, action_id: url_for("actions.edit", urn=urn, action_id=action_id))
 @school_member(**EDIT)
 def edit(urn: str, action_id: str) -> str | Response | tuple[str, int]:
     setting, action, locked = _action_or_locked(urn, action_id)
@@ -214,7 +225,8 @@ def edit(urn: str, action_id: str) -> str | Response | tuple[str, int]:
         return locked
     store = get_store()
     if request.method == "GET":
-        return _render_form(setting, ActionForm(data=actions.form_values(action)), action)
+        form = _kept_form("actions.edit") or ActionForm(data=actions.form_values(action))
+        return _render_form(setting, form, action)
     form = ActionForm()
     if not form.validate_on_submit():
         return _render_form(setting, form, action), 400

@@ -6,6 +6,7 @@ come back later"); static/autosave.js adds saving as you type through the JSON A
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ from quality_mark.model import LONDON, Framework, Heading
 from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.personal_data import personal_data_found
 
-from . import accounts, audit, clock, self_evaluation
+from . import accounts, audit, clock, kept_text, self_evaluation
 from .auth import client_address, school_member
 from .clock import today
 from .content import get_content
@@ -112,22 +113,57 @@ def start(urn: str) -> Response:
     return redirect(url_for("answers.heading", urn=urn, heading_id=first.id))
 
 
-def _posted_answer(criterion_id: str) -> dict[str, Any]:
-    """What the form sent for one criterion, in the stored shape (the schema decides if it is valid)."""
-    rating_text = request.form.get(f"{criterion_id}-rating", "")
+def _posted_answer(criterion_id: str, form: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """What the form sent (this request's, unless given) for one criterion, in the stored shape (the schema
+    decides if it is valid)."""
+    form = request.form if form is None else form
+    rating_text = form.get(f"{criterion_id}-rating", "")
     try:
         rating: Any = int(rating_text) if rating_text else None
     except ValueError:
         rating = rating_text
-    evidence = [line for line in request.form.get(f"{criterion_id}-evidence", "").splitlines()]
-    return {"rating": rating, "commentary": request.form.get(f"{criterion_id}-commentary", ""), "evidence": evidence}
+    evidence = [line for line in form.get(f"{criterion_id}-evidence", "").splitlines()]
+    return {"rating": rating, "commentary": form.get(f"{criterion_id}-commentary", ""), "evidence": evidence}
 
 
-def _revision(criterion_id: str) -> int:
+def _revision(criterion_id: str, form: Mapping[str, str] | None = None) -> int:
+    form = request.form if form is None else form
     try:
-        return int(request.form.get(f"{criterion_id}-revision", "0"))
+        return int(form.get(f"{criterion_id}-revision", "0"))
     except ValueError:
         return -1
+
+
+def _heading_page(urn: str, heading_id: str) -> str:
+    return url_for("answers.heading", urn=urn, heading_id=heading_id)
+
+
+def _heading_page_of(urn: str, criterion_id: str) -> str | None:
+    """The heading page a criterion is on (where its form is), if there is one."""
+    document = self_evaluation.load(get_store(), urn, _cycle().id) if len(urn) <= 20 else None
+    if document is None:
+        return None
+    try:
+        return _heading_page(urn, self_evaluation.framework_of(get_content(), document).heading_of(criterion_id).id)
+    except KeyError:
+        return None
+
+
+# The forms of a heading page: each carries every field on the page (the buttons share one form).
+HEADING_FORMS = ("answers.heading", "answers.confirm", "answers.confirm_heading")
+
+
+def _kept_answers(section: Heading) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """Answers typed on this page whose post was refused (signed out, page expired): the text to put back in
+    the fields, and the revisions it was based on, so saving it can never silently overwrite a newer answer."""
+    answers_kept: dict[str, dict[str, Any]] = {}
+    bases: dict[str, int] = {}
+    for kept in kept_text.restore(HEADING_FORMS):  # oldest first: the newest text wins
+        for criterion in section.criteria:
+            if f"{criterion.id}-revision" in kept.fields:
+                answers_kept[criterion.id] = _posted_answer(criterion.id, kept.fields)
+                bases[criterion.id] = _revision(criterion.id, kept.fields)
+    return answers_kept, bases
 
 
 def _save_heading(
@@ -174,6 +210,7 @@ def _save_page(
 
 
 @answers.route("/<heading_id>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(_heading_page, whole_page=True)
 @school_member(**READ)
 def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
     document = _document(urn)
@@ -188,7 +225,8 @@ def heading(urn: str, heading_id: str) -> str | Response | tuple[str, int]:
     if request.method == "GET" or not editable:
         if request.method == "POST":
             abort(403)
-        return _render_heading(urn, document, framework, section, editable, {}, {})
+        answers_kept, bases = _kept_answers(section) if editable else ({}, {})
+        return _render_heading(urn, document, framework, section, editable, answers_kept, {}, bases)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     document, with_errors = _save_page(urn, document, framework, section)
@@ -249,7 +287,10 @@ def _render_heading(
     editable: bool,
     posted: dict[str, dict[str, Any]],
     problems: dict[str, dict[str, Any]],
+    bases: dict[str, int] | None = None,
 ) -> str:
+    """The heading page. `posted`: text to show in place of the saved answers, `bases`: the revisions it was
+    based on (when not the saved ones), `problems`: why some of it could not be saved."""
     stored = document["answers"]
     error_links = [
         (_error_target(framework, criterion_id, field_name), message)
@@ -277,6 +318,7 @@ def _render_heading(
         stored=stored,
         posted=posted,
         problems=problems,
+        bases=bases or {},
         error_links=error_links,
         names=names,
         next_heading=_next_heading(framework, section),
@@ -320,6 +362,7 @@ def check(urn: str) -> str | Response:
 
 
 @answers.post("/confirm/<criterion_id>")
+@kept_text.keeps_typed_text(_heading_page_of, whole_page=True)
 @school_member(**EDIT)
 def confirm(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     """ "This is still right": clear the criterion's flag without changing its answer (a button on the heading
@@ -370,6 +413,7 @@ def confirm(urn: str, criterion_id: str) -> Response | tuple[str, int]:
 
 
 @answers.post("/confirm-heading/<heading_id>")
+@kept_text.keeps_typed_text(_heading_page, whole_page=True)
 @school_member(**EDIT)
 def confirm_heading(urn: str, heading_id: str) -> Response | tuple[str, int]:
     """ "Every flagged answer on this page is still right": save the heading's form, then clear the flag of

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 
-from . import accounts, clock
+from quality_mark.model import LONDON
+from quality_mark.wording import clock_time
+
+from . import accounts, clock, kept_text
 from .accounts import User
 from .store import get_store
 
@@ -17,19 +21,46 @@ F = TypeVar("F", bound=Callable[..., Any])
 MAX_URN = 20  # characters: URNs are six or seven digits; anything much longer is not one
 
 
+SIGNED_OUT_FOR_IDLING = "You were signed out because you had not done anything for a while. Sign in again."
+SIGNED_OUT_ELSEWHERE = "You have been signed out. Sign in again."
+KEPT_WHILE_SIGNED_OUT = (
+    "We kept what you typed. Sign in again and it will be back on the page for you to check and save."
+)
+
+
 def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
+def _empty_session() -> None:
+    """Empty the session, keeping only the text kept from refused posts (it outlives signing out and in)."""
+    kept = session.get(kept_text.SESSION_KEY)
+    session.clear()
+    if kept:
+        session[kept_text.SESSION_KEY] = kept
+
+
+def _renew() -> None:
+    session["last_seen"] = int(clock.seconds())
+
+
+def signed_out_at() -> datetime | None:
+    """When the signed-in person will be signed out if nothing reaches the service before then (UK time)."""
+    if g.get("user") is None or "last_seen" not in session:
+        return None
+    ends = session["last_seen"] + current_app.config["SESSION_IDLE_MINUTES"] * 60
+    return datetime.fromtimestamp(ends, LONDON)
+
+
 def start_session(user: User) -> None:
     """A new session (never the one from before sign-in), recorded on the server so it can be ended."""
-    session.clear()
+    _empty_session()
     session_id = secrets.token_urlsafe(24)
     user = accounts.add_session(get_store(), user.id, session_id)
     session["user_id"] = user.id
     session["session_id"] = session_id
     session["session_version"] = user.session_version
-    session["last_seen"] = int(clock.seconds())
+    _renew()
     session.permanent = False
 
 
@@ -37,32 +68,65 @@ def end_session() -> None:
     """Sign out: the server forgets this session, so a copied cookie no longer works."""
     if session.get("user_id") and session.get("session_id"):
         accounts.end_session(get_store(), session["user_id"], session["session_id"])
-    session.clear()
+    _empty_session()
+
+
+def load_user() -> None:
+    """Who is signed in (`g.user`), renewing their session; an ended or idle session is emptied, and whose it
+    was is noted in `g.signed_out_user_id` (so text they had typed can be kept for them)."""
+    g.user = None
+    user_id = session.get("user_id")
+    if not user_id:
+        return
+    user = accounts.get_user(get_store(), user_id)
+    idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    if (
+        user is None
+        or user.removed
+        or user.session_version != session.get("session_version")
+        or session.get("session_id") not in user.session_ids
+    ):
+        _empty_session()
+        g.signed_out_user_id = user_id
+        if user is not None and not user.removed:
+            flash(SIGNED_OUT_ELSEWHERE, "info")
+        return
+    if clock.seconds() - session.get("last_seen", 0) > idle_limit:
+        _empty_session()
+        g.signed_out_user_id = user_id
+        flash(SIGNED_OUT_FOR_IDLING, "info")
+        return
+    _renew()
+    g.user = user
+
+
+def keep_refused_post(reason: str) -> Any | None:
+    """When the refused post carries typed text (see kept_text), keep it and answer with where to go next:
+    back to the page if the person is still signed in, else to sign in and then back to the page."""
+    if "user" not in g:
+        load_user()  # a CSRF failure is found before the session is looked at
+    user_id = g.user.id if g.user is not None else g.get("signed_out_user_id")
+    page = kept_text.keep(user_id, reason)
+    if page is None:
+        return None
+    g.post_refused = True
+    if g.user is not None:
+        return redirect(page, 303)  # the page says what was kept, and why
+    flash(KEPT_WHILE_SIGNED_OUT, "info")
+    session["after_sign_in"] = page  # as the sign-in page does with `next`: back to the page once signed in
+    return redirect(url_for("public.sign_in", next=page), 303)
 
 
 def init_app(app: Flask) -> None:
-    @app.before_request
-    def load_user() -> None:
-        g.user = None
-        user_id = session.get("user_id")
-        if not user_id:
-            return
-        user = accounts.get_user(get_store(), user_id)
-        idle_limit = current_app.config["SESSION_IDLE_MINUTES"] * 60
-        if (
-            user is None
-            or user.removed
-            or user.session_version != session.get("session_version")
-            or session.get("session_id") not in user.session_ids
-        ):
-            session.clear()
-            return
-        if clock.seconds() - session.get("last_seen", 0) > idle_limit:
-            session.clear()
-            flash("You were signed out because you had not done anything for a while. Sign in again.", "info")
-            return
-        session["last_seen"] = int(clock.seconds())
-        g.user = user
+    app.before_request(load_user)
+    kept_text.init_app(app)
+
+    @app.context_processor
+    def session_times() -> dict[str, Any]:
+        """For pages: when the person will be signed out ('3:42pm', UK time), and the app clock's now, in
+        milliseconds, for service.js to keep that time right as the session is renewed."""
+        ends = signed_out_at()
+        return {"signed_out_at": clock_time(ends) if ends else None, "clock_now_ms": int(clock.seconds() * 1000)}
 
 
 def this_address() -> str:
@@ -77,6 +141,8 @@ def signed_in(view: F) -> F:
         if g.user is None:
             if request.blueprint == "api":
                 abort(401)  # the API answers in JSON; a redirect to a sign-in page means nothing to a script
+            if request.method == "POST" and (kept := keep_refused_post("signed_out")) is not None:
+                return kept
             return redirect(url_for("public.sign_in", next=this_address() if request.method == "GET" else None))
         return view(*args, **kwargs)
 

@@ -7,6 +7,9 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from . import kept_text
+from .auth import keep_refused_post
+
 MESSAGES = {
     400: "The request could not be understood. Go back, check what you entered and try again.",
     401: "You are signed out. Sign in again; anything not yet saved is kept on this device.",
@@ -36,7 +39,12 @@ def error_response(status: int, message: str | None = None) -> tuple[Response | 
 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_failed(error: CSRFError) -> tuple[Response | str, int]:
+    def csrf_failed(error: CSRFError) -> Response | tuple[Response | str, int]:
+        # A form of typed text, sent from one of our pages: keep the text and show it again, never lose it.
+        if request.method == "POST" and not wants_json() and kept_text.sent_from_here():
+            kept = keep_refused_post("expired_page")
+            if kept is not None:
+                return kept
         return error_response(
             400, "Your session has expired or the form was sent from elsewhere. Reload the page and try again."
         )

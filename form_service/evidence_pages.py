@@ -29,7 +29,7 @@ from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.site_pages import NO_PUPIL_NAMES
 from quality_mark.wording import clock_time, short_date
 
-from . import accounts, audit, self_evaluation
+from . import accounts, audit, kept_text, self_evaluation
 from .auth import client_address, school_member
 from .clock import today
 from .content import get_content
@@ -100,13 +100,22 @@ def too_large(error: Exception) -> tuple[Response | str, int]:
     )
 
 
+def _checklist_page(urn: str, item_id: str) -> str:
+    return url_for("evidence.checklist", urn=urn)
+
+
 @evidence.get("/evidence")
 @school_member(**READ)
 def checklist(urn: str) -> str:
-    return _render(urn)
+    # Notes typed when the post was refused (signed out, page expired) go back in their boxes, unsaved; a file
+    # chosen then cannot be kept, and the page says which to choose again.
+    kept = kept_text.restore(["evidence.notes", "evidence.upload"]) if g.school_role in EDIT["roles"] else []
+    typed = {entry.view_args["item_id"]: entry.fields.get("notes", "") for entry in kept if "notes" in entry.fields}
+    return _render(urn, posted_notes=typed)
 
 
 @evidence.post("/evidence/<item_id>/notes")
+@kept_text.keeps_typed_text(_checklist_page)
 @school_member(**EDIT)
 def notes(urn: str, item_id: str) -> Response | str | tuple[Response | str, int]:
     item = _item_or_404(item_id)
@@ -138,6 +147,7 @@ def notes(urn: str, item_id: str) -> Response | str | tuple[Response | str, int]
 
 
 @evidence.post("/evidence/<item_id>/files")
+@kept_text.keeps_typed_text(_checklist_page)
 @school_member(**EDIT)
 def upload(urn: str, item_id: str) -> Response | str | tuple[Response | str, int]:
     item = _item_or_404(item_id)

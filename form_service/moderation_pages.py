@@ -20,7 +20,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from quality_mark.wording import short_date
 
-from . import accounts, audit, moderation, self_evaluation, workflow
+from . import accounts, audit, kept_text, moderation, self_evaluation, workflow
 from .auth import client_address, la_only, school_member
 from .clock import today
 from .content import get_content
@@ -143,7 +143,9 @@ def _school_admins(urn: str) -> list[accounts.User]:
 @review.get("/review")
 @la_only("reviewer", "admin")
 def overview(urn: str) -> str:
-    return render_template("review/review.html", errors=[], error_links=[], posted={}, **_context(urn))
+    kept = kept_text.restore(["review.return_for_amendments"])
+    posted = {"message": kept[-1].fields.get("message", "")} if kept else {}
+    return render_template("review/review.html", errors=[], error_links=[], posted=posted, **_context(urn))
 
 
 def _review_refused(urn: str, refusal: moderation.ModerationRefused, posted: dict[str, str]) -> tuple[str, int]:
@@ -186,6 +188,7 @@ def agree_rest(urn: str) -> Response | tuple[str, int]:
 
 
 @review.post("/review/return")
+@kept_text.keeps_typed_text(lambda urn: url_for("review.overview", urn=urn))
 @la_only("reviewer", "admin")
 def return_for_amendments(urn: str) -> Response | tuple[str, int]:
     _csrf_or_400()
@@ -233,7 +236,28 @@ def send_to_panel(urn: str) -> Response | tuple[str, int]:
     return redirect(url_for("review.panel", urn=urn))
 
 
+def _criterion_posted(form: Any) -> dict[str, Any]:
+    """What the moderation form of one criterion sent (the rating as a number where it is one)."""
+    rating_text = form.get("rating", "")
+    rating: Any = int(rating_text) if rating_text.isdigit() and len(rating_text) < 3 else rating_text or None
+    return {"decision": form.get("decision", ""), "rating": rating, "comment": clean_text(form.get("comment"))}
+
+
+def _panel_posted(form: Any) -> dict[str, Any]:
+    """What the panel decision form sent."""
+    return {
+        "outcome": form.get("outcome", ""),
+        "reasons": clean_text(form.get("reasons")),
+        "conditions": clean_text(form.get("conditions")),
+        "day": form.get("day", "")[:10],
+        "month": form.get("month", "")[:10],
+        "year": form.get("year", "")[:10],
+        "panel": form.getlist("panel")[:20],
+    }
+
+
 @review.route("/review/<criterion_id>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn, criterion_id: url_for("review.criterion", urn=urn, criterion_id=criterion_id))
 @la_only("reviewer", "admin")
 def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
     context = _context(urn)
@@ -246,15 +270,11 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
         abort(404)
     errors: dict[str, list[str]] = {}
     posted: dict[str, Any] = {}
+    if request.method == "GET" and (kept := kept_text.restore(["review.criterion"])):
+        posted = _criterion_posted(kept[-1].fields)
     if request.method == "POST":
         _csrf_or_400()
-        rating_text = request.form.get("rating", "")
-        rating: Any = int(rating_text) if rating_text.isdigit() and len(rating_text) < 3 else rating_text or None
-        posted = {
-            "decision": request.form.get("decision", ""),
-            "rating": rating,
-            "comment": clean_text(request.form.get("comment")),
-        }
+        posted = _criterion_posted(request.form)
         try:
             stored = moderation.record_decision(
                 get_store(),
@@ -263,7 +283,7 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
                 _cycle_id(),
                 item.id,
                 posted["decision"],
-                rating,
+                posted["rating"],
                 posted["comment"],
                 g.user.id,
                 g.user.name,
@@ -311,23 +331,18 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
 
 
 @review.route("/panel", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn: url_for("review.panel", urn=urn))
 @la_only("reviewer", "admin")
 def panel(urn: str) -> str | Response | tuple[str, int]:
     context = _context(urn)
     school = context["school"]
     errors: dict[str, list[str]] = {}
     posted: dict[str, Any] = {"panel": []}
+    if request.method == "GET" and (kept := kept_text.restore(["review.panel"])):
+        posted = _panel_posted(kept[-1].fields)
     if request.method == "POST":
         _csrf_or_400()
-        posted = {
-            "outcome": request.form.get("outcome", ""),
-            "reasons": clean_text(request.form.get("reasons")),
-            "conditions": clean_text(request.form.get("conditions")),
-            "day": request.form.get("day", "")[:10],
-            "month": request.form.get("month", "")[:10],
-            "year": request.form.get("year", "")[:10],
-            "panel": request.form.getlist("panel")[:20],
-        }
+        posted = _panel_posted(request.form)
         errors, decided_on = panel_errors(
             posted["outcome"],
             posted["reasons"],
@@ -420,10 +435,13 @@ def _feedback_page(urn: str, errors: dict[str, str], posted: dict[str, str]) -> 
 @feedback.get("/")
 @school_member(**READ)
 def page(urn: str) -> str:
-    return _feedback_page(urn, {}, {})
+    # Replies typed when the post was refused (signed out, page expired) go back in their boxes, unsent.
+    kept = kept_text.restore(["feedback.reply"]) if g.school_role in REPLY["roles"] else []
+    return _feedback_page(urn, {}, {entry.view_args["criterion_id"]: entry.fields.get("text", "") for entry in kept})
 
 
 @feedback.post("/<criterion_id>")
+@kept_text.keeps_typed_text(lambda urn, criterion_id: url_for("feedback.page", urn=urn))
 @school_member(**REPLY)
 def reply(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     _csrf_or_400()

@@ -18,8 +18,10 @@ from flask import (
     url_for,
 )
 
-from . import accounts, audit, clock, registration
-from .auth import client_address, end_session, signed_in, start_session
+from quality_mark.wording import clock_time
+
+from . import accounts, audit, clock, kept_text, registration
+from .auth import client_address, end_session, signed_in, signed_out_at, start_session
 from .content import get_content
 from .forms import ContinueForm, RegistrationForm, SignInForm
 from .links import service_link
@@ -164,8 +166,26 @@ def sign_out_everywhere() -> Response:
 @public.post("/session/keep-alive")
 @signed_in
 def keep_alive() -> Response:
-    """Called by the timeout warning's "Stay signed in" button; the request itself renews the session."""
-    return jsonify(status="ok", idle_minutes=current_app.config["SESSION_IDLE_MINUTES"])
+    """Called by service.js while the person is active, and by the timeout warning's "Stay signed in" button;
+    the request itself renews the session."""
+    ends = signed_out_at()
+    return jsonify(
+        status="ok",
+        idle_minutes=current_app.config["SESSION_IDLE_MINUTES"],
+        signed_out_at=clock_time(ends) if ends else None,
+    )
+
+
+@public.post("/kept-text/discard")
+@signed_in
+def discard_kept_text() -> Response:
+    """The person does not want the text kept from a refused post: forget it, and show the page as saved."""
+    page = safe_next(request.form.get("page"))
+    if page is None:
+        return redirect(home_for(g.user))
+    kept_text.forget(page)
+    flash("The text we kept has been discarded. The page shows what is saved.", "success")
+    return redirect(page)
 
 
 # Registration -------------------------------------------------------------------------------------------

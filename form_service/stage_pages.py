@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from quality_mark import wording
 from quality_mark.model import Stage
 
-from . import accounts, audit, funded_hours, stage_input, stages
+from . import accounts, audit, funded_hours, kept_text, stage_input, stages
 from .auth import client_address, la_only, school_member
 from .clock import today
 from .content import get_content
@@ -147,7 +147,14 @@ def overview(urn: str) -> str:
     return render_template("stages/overview.html", school=_school(urn), **_progress(urn))
 
 
+def _kept_fields(endpoint: str) -> Any:
+    """The fields of this page's form as typed when its post was refused (signed out, page expired), if any."""
+    kept = kept_text.restore([endpoint])
+    return kept[-1].fields if kept else None
+
+
 @la_stages.route("/stages/<stage_number>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn, stage_number: url_for("la_stages.stage", urn=urn, stage_number=stage_number))
 @la_only(*LA_STAFF)
 def stage(urn: str, stage_number: str) -> str | Response | tuple[str, int]:
     school, stage = _school(urn), _stage(stage_number)
@@ -164,7 +171,8 @@ def stage(urn: str, stage_number: str) -> str | Response | tuple[str, int]:
                 "reached_year": reached_on[:4],
                 "notes": record["notes"],
             }
-        form = ReachedForm(data=values)
+        kept = _kept_fields("la_stages.stage")
+        form = ReachedForm(formdata=kept) if kept else ReachedForm(data=values)
         return _render_stage(school, stage, document, form)
     form = ReachedForm()
     if form.validate_on_submit():
@@ -242,13 +250,16 @@ def _render_visit(school: dict, form: VisitForm, visit: dict | None = None) -> s
 
 
 @la_stages.route("/visits/new", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn: url_for("la_stages.new_visit", urn=urn))
 @la_only(*LA_STAFF)
 def new_visit(urn: str) -> str | Response | tuple[str, int]:
     school = _school(urn)
     if request.method == "GET":
         asked = request.args.get("stage", "")
         known = {str(stage.number) for stage in get_content().timeline.stages}
-        return _render_visit(school, VisitForm(data={"stage": asked if asked in known else ""}))
+        kept = _kept_fields("la_stages.new_visit")
+        form = VisitForm(formdata=kept) if kept else VisitForm(data={"stage": asked if asked in known else ""})
+        return _render_visit(school, form)
     form = VisitForm()
     if form.validate_on_submit():
         draft, problems = stage_input.check_visit(request.form, get_content().timeline, today())
@@ -271,12 +282,15 @@ def _visit_or_404(urn: str, visit_id: str) -> dict[str, Any]:
 
 
 @la_stages.route("/visits/<visit_id>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn, visit_id: url_for("la_stages.edit_visit", urn=urn, visit_id=visit_id))
 @la_only(*LA_STAFF)
 def edit_visit(urn: str, visit_id: str) -> str | Response | tuple[str, int]:
     school = _school(urn)
     visit = _visit_or_404(urn, visit_id)
     if request.method == "GET":
-        return _render_visit(school, VisitForm(data=stages.visit_form_values(visit)), visit)
+        kept = _kept_fields("la_stages.edit_visit")
+        form = VisitForm(formdata=kept) if kept else VisitForm(data=stages.visit_form_values(visit))
+        return _render_visit(school, form, visit)
     form = VisitForm()
     if form.validate_on_submit():
         draft, problems = stage_input.check_visit(request.form, get_content().timeline, today())

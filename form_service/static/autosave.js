@@ -149,8 +149,14 @@
       .catch(function () { return false; });
   }
 
+  // The service answered as the person signed in, which renews their session: service.js resets its timer.
+  function sessionRenewed() {
+    document.dispatchEvent(new CustomEvent("qm:session-renewed"));
+  }
+
   function handle(cid, sent, code, data) {
     var entry = state[cid];
+    if (code === 200 || code === 409 || code === 422) sessionRenewed();
     if (code === 200) {
       entry.retryDelay = 0;
       entry.saved = { rating: data.answer.rating === undefined ? null : data.answer.rating, commentary: data.answer.commentary || "", evidence: data.answer.evidence || [] };
