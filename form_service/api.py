@@ -6,6 +6,7 @@ are checked with the JSON Schema generated from the same YAML as the form and th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
@@ -26,17 +27,43 @@ READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "a
 EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
 ANSWER_KEYS = {"rating", "commentary", "evidence", "base_revision", "confirm_personal_data"}
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 8  # an answer nests two deep (an object holding a list of text)
+TOO_DEEP = "The request nests lists or objects too deeply. Send one JSON object, as the API description shows."
 
 
 def problem(status: int, message: str, **extra: Any) -> tuple[Response, int]:
     return jsonify(error=message, status=status, **extra), status
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (text or a number is 0), without recursion."""
+    deepest, waiting = 0, [(value, 0)]
+    while waiting:
+        item, depth = waiting.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            waiting.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _json_object(too_large: str, not_an_object: str) -> dict[str, Any] | tuple[Response, int]:
-    """The request's body as a JSON object, or the problem to answer with: too large, or not a JSON object."""
+    """The request's body as a JSON object, or the problem to answer with: too large, not a JSON object, or
+    nested more deeply than any answer is (Python's parser gives up past about a thousand levels)."""
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         return problem(413, too_large)
-    body = request.get_json(silent=True)
+    if not request.is_json:
+        return problem(400, not_an_object)
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:  # sent without a Content-Length
+        return problem(413, too_large)
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        return problem(400, TOO_DEEP)
+    except ValueError:  # not JSON, or not UTF-8
+        return problem(400, not_an_object)
+    if _depth(body) > MAX_DEPTH:
+        return problem(400, TOO_DEEP)
     return body if isinstance(body, dict) else problem(400, not_an_object)
 
 
