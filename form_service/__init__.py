@@ -35,8 +35,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     content.init_app(app)
     store.init_app(app)
     mail.init_app(app)
+    auth.init_app(app)  # before security: the CSRF check answers a call with no session as signed out
     security.init_app(app)
-    auth.init_app(app)
     errors.init_app(app)
     output.init_app(app)
     theme.init_app(app)

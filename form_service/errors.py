@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -37,13 +37,22 @@ def error_response(status: int, message: str | None = None) -> tuple[Response | 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> tuple[Response | str, int]:
+        if request.blueprint == "api" and g.get("user") is None:
+            # No session, so no token could be right: the API says so, as it does to any call signed out.
+            return error_response(401)
         return error_response(
             400, "Your session has expired or the form was sent from elsewhere. Reload the page and try again."
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response | str, int]:
-        return error_response(error.code or 500)
+    def http_error(error: HTTPException) -> Response:
+        response = make_response(error_response(error.code or 500))
+        # What the error says about itself still holds for our answer: a 405's Allow header names the methods
+        # that are allowed (RFC 9110), which clients and tools rely on.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:

@@ -316,11 +316,16 @@ def normalise_answer(raw: dict[str, Any]) -> dict[str, Any]:
 
     answer: dict[str, Any] = {}
     if raw.get("rating") is not None:
-        answer["rating"] = raw["rating"]
+        answer["rating"] = _whole(raw["rating"])
     answer["commentary"] = kept(raw.get("commentary", ""))
     evidence = raw.get("evidence", [])
     answer["evidence"] = [kept(item) for item in evidence] if isinstance(evidence, list) else evidence
     return answer
+
+
+def _whole(value: Any) -> Any:
+    """A whole number written with a point (3.0, as JSON may) as the whole number it is; anything else as is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def text_errors(raw: dict[str, Any]) -> list[str]:
@@ -364,13 +369,14 @@ def save_answer(
         part.setdefault("history", {})
         current = part["answers"].get(criterion_id)
         current_revision = current["revision"] if current else 0
+        # Checked first: what is not a valid answer is refused as such, never taken as the same as the stored one.
+        errors = answer_errors(framework_of(content, document), answer)
+        if errors:
+            return part, SaveResult("invalid", errors=errors)
         if _same(current, answer):
             return part, SaveResult("unchanged", answer=current)
         if base_revision != current_revision:
             return part, SaveResult("conflict", answer=current)
-        errors = answer_errors(framework_of(content, document), answer)
-        if errors:
-            return part, SaveResult("invalid", errors=errors)
         found = personal_data_found(
             str(answer.get("commentary", "")) + "\n" + "\n".join(map(str, answer["evidence"])), today
         )

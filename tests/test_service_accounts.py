@@ -1395,7 +1395,9 @@ def test_read_gias_csv_refuses_files_it_cannot_use(raw, message) -> None:
         pytest.param({"URN": "12AB"}, "The URN must be 6 or 7 digits.", id="letters in URN"),
         pytest.param({"URN": "90010"}, "The URN must be 6 or 7 digits.", id="5-digit URN"),
         pytest.param({"URN": ""}, "The URN must be 6 or 7 digits.", id="no URN"),
-        pytest.param({"EstablishmentName": ""}, "The school name is missing or longer than 200 characters.", id="no name"),
+        pytest.param(
+            {"EstablishmentName": ""}, "The school name is missing or longer than 200 characters.", id="no name"
+        ),
         pytest.param(
             {"phase": "Not applicable"}, "The phase 'Not applicable' has no Quality Mark framework.", id="phase"
         ),
