@@ -104,6 +104,8 @@ def test_a_saved_answer_comes_back_with_its_revision(app: Any, senco: tuple[Any,
             422,
             "between 1 and 200 characters",
         ),
+        ({"commentary": "", "evidence": {}, "base_revision": 0}, 422, "Evidence references must be a list"),
+        ({"rating": None, "commentary": None, "base_revision": 0}, 422, "Commentary must be text"),
         ({"rating": 3, "commentary": "x"}, 400, "Send base_revision"),
         ({"rating": 3, "commentary": "x", "base_revision": -1}, 400, "Send base_revision"),
         ({"rating": 3, "commentary": "x", "base_revision": "0"}, 400, "Send base_revision"),
@@ -347,3 +349,11 @@ def test_a_write_without_a_session_is_told_it_is_signed_out(client: Any) -> None
     ]:
         assert response.status_code == 401
         assert response.is_json and "signed out" in response.get_json()["error"]
+
+
+def test_whole_numbers_written_with_a_point_are_whole_numbers(app: Any, senco: tuple[Any, str]) -> None:
+    client, token = senco
+    response = put(client, {"rating": 3.0, "commentary": "Shared vision.", "base_revision": 0.0}, token)
+    assert response.status_code == 200
+    assert stored(app)["answers"][CRITERION]["rating"] == 3
+    assert isinstance(stored(app)["answers"][CRITERION]["rating"], int)
