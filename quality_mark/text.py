@@ -20,7 +20,8 @@ import unicodedata
 # (first, last) code points refused in any text.
 REFUSED_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F), (0xD800, 0xDFFF), (0xFFFE, 0xFFFF))
 # The same, less the surrogates: a JSON Schema pattern cannot name them portably (a regular expression without
-# the u flag would refuse the halves of every emoji), and a JSON text with a lone surrogate is refused anyway.
+# the u flag would refuse the halves of every emoji; Rust's cannot name them at all). The service's own check
+# (`problem`) refuses them all the same, and schemas say so in words.
 _PATTERN_RANGES = tuple(span for span in REFUSED_RANGES if span[0] != 0xD800)
 
 
