@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, clock, commands, content, errors, mail, reminders, security, store, theme
+from . import auth, clock, commands, content, errors, mail, output, reminders, security, store, theme
 from .config import Config, config_from_env
 
 
@@ -36,9 +36,10 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     content.init_app(app)
     store.init_app(app)
     mail.init_app(app)
-    security.init_app(app)
+    security.init_app(app)  # the CSRF check first: a post refused for its session keeps its text (kept_text)
     auth.init_app(app)
     errors.init_app(app)
+    output.init_app(app)
     theme.init_app(app)
     commands.init_app(app)
     reminders.init_app(app)

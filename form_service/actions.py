@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from quality_mark import text
 from quality_mark.model import Content, Criterion, Cycle, Framework, Heading
 from quality_mark.spreadsheet import csv_safe
 
@@ -70,7 +71,6 @@ _MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
 _DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
 _YEAR = re.compile(r"[0-9]{4}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 SaveStatus = Literal["saved", "unchanged", "conflict", "not_found", "locked", "full"]
 
@@ -187,21 +187,23 @@ Problems = list[tuple[str, str]]  # (field name, message), in the order the fiel
 
 
 def _text(raw: Mapping[str, Any], name: str, *, one_line: bool) -> str:
-    value = raw.get(name)
-    text = value if isinstance(value, str) else ""
-    if one_line:
-        return " ".join(text.split())
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return text.typed(raw.get(name), "", multiline=not one_line)[0]
 
 
-def _check_text(problems: Problems, name: str, text: str, label: str, missing: str, limit: int) -> None:
-    if not text:
+def _checked_text(
+    problems: Problems, raw: Mapping[str, Any], name: str, label: str, missing: str, limit: int, *, one_line: bool
+) -> str:
+    """The field's text as kept; its first problem, if any, added to `problems`."""
+    kept, wrong = text.typed(raw.get(name), label, multiline=not one_line)
+    if not kept:
         problems.append((name, missing))
-    elif len(text) > limit:
-        problems.append((name, f"{label} must be {limit:,} characters or fewer (you have {len(text):,})"))
-    elif _MARKUP.search(text) or _CONTROL.search(text):
-        problems.append((name, f"{label} must not contain web page code such as <script> or control characters"))
+    elif len(kept) > limit:
+        problems.append((name, f"{label} must be {limit:,} characters or fewer (you have {len(kept):,})"))
+    elif wrong:
+        problems.append((name, wrong))
+    elif _MARKUP.search(kept):
+        problems.append((name, f"{label} must not contain web page code such as <script>"))
+    return kept
 
 
 def _month(text: str) -> int | None:
@@ -252,21 +254,21 @@ def check(raw: Mapping[str, Any], framework: Framework, cycle: Cycle) -> tuple[A
     criterion_id = _text(raw, "criterion", one_line=True) or None
     if criterion_id is not None and criterion_or_none(framework, criterion_id) is None:
         problems.append(("criterion", "Choose an area for development from the list, or choose none"))
-    what = _text(raw, "what", one_line=False)
-    _check_text(problems, "what", what, "What you will do", "Enter what the school will do", WHAT_LIMIT)
-    lead = _text(raw, "lead", one_line=True)
+    what = _checked_text(
+        problems, raw, "what", "What you will do", "Enter what the school will do", WHAT_LIMIT, one_line=False
+    )
     missing_lead = "Enter who leads the action, for example SENCo or Head of Year 7"
-    _check_text(problems, "lead", lead, "Who leads it", missing_lead, LEAD_LIMIT)
+    lead = _checked_text(problems, raw, "lead", "Who leads it", missing_lead, LEAD_LIMIT, one_line=True)
     by_when, date_problems = check_date(raw, cycle.registration_opens)
     problems += date_problems
-    success = _text(raw, "success_criteria", one_line=False)
-    _check_text(
+    success = _checked_text(
         problems,
+        raw,
         "success_criteria",
-        success,
         "How you will know it has worked",
         "Enter how you will know the action has worked",
         SUCCESS_LIMIT,
+        one_line=False,
     )
     status = _text(raw, "status", one_line=True)
     if status not in STATUSES:

@@ -23,6 +23,7 @@ from quality_mark import site_map
 from quality_mark.analysis import Analysis, Answers, analyse, group_average, is_reviewed
 from quality_mark.model import LONDON, Content, Criterion, Cycle, Framework
 from quality_mark.spreadsheet import csv_safe
+from quality_mark.text import printable
 from quality_mark.wording import clock_time, long_date, short_date
 
 from . import accounts, clock, self_evaluation
@@ -338,7 +339,7 @@ def report(urn: str) -> str:
 def export_json(urn: str) -> Response:
     evaluation = _current()
     exported = export_document(evaluation, people_names(get_store(), evaluation.document))
-    body = json.dumps(exported, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    body = printable(json.dumps(exported, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
     return _download(body, "application/json", evaluation, "json")
 
 

@@ -6,6 +6,7 @@ come back later"); static/autosave.js adds saving as you type through the JSON A
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -122,7 +123,10 @@ def _posted_answer(criterion_id: str, form: Mapping[str, str] | None = None) -> 
         rating: Any = int(rating_text) if rating_text else None
     except ValueError:
         rating = rating_text
-    evidence = [line for line in form.get(f"{criterion_id}-evidence", "").splitlines()]
+    # One reference a line: blank lines dropped, space around each removed. Only line breaks end a line (not
+    # str.splitlines, which would also split at control characters and so hide them from the text rule).
+    lines = re.split(r"\r\n|\r|\n", form.get(f"{criterion_id}-evidence", ""))
+    evidence = [line.strip(" \t") for line in lines if line.strip(" \t")]
     return {"rating": rating, "commentary": form.get(f"{criterion_id}-commentary", ""), "evidence": evidence}
 
 

@@ -6,18 +6,19 @@ are checked with the JSON Schema generated from the same YAML as the form and th
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from flask_wtf.csrf import generate_csrf
 
 from quality_mark.personal_data import describe as describe_personal_data
-from quality_mark.response_schema import response_schema
 
 from . import self_evaluation
 from .auth import school_member
 from .clock import today
 from .content import get_content
+from .openapi import openapi_document
 from .store import get_store
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -26,6 +27,8 @@ READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "a
 EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
 ANSWER_KEYS = {"rating", "commentary", "evidence", "base_revision", "confirm_personal_data"}
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 8  # an answer nests two deep (an object holding a list of text)
+TOO_DEEP = "The request nests lists or objects too deeply. Send one JSON object, as the API description shows."
 
 
 def problem(status: int, message: str, **extra: Any) -> tuple[Response, int]:
@@ -40,17 +43,44 @@ def unknown_fields_message(unknown: list[str], shown: int = 3, longest: int = 40
     return f"{label}: {', '.join(names)}{more}. Send rating, commentary, evidence and base_revision."
 
 
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (text or a number is 0), without recursion."""
+    deepest, waiting = 0, [(value, 0)]
+    while waiting:
+        item, depth = waiting.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth + 1)
+            waiting.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _json_object(too_large: str, not_an_object: str) -> dict[str, Any] | tuple[Response, int]:
-    """The request's body as a JSON object, or the problem to answer with: too large, or not a JSON object."""
+    """The request's body as a JSON object, or the problem to answer with: too large, not a JSON object, or
+    nested more deeply than any answer is (Python's parser gives up past about a thousand levels)."""
     if request.content_length and request.content_length > MAX_BODY_BYTES:
         return problem(413, too_large)
-    body = request.get_json(silent=True)
+    if not request.is_json:
+        return problem(400, not_an_object)
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:  # sent without a Content-Length
+        return problem(413, too_large)
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        return problem(400, TOO_DEEP)
+    except ValueError:  # not JSON, or not UTF-8
+        return problem(400, not_an_object)
+    if _depth(body) > MAX_DEPTH:
+        return problem(400, TOO_DEEP)
     return body if isinstance(body, dict) else problem(400, not_an_object)
 
 
 def _base_revision(body: dict[str, Any]) -> int | None:
-    """The body's base_revision if it is a whole number of 0 or more (true and false are not), else None."""
+    """The body's base_revision if it is a whole number of 0 or more, else None. True and false are not numbers;
+    470.0 is 470 (JSON, and JSON Schema's "integer", do not tell them apart)."""
     value = body.get("base_revision")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
@@ -114,6 +144,8 @@ def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
     base_revision = _base_revision(body)
     if base_revision is None:
         return problem(400, "Send base_revision: the revision of the answer you started from (0 for a new answer).")
+    if not isinstance(body.get("confirm_personal_data", False), bool):
+        return problem(400, "Send confirm_personal_data as true or false, or leave it out.")
     cycle = self_evaluation.current_cycle(get_content(), today())
     answer = {name: body[name] for name in ("rating", "commentary", "evidence") if name in body}
     answer.setdefault("commentary", "")
@@ -159,118 +191,4 @@ def session_info() -> Response:
 @api.get("/openapi.json")
 def openapi() -> Response:
     """An OpenAPI 3.1 description of this API (answers use the framework's own JSON Schema)."""
-    return jsonify(openapi_document())
-
-
-def openapi_document() -> dict[str, Any]:
-    content = get_content()
-    framework = content.current_frameworks()[0]
-    answer_schema = response_schema(framework)["$defs"]["answer"]
-    error = {
-        "type": "object",
-        "required": ["error", "status"],
-        "properties": {"error": {"type": "string"}, "status": {"type": "integer"}},
-    }
-    stored_answer = {
-        "type": "object",
-        "properties": {
-            **answer_schema["properties"],
-            "revision": {"type": "integer", "minimum": 1},
-            "updated_at": {"type": "string", "format": "date-time"},
-        },
-    }
-    criterion_parameters = [
-        {"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}},
-        {"name": "criterion_id", "in": "path", "required": True, "schema": {"type": "string"}},
-        {"name": "X-CSRFToken", "in": "header", "required": True, "schema": {"type": "string"}},
-    ]
-    errors = {
-        str(code): {
-            "description": text,
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-        }
-        for code, text in (
-            (400, "Bad request: not JSON, unknown fields, missing base_revision, or no CSRF token"),
-            (401, "Not signed in"),
-            (403, "Not allowed, or the self-evaluation is submitted or past its deadline"),
-            (404, "No such school (for this person), self-evaluation or criterion"),
-            (413, "Too large"),
-        )
-    }
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "SEND and Inclusion Quality Mark: self-evaluation API",
-            "version": "1",
-            "description": "Used by the self-evaluation form to save as you type. Sign in through the service; "
-            "send the page's CSRF token in the X-CSRFToken header with every write.",
-        },
-        "servers": [{"url": "/app/api"}],
-        "components": {
-            "schemas": {"Error": error, "Answer": answer_schema, "StoredAnswer": stored_answer},
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "session"}},
-        },
-        "security": [{"session": []}],
-        "paths": {
-            "/schools/{urn}/self-evaluation": {
-                "get": {
-                    "summary": "The school's self-evaluation for the current cycle",
-                    "parameters": [{"name": "urn", "in": "path", "required": True, "schema": {"type": "string"}}],
-                    "responses": {"200": {"description": "The answers, each with its revision"}, **errors},
-                }
-            },
-            "/schools/{urn}/self-evaluation/answers/{criterion_id}": {
-                "put": {
-                    "summary": "Save one criterion's answer",
-                    "parameters": criterion_parameters,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "allOf": [{"$ref": "#/components/schemas/Answer"}],
-                                    "required": ["base_revision"],
-                                    "properties": {
-                                        "base_revision": {"type": "integer", "minimum": 0},
-                                        "confirm_personal_data": {"type": "boolean"},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": {"description": "Saved (or unchanged)"},
-                        "409": {"description": "Someone saved a newer revision: the response holds it as `current`"},
-                        "422": {
-                            "description": "Not valid, or looks like personal data (resend with confirm_personal_data)"
-                        },
-                        **errors,
-                    },
-                }
-            },
-            "/schools/{urn}/self-evaluation/answers/{criterion_id}/confirm": {
-                "post": {
-                    "summary": "This is still right: clear a flagged criterion's flag, keeping its answer",
-                    "parameters": criterion_parameters,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "additionalProperties": False,
-                                    "required": ["base_revision"],
-                                    "properties": {"base_revision": {"type": "integer", "minimum": 0}},
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": {"description": "Confirmed"},
-                        "409": {"description": "Not flagged any more, or the answer changed since it was read"},
-                        **errors,
-                    },
-                }
-            },
-        },
-    }
+    return jsonify(openapi_document(get_content(), current_app.config["SESSION_COOKIE_NAME"]))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from . import kept_text
-from .auth import keep_refused_post
+from .auth import keep_refused_post, load_user
 
 MESSAGES = {
     400: "The request could not be understood. Go back, check what you entered and try again.",
@@ -40,6 +40,11 @@ def error_response(status: int, message: str | None = None) -> tuple[Response | 
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> Response | tuple[Response | str, int]:
+        if "user" not in g:
+            load_user()  # the CSRF check runs before the session is looked at
+        if request.blueprint == "api" and g.user is None:
+            # No session, so no token could be right: the API says so, as it does to any call signed out.
+            return error_response(401)
         # A form of typed text, sent from one of our pages: keep the text and show it again, never lose it.
         if request.method == "POST" and not wants_json() and kept_text.sent_from_here():
             kept = keep_refused_post("expired_page")
@@ -50,8 +55,14 @@ def init_app(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[Response | str, int]:
-        return error_response(error.code or 500)
+    def http_error(error: HTTPException) -> Response:
+        response = make_response(error_response(error.code or 500))
+        # What the error says about itself still holds for our answer: a 405's Allow header names the methods
+        # that are allowed (RFC 9110), which clients and tools rely on.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> tuple[Response | str, int]:

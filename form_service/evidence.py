@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 from urllib.parse import quote
 
+from quality_mark import text
 from quality_mark.personal_data import personal_data_found
 
 from . import clock, self_evaluation
@@ -103,13 +104,14 @@ def _new_document(urn: str, cycle_id: str) -> dict[str, Any]:
 
 # Notes ----------------------------------------------------------------------------------------------------------
 
-NotesStatus = Literal["saved", "unchanged", "too_long", "personal_data"]
+NotesStatus = Literal["saved", "unchanged", "too_long", "not_text", "personal_data"]
 
 
 @dataclass
 class NotesResult:
     status: NotesStatus
     personal_data: list[str] = field(default_factory=list)
+    problem: str | None = None  # what is wrong with the text, when it is "not_text"
 
 
 def save_notes(
@@ -127,9 +129,11 @@ def save_notes(
     confirmed). Raises EvidenceLocked after submission."""
     if locked(store, urn, cycle_id):
         raise EvidenceLocked(LOCKED_MESSAGE)
-    notes = notes.replace("\r\n", "\n").strip()
+    notes, wrong = text.typed(notes, "Notes", multiline=True)
     if len(notes) > NOTES_LIMIT:
         return NotesResult("too_long")
+    if wrong:
+        return NotesResult("not_text", problem=wrong)
     found = personal_data_found(notes, today)
     if found and not allow_personal_data:
         return NotesResult("personal_data", found)
@@ -147,7 +151,6 @@ def save_notes(
 
 # File names -------------------------------------------------------------------------------------------------------
 
-_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _UNSAFE_NAME = (
     "The file name has characters we cannot accept (such as '..' or control characters). "
     "Rename the file using letters, numbers, spaces and hyphens, then upload it again"
@@ -157,16 +160,16 @@ _UNSAFE_NAME = (
 def display_name(raw: str | None) -> str:
     """The name to show for an uploaded file: the last part of what the browser sent, tidied and shortened.
 
-    Raises UploadRefused for a name that tries to climb folders or hides characters (control or
-    right-to-left override characters, which can disguise 'exe.pdf' as 'fdp.exe')."""
-    name = unicodedata.normalize("NFC", raw or "")
+    Raises UploadRefused for a name that tries to climb folders, holds what no text may hold (see
+    `quality_mark.text`), or hides characters (format characters such as a right-to-left override)."""
+    name, wrong = text.checked(raw or "", "The file name", multiline=False)
     parts = re.split(r"[\\/]", name)
-    if any(part == ".." for part in parts) or any(
-        unicodedata.category(character) in ("Cc", "Cf", "Cs") or character in _BIDI_CONTROLS for character in name
-    ):
+    # Beyond the rule for all text, a file name may hold no format characters either: a right-to-left override
+    # and the like can disguise 'exe.pdf' as 'fdp.exe'.
+    if wrong or any(part == ".." for part in parts) or any(unicodedata.category(c) == "Cf" for c in name):
         raise UploadRefused(_UNSAFE_NAME)
     # Some clients send a path ("C:\\Users\\...\\map.pdf", "Documents/map.pdf"): keep only the file's own name.
-    name = " ".join(parts[-1].split()).strip(". ")
+    name = parts[-1].strip(". ")
     if not name:
         raise UploadRefused("The file has no name. Rename it, then upload it again")
     if len(name) > NAME_LIMIT:

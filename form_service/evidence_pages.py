@@ -135,8 +135,8 @@ def notes(urn: str, item_id: str) -> Response | str | tuple[Response | str, int]
         )
     except EvidenceLocked:
         return _locked_response()
-    if result.status == "too_long":
-        problem = f"Notes must be {NOTES_LIMIT:,} characters or fewer"
+    if result.status in ("too_long", "not_text"):
+        problem = result.problem or f"Notes must be {NOTES_LIMIT:,} characters or fewer"
         return _render(urn, notes_errors={item.id: problem}, posted_notes={item.id: text}), 400
     if result.status == "personal_data":
         warning = describe_personal_data(result.personal_data)

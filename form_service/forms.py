@@ -10,6 +10,8 @@ from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Regexp, ValidationError
 
+from quality_mark import text
+
 from .accounts import SCHOOL_ROLES
 
 # The local part is the ASCII set GOV.UK Notify accepts: a non-ASCII address needs SMTPUTF8, which many mail
@@ -27,9 +29,12 @@ def email_address(form: FlaskForm, field: StringField) -> None:
 
 
 def plain_text(form: FlaskForm, field: StringField) -> None:
-    field.data = " ".join((field.data or "").split())
-    if any(ord(character) < 32 for character in field.data) or "<" in field.data or ">" in field.data:
-        raise ValidationError(f"{field.label.text} must not contain < or > or control characters")
+    """One line of text (see `quality_mark.text`), without < or >: names and the like."""
+    field.data, wrong = text.typed(field.data, field.label.text, multiline=False)
+    if wrong:
+        raise ValidationError(wrong)
+    if "<" in field.data or ">" in field.data:
+        raise ValidationError(f"{field.label.text} must not contain < or >")
 
 
 def email_field(label: str = "Email address") -> StringField:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from quality_mark import text
 from quality_mark.model import Framework
 
 COMMENT_LIMIT = 2000
@@ -28,19 +29,20 @@ PANEL_ROLES = {
 }
 
 
-def clean_text(text: Any) -> str:
-    """Text as typed, with Windows line endings made plain and surrounding space removed."""
-    return text.replace("\r\n", "\n").strip() if isinstance(text, str) else ""
+def clean_text(value: Any) -> str:
+    """Multi-line text as typed, kept as `quality_mark.text` keeps it (surrounding space removed)."""
+    return text.typed(value, "", multiline=True)[0]
 
 
-def text_errors(text: str, name: str, limit: int, missing: str | None = None) -> list[str]:
+def text_errors(value: str, name: str, limit: int, missing: str | None = None) -> list[str]:
     """Problems with a piece of free text called `name` (shown later as text, never as markup, so any
-    characters may be kept); `missing` is the message when it is required and empty."""
-    if missing and not text:
+    character that text may hold may be kept); `missing` is the message when it is required and empty."""
+    if missing and not value:
         return [missing]
-    if len(text) > limit:
+    if len(value) > limit:
         return [f"{name} must be {limit:,} characters or fewer"]
-    return []
+    wrong = text.problem(value, name)
+    return [wrong] if wrong else []
 
 
 def decision_errors(

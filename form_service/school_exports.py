@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 
 from quality_mark.model import LONDON, Content, Cycle
 from quality_mark.spreadsheet import csv_safe
+from quality_mark.text import printable
 
 from . import insight_index
 from .programme import ProgrammeIndex, ProgrammeRow
@@ -137,9 +138,11 @@ def xlsx_bytes(rows: Sequence[Sequence[Cell]], sheet_title: str) -> bytes:
             if value is None:
                 continue
             cell = sheet.cell(row=row_number, column=column_number)
-            cell.value = value
             if isinstance(value, str):
+                cell.value = printable(value)  # XML, so XLSX, cannot hold control characters or lone surrogates
                 cell.data_type = "s"  # openpyxl takes text starting with "=" for a formula unless told otherwise
+            else:
+                cell.value = value
     sheet.freeze_panes = "C2"
     for column_number in range(1, min(len(rows[0]) if rows else 0, 2) + 1):
         sheet.column_dimensions[get_column_letter(column_number)].width = 12 if column_number == 1 else 40

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from quality_mark import text
+
 from . import accounts, insight_index
 from .forms import EMAIL
 from .store import Store
@@ -33,6 +35,7 @@ EMAIL_COLUMNS = ("ContactEmail", "Email", "SchoolEmail")
 EASTING, NORTHING = "Easting", "Northing"
 GRID_LIMITS = {EASTING: 700_000, NORTHING: 1_300_000}  # the extent of the British National Grid
 REQUIRED_COLUMNS = (URN, NAME, PHASE, POSTCODE)
+READ_COLUMNS = (URN, NAME, PHASE, LA_NAME, POSTCODE, WEBSITE, STATUS, TYPE, *EMAIL_COLUMNS, EASTING, NORTHING)
 
 PHASE_FRAMEWORKS = {
     "nursery": "primary",
@@ -97,22 +100,27 @@ def read_gias_csv(raw: bytes, frameworks: set[str]) -> ImportPreview:
 
 
 def _cell(row: dict[str, Any], column: str) -> str:
-    value = row.get(column)
-    return value.strip() if isinstance(value, str) else ""
+    """The cell's text as kept (one line: see `quality_mark.text`); "" for a cell the row does not have."""
+    return text.typed(row.get(column), column, multiline=False)[0]
+
+
+def _unreadable_columns(row: dict[str, Any]) -> list[str]:
+    """The columns the service reads whose cell holds what no text may hold."""
+    return [column for column in READ_COLUMNS if text.problem(_cell(row, column), column)]
 
 
 def _read_row(
     row: dict[str, Any], line: int, frameworks: set[str], seen: dict[str, int], preview: ImportPreview
 ) -> None:
     urn = _cell(row, URN)
-    problems = []
+    problems = [f"the {column} column {text.REFUSED}" for column in _unreadable_columns(row)]
     if not re.fullmatch(r"\d{6,7}", urn):
         problems.append("the URN must be 6 or 7 digits")
     elif urn in seen:
         problems.append(f"this URN is already on line {seen[urn]}")
     name = _cell(row, NAME)
-    if not name or len(name) > 200 or any(ord(c) < 32 for c in name):
-        problems.append("the school name is missing or not plain text")
+    if not name or len(name) > 200:
+        problems.append("the school name is missing or longer than 200 characters")
     if "closed" in _cell(row, STATUS).lower():
         preview.skipped.append((line, urn, "the school is closed"))
         return
@@ -157,13 +165,13 @@ def _grid_reference(row: dict[str, Any], problems: list[str]) -> dict[str, int |
     if not any(cells.values()):
         return {"easting": None, "northing": None}
     values: dict[str, int | None] = {}
-    for column, text in cells.items():
+    for column, cell in cells.items():
         try:
-            value = float(text)
+            value = float(cell)
         except ValueError:
             value = -1.0
         if not (0 <= value <= GRID_LIMITS[column]):  # also refuses nan and inf
-            problems.append(f"the {column} '{text[:20] or 'blank'}' is not a grid reference in metres")
+            problems.append(f"the {column} '{cell[:20] or 'blank'}' is not a grid reference in metres")
             continue
         values[column.lower()] = round(value)
     return values if len(values) == 2 else {}

@@ -30,7 +30,7 @@ from typing import Any, Literal, TypeVar
 
 from jsonschema import Draft202012Validator
 
-from quality_mark import carry_over, versions
+from quality_mark import carry_over, text, versions
 from quality_mark.model import Content, Cycle, Framework
 from quality_mark.personal_data import personal_data_found
 from quality_mark.response_schema import response_schema, response_validator
@@ -44,6 +44,7 @@ COLLECTION = "self_evaluations"
 ANSWERS = "self_evaluation_answers"
 SUBMISSIONS = "submissions"
 ANSWER_FIELDS = ("rating", "commentary", "evidence")
+COMMENTARY, EVIDENCE_REFERENCE = "Commentary", "Each evidence reference"  # what a text problem calls each
 EDITABLE = workflow.EDITABLE
 # Saves by the same person within this time are one entry in the criterion's history.
 HISTORY_COALESCE = timedelta(minutes=10)
@@ -258,12 +259,13 @@ def _answer_validator(framework: Framework) -> Any:
 
 
 def answer_errors(framework: Framework, answer: dict[str, Any]) -> list[str]:
-    """Plain-English problems with one answer, checked with the framework's generated JSON Schema."""
-    messages = []
+    """Plain-English problems with one answer, checked with the framework's generated JSON Schema (whose
+    patterns say which characters text may hold) and the text rule (which also refuses lone surrogates)."""
+    messages = text_errors(answer)
     for error in sorted(_answer_validator(framework).iter_errors(answer), key=lambda e: list(e.absolute_path)):
         path = [str(step) for step in error.absolute_path]
         messages.append(_explain(framework, path[0] if path else "", error))
-    return messages
+    return list(dict.fromkeys(messages))
 
 
 def _explain(framework: Framework, field_name: str, error: Any) -> str:
@@ -271,6 +273,8 @@ def _explain(framework: Framework, field_name: str, error: Any) -> str:
     if field_name == "rating":
         lowest, highest = scale.levels[0], scale.levels[-1]
         return f"Choose a rating from {lowest.value} ({lowest.label}) to {highest.value} ({highest.label})"
+    if error.validator == "pattern":
+        return text.problem(error.instance, COMMENTARY if field_name == "commentary" else EVIDENCE_REFERENCE) or ""
     if field_name == "commentary":
         if error.validator == "maxLength":
             return f"Commentary must be {framework.commentary_limit:,} characters or fewer"
@@ -303,18 +307,34 @@ def deadline_for(document: dict[str, Any], cycle: Cycle) -> datetime:
 
 
 def normalise_answer(raw: dict[str, Any]) -> dict[str, Any]:
-    """The stored shape of an answer: rating (or absent), commentary text, evidence list (blank lines dropped)."""
+    """The stored shape of an answer: rating (or absent), commentary, evidence references, their text kept as
+    `quality_mark.text` keeps it (line breaks as line feeds, normalisation form C), otherwise as sent: whether it
+    is acceptable is for `answer_errors` to say. The form splits its evidence box into lines itself."""
+
+    def kept(value: Any) -> Any:
+        return text.checked(value, "", multiline=True)[0] if isinstance(value, str) else value
+
     answer: dict[str, Any] = {}
     if raw.get("rating") is not None:
-        answer["rating"] = raw["rating"]
-    commentary = raw.get("commentary", "")
-    answer["commentary"] = commentary.replace("\r\n", "\n") if isinstance(commentary, str) else commentary
+        answer["rating"] = _whole(raw["rating"])
+    answer["commentary"] = kept(raw.get("commentary", ""))
     evidence = raw.get("evidence", [])
-    if isinstance(evidence, list):
-        evidence = [item.strip() if isinstance(item, str) else item for item in evidence]
-        evidence = [item for item in evidence if item != ""]
-    answer["evidence"] = evidence
+    answer["evidence"] = [kept(item) for item in evidence] if isinstance(evidence, list) else evidence
     return answer
+
+
+def _whole(value: Any) -> Any:
+    """A whole number written with a point (3.0, as JSON may) as the whole number it is; anything else as is."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def text_errors(raw: dict[str, Any]) -> list[str]:
+    """What is wrong with the text of an answer as it was received (see `quality_mark.text`)."""
+    commentary, evidence = raw.get("commentary"), raw.get("evidence")
+    problems = [text.problem(commentary, COMMENTARY) if isinstance(commentary, str) else None]
+    if isinstance(evidence, list):
+        problems += [text.problem(item, EVIDENCE_REFERENCE) for item in evidence if isinstance(item, str)]
+    return list(dict.fromkeys(problem for problem in problems if problem))
 
 
 def save_answer(
@@ -349,13 +369,14 @@ def save_answer(
         part.setdefault("history", {})
         current = part["answers"].get(criterion_id)
         current_revision = current["revision"] if current else 0
+        # Checked first: what is not a valid answer is refused as such, never taken as the same as the stored one.
+        errors = answer_errors(framework_of(content, document), answer)
+        if errors:
+            return part, SaveResult("invalid", errors=errors)
         if _same(current, answer):
             return part, SaveResult("unchanged", answer=current)
         if base_revision != current_revision:
             return part, SaveResult("conflict", answer=current)
-        errors = answer_errors(framework_of(content, document), answer)
-        if errors:
-            return part, SaveResult("invalid", errors=errors)
         found = personal_data_found(
             str(answer.get("commentary", "")) + "\n" + "\n".join(map(str, answer["evidence"])), today
         )

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from quality_mark import text
 from quality_mark.model import Timeline
 
 from .stages import ATTENDED_LIMIT, KINDS, NOTES_LIMIT
@@ -31,7 +32,6 @@ _YEAR = re.compile(r"[0-9]{4}")
 _NUMBER = re.compile(r"[+-]?[0-9]{0,6}(?:\.[0-9]{0,6})?")
 # Something a browser would read as the start of a tag or comment; a lone "<" as in "< 90%" is allowed.
 _MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -76,19 +76,21 @@ def latest_visit_date(today: date) -> date:
 
 
 def _text(raw: Mapping[str, Any], name: str, *, one_line: bool) -> str:
-    value = raw.get(name)
-    text = value if isinstance(value, str) else ""
-    if one_line:
-        return " ".join(text.split())
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return "\n".join(line.rstrip() for line in lines).strip()
+    return text.typed(raw.get(name), "", multiline=not one_line)[0]
 
 
-def _check_optional_text(problems: Problems, name: str, text: str, label: str, limit: int) -> None:
-    if len(text) > limit:
-        problems.append((name, f"{label} must be {limit:,} characters or fewer (you have {len(text):,})"))
-    elif _MARKUP.search(text) or _CONTROL.search(text):
-        problems.append((name, f"{label} must not contain web page code such as <script> or control characters"))
+def _optional_text(
+    problems: Problems, raw: Mapping[str, Any], name: str, label: str, limit: int, *, one_line: bool
+) -> str:
+    """The field's text as kept; its first problem, if any, added to `problems`."""
+    kept, wrong = text.typed(raw.get(name), label, multiline=not one_line)
+    if len(kept) > limit:
+        problems.append((name, f"{label} must be {limit:,} characters or fewer (you have {len(kept):,})"))
+    elif wrong:
+        problems.append((name, wrong))
+    elif _MARKUP.search(kept):
+        problems.append((name, f"{label} must not contain web page code such as <script>"))
+    return kept
 
 
 def check_date(raw: Mapping[str, Any], prefix: str, what: str) -> tuple[date | None, Problems]:
@@ -129,8 +131,7 @@ def check_reached(raw: Mapping[str, Any], today: date) -> tuple[ReachedDraft | N
     if reached_on is not None and reached_on > today:
         reached_on, date_problems = None, [("reached_day", "The date the stage was reached must be today or earlier")]
     problems += date_problems
-    notes = _text(raw, "notes", one_line=False)
-    _check_optional_text(problems, "notes", notes, "Notes", NOTES_LIMIT)
+    notes = _optional_text(problems, raw, "notes", "Notes", NOTES_LIMIT, one_line=False)
     if problems or reached_on is None:
         return None, problems
     return ReachedDraft(reached_on, notes), []
@@ -176,10 +177,8 @@ def check_visit(raw: Mapping[str, Any], timeline: Timeline, today: date) -> tupl
     hours, hours_problem = parse_hours(_text(raw, "hours", one_line=True))
     if hours_problem:
         problems.append(("hours", hours_problem))
-    attended = _text(raw, "attended", one_line=True)
-    _check_optional_text(problems, "attended", attended, "Who attended", ATTENDED_LIMIT)
-    notes = _text(raw, "notes", one_line=False)
-    _check_optional_text(problems, "notes", notes, "Notes", NOTES_LIMIT)
+    attended = _optional_text(problems, raw, "attended", "Who attended", ATTENDED_LIMIT, one_line=True)
+    notes = _optional_text(problems, raw, "notes", "Notes", NOTES_LIMIT, one_line=False)
     if problems or stage is None or on is None or hours is None:
         return None, problems
     return VisitDraft(stage, kind, on, hours, attended, notes), []

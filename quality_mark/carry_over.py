@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from .model import Framework
 from .response_schema import MAX_EVIDENCE_REFERENCE_LENGTH, MAX_EVIDENCE_REFERENCES
+from .text import printable
 from .versions import Route
 
 Reason = Literal["new_version", "still_true"]
@@ -71,15 +72,17 @@ def earlier_entry(framework: Framework, criterion_id: str, answer: Mapping[str, 
 
 def _fits(new: Framework, answer: dict[str, Any]) -> dict[str, Any]:
     """The answer made valid for the newer version: a rating off its scale, commentary over its limit and
-    evidence beyond what it allows are left out (the original is among the earlier answers)."""
+    evidence beyond what it allows are left out, and a character no text may hold (stored before the rule for
+    text) is shown as U+FFFD (the original is among the earlier answers)."""
     fitted: dict[str, Any] = {}
     rating = answer.get("rating")
     if isinstance(rating, int) and not isinstance(rating, bool) and rating in new.rating_scale.values:
         fitted["rating"] = rating
     commentary = answer.get("commentary")
-    fitted["commentary"] = commentary if isinstance(commentary, str) and len(commentary) <= new.commentary_limit else ""
+    fits = isinstance(commentary, str) and len(commentary) <= new.commentary_limit
+    fitted["commentary"] = printable(commentary) if fits else ""
     evidence = [
-        item
+        printable(item)
         for item in answer.get("evidence") or []
         if isinstance(item, str) and 1 <= len(item) <= MAX_EVIDENCE_REFERENCE_LENGTH
     ]

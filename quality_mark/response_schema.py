@@ -14,10 +14,15 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from .model import Criterion, Framework
+from .text import JSON_SCHEMA_PATTERN
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MAX_EVIDENCE_REFERENCES = 20
 MAX_EVIDENCE_REFERENCE_LENGTH = 200
+TEXT_RULE = (
+    " Text holds no control characters but tab, line feed and carriage return, no lone surrogates and neither"
+    " U+FFFE nor U+FFFF; it is kept in Unicode normalisation form C."
+)
 
 
 def schema_id(framework: Framework) -> str:
@@ -37,14 +42,20 @@ def _answer_schema(framework: Framework) -> dict[str, Any]:
             "commentary": {
                 "type": "string",
                 "maxLength": framework.commentary_limit,
-                "description": "What the school does and its impact.",
+                "pattern": JSON_SCHEMA_PATTERN,
+                "description": "What the school does and its impact." + TEXT_RULE,
             },
             "evidence": {
                 "type": "array",
                 "maxItems": MAX_EVIDENCE_REFERENCES,
                 "uniqueItems": True,
-                "items": {"type": "string", "minLength": 1, "maxLength": MAX_EVIDENCE_REFERENCE_LENGTH},
-                "description": "References to the evidence that supports the rating.",
+                "items": {
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": MAX_EVIDENCE_REFERENCE_LENGTH,
+                    "pattern": JSON_SCHEMA_PATTERN,
+                },
+                "description": "References to the evidence that supports the rating." + TEXT_RULE,
             },
         },
     }

@@ -116,6 +116,19 @@ def test_merged_commentary_over_the_limit_is_left_blank_and_the_originals_are_ke
     assert earlier(carried, "PRI-TEACH-02")["answer"]["commentary"] == long + "y"
 
 
+def test_text_stored_before_the_text_rule_is_carried_printable_and_the_original_kept() -> None:
+    answers = {"PRI-LEAD-01": answer(3, "Bell \x07 and \ud800", ["Minutes \x1b"])}
+
+    carried = carried_to_primary_v2(answers)
+
+    assert answer_fields(carried.answers["PRI-LEAD-01"]) == {
+        "rating": 3,
+        "commentary": "Bell \ufffd and \ufffd",
+        "evidence": ["Minutes \ufffd"],
+    }
+    assert earlier(carried, "PRI-LEAD-01")["answer"]["commentary"] == "Bell \x07 and \ud800"
+
+
 def test_a_replaced_criterion_passes_its_answer_on_and_a_retired_one_is_kept_read_only() -> None:
     carried = carried_to_primary_v2(EVERY_KIND)
 

@@ -104,6 +104,8 @@ def test_a_saved_answer_comes_back_with_its_revision(app: Any, senco: tuple[Any,
             422,
             "between 1 and 200 characters",
         ),
+        ({"commentary": "", "evidence": {}, "base_revision": 0}, 422, "Evidence references must be a list"),
+        ({"rating": None, "commentary": None, "base_revision": 0}, 422, "Commentary must be text"),
         ({"rating": 3, "commentary": "x"}, 400, "Send base_revision"),
         ({"rating": 3, "commentary": "x", "base_revision": -1}, 400, "Send base_revision"),
         ({"rating": 3, "commentary": "x", "base_revision": "0"}, 400, "Send base_revision"),
@@ -263,3 +265,115 @@ def test_a_page_signed_in_again_elsewhere_can_get_a_fresh_token(app: Any, senco:
 
 def test_signed_out_browsers_get_no_token(client: Any) -> None:
     assert client.get("/api/session").get_json() == {"signed_in": False, "csrf_token": None}
+
+
+# The OpenAPI document says what a client meets --------------------------------------------------------------
+
+
+def test_the_openapi_document_names_the_session_cookie_the_service_sets(
+    app: Any, client: Any, sign_in: Any, tmp_path: Any
+) -> None:
+    from form_service import create_app
+    from form_service.config import ProductionConfig
+    from tests.conftest import REPO_ROOT
+
+    def cookie_scheme(document: dict[str, Any]) -> dict[str, Any]:
+        [scheme] = [s for s in document["components"]["securitySchemes"].values() if s["in"] == "cookie"]
+        return scheme
+
+    sign_in(SENCO)
+    named = cookie_scheme(client.get("/api/openapi.json").get_json())["name"]
+    assert named == "qm_session" and client.get_cookie(named) is not None
+    production = create_app(
+        ProductionConfig,
+        {
+            "SECRET_KEY": "s" * 64,
+            "DATA_DIR": tmp_path / "prod",
+            "CONTENT_ROOT": REPO_ROOT,
+            "TRUSTED_HOSTS": ["service.test"],
+        },
+    )
+    document = production.test_client().get("/api/openapi.json", base_url="https://service.test").get_json()
+    assert cookie_scheme(document)["name"] == "__Host-session" == production.config["SESSION_COOKIE_NAME"]
+
+
+def request_schema_validator(document: dict[str, Any], path: str, method: str) -> Any:
+    """A validator for the JSON body of `method` `path`, as the OpenAPI document describes it."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    registry = Registry().with_resource("urn:api", Resource.from_contents(document, DRAFT202012))
+    pointer = "/paths/" + path.replace("~", "~0").replace("/", "~1") + f"/{method}/requestBody"
+    pointer += "/content/application~1json/schema"
+    return Draft202012Validator({"$ref": "urn:api#" + pointer}, registry=registry)
+
+
+SAVE_PATH = "/schools/{urn}/self-evaluation/answers/{criterion_id}"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"rating": 3, "commentary": "Shared vision.", "evidence": ["Vision statement"], "base_revision": 0},
+        {"rating": None, "commentary": "Not rated yet", "evidence": [], "base_revision": 0},  # as autosave sends it
+        {"base_revision": 0, "commentary": "Sure", "confirm_personal_data": True},
+    ],
+)
+def test_a_body_the_api_accepts_is_one_its_document_allows(app: Any, senco: tuple[Any, str], body: Any) -> None:
+    client, token = senco
+    document = client.get("/api/openapi.json").get_json()
+    errors = [error.message for error in request_schema_validator(document, SAVE_PATH, "put").iter_errors(body)]
+    assert errors == []
+    assert put(client, body, token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"rating": 3, "commentary": "x", "base_revision": 0, "owner": "me"},
+        {"rating": 3, "commentary": "x"},
+        {"rating": 3, "commentary": "x", "base_revision": 0, "confirm_personal_data": "yes"},
+        {"rating": 3, "commentary": "x", "evidence": [""], "base_revision": 0},
+    ],
+)
+def test_a_body_the_document_refuses_the_api_refuses(app: Any, senco: tuple[Any, str], body: Any) -> None:
+    client, token = senco
+    document = client.get("/api/openapi.json").get_json()
+    assert not request_schema_validator(document, SAVE_PATH, "put").is_valid(body)
+    assert put(client, body, token).status_code in (400, 422)
+    assert stored(app)["answers"] == {}
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "allowed"),
+    [
+        ("/api/openapi.json", "POST", {"GET", "HEAD", "OPTIONS"}),
+        (f"/api/schools/{OAKFIELD}/self-evaluation/answers/{CRITERION}", "GET", {"PUT", "OPTIONS"}),
+        (f"/api/schools/{OAKFIELD}/self-evaluation", "DELETE", {"GET", "HEAD", "OPTIONS"}),
+        ("/sign-out", "GET", {"POST", "OPTIONS"}),
+    ],
+)
+def test_a_method_not_allowed_says_which_are(client: Any, path: str, method: str, allowed: set[str]) -> None:
+    response = client.open(path, method=method)
+    assert response.status_code == 405
+    assert {name.strip() for name in response.headers["Allow"].split(",")} == allowed
+
+
+def test_a_write_without_a_session_is_told_it_is_signed_out(client: Any) -> None:
+    body = {"rating": 3, "commentary": "x", "base_revision": 0}
+    for response in [
+        put(client, body, None),
+        put(client, body, "not-a-token"),
+        client.post(f"/api/schools/{OAKFIELD}/self-evaluation/answers/{CRITERION}/confirm", json={"base_revision": 0}),
+    ]:
+        assert response.status_code == 401
+        assert response.is_json and "signed out" in response.get_json()["error"]
+
+
+def test_whole_numbers_written_with_a_point_are_whole_numbers(app: Any, senco: tuple[Any, str]) -> None:
+    client, token = senco
+    response = put(client, {"rating": 3.0, "commentary": "Shared vision.", "base_revision": 0.0}, token)
+    assert response.status_code == 200
+    assert stored(app)["answers"][CRITERION]["rating"] == 3
+    assert isinstance(stored(app)["answers"][CRITERION]["rating"], int)
