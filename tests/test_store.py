@@ -814,3 +814,26 @@ def test_the_db_upgrade_command_brings_the_database_to_the_newest_schema(tmp_pat
         assert db.current_revision(get_store().engine) == "0001"
         get_store().write("schools", "900001", {"name": "Oakfield"})
         assert get_store().read("schools", "900001") == {"name": "Oakfield"}
+
+
+def test_the_service_runs_on_postgresql_when_database_url_names_one(tmp_path: Path, postgres_url: str) -> None:
+    from form_service import accounts, create_app
+    from form_service.commands import seed_demo
+    from form_service.config import TestConfig
+    from form_service.store import get_store
+
+    address = postgres_url.replace("postgresql+psycopg://", "postgresql://")  # as an operator writes it
+    settings = {"DATA_DIR": tmp_path / "data", "CONTENT_ROOT": REPO_ROOT, "SITE_DIR": tmp_path, "DATABASE_URL": address}
+    app = create_app(TestConfig, settings)
+    with app.app_context():
+        assert seed_demo(app) is True
+        store = get_store()
+        assert store.engine.dialect.name == "postgresql"
+        assert accounts.find_user_by_email(store, "la.admin@example.org") is not None
+
+    health = app.test_client().get("/healthz")
+
+    assert health.status_code == 200 and health.json["store"] == "ok"
+    assert not (tmp_path / "data" / db.SQLITE_FILE).exists()
+    with app.app_context():
+        get_store().engine.dispose()
