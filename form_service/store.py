@@ -114,7 +114,7 @@ class Store(Protocol):
         ...
 
     def ping(self) -> bool:
-        """True if the store is reachable."""
+        """True if the store is reachable and accepts writes."""
         ...
 
     def prefetch(self, documents: Iterable[tuple[str, str]]) -> None:
@@ -503,11 +503,11 @@ class SQLStore:
         """See `Store.prefetch`: the database reads what it needs itself, so this does nothing."""
 
     def ping(self) -> bool:
-        """True if the database can be reached and has this version's tables."""
+        """True if the database can be reached, has this version's tables and would take a write: it takes the
+        writer lock (waiting for a save in progress, as a save would) and lets go without changing anything."""
         try:
-            self.upgrade()
-            with self.engine.connect() as connection:
-                connection.execute(sa.select(store_state.c.seq).where(_ONE)).one()
+            with self.transaction():
+                pass
         except (StoreError, sa.exc.SQLAlchemyError):
             return False
         return True

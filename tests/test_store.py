@@ -788,6 +788,18 @@ def test_ping(store: SQLStore, tmp_path: Path) -> None:
     assert nowhere.ping() is False
 
 
+def test_ping_is_false_for_a_database_that_takes_no_writes(tmp_path: Path, postgres_url: str) -> None:
+    store = open_store(database_url=postgres_url)
+    assert store.ping() is True
+    name = sa.make_url(postgres_url).database
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+    store.engine.dispose()  # new connections are read-only, as on a standby server
+    assert store.read("schools", "x") is None  # it can be read...
+    assert store.ping() is False  # ...but not written
+    store.engine.dispose()
+
+
 def test_the_database_url_chooses_the_engine(tmp_path: Path) -> None:
     assert db.database_url({"DATA_DIR": tmp_path}) == f"sqlite:///{tmp_path / db.SQLITE_FILE}"
     for given in ("postgresql://u:p@db.example.org/qm", "postgres://u:p@db.example.org/qm"):
