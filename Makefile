@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install browser webserver site check lint format bench clean
+.PHONY: run test install browser webserver postgres site check lint format bench clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ webserver:
 	  echo "Installing nginx and openssl for the web server tests..."; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq nginx openssl >/dev/null; \
+	fi
+
+# The store's tests run against PostgreSQL too: Debian's server binaries, started by the tests themselves on a
+# Unix socket in a temporary folder (see tests/postgres.py). Nothing listens on the network.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "Installing PostgreSQL for the database tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq postgresql >/dev/null; \
 	fi
 
 check: install
@@ -59,7 +68,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install browser webserver lint check
+test: install browser webserver postgres lint check
 	$(BIN)/python -m pytest
 
 bench: install

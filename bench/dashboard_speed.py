@@ -7,9 +7,9 @@ Run by hand (not part of the tests), from the repository root:
 
 Each school gets what the dashboard reads for a busy programme: its school list entry with a team, this
 cycle's self-evaluation (one small document and six heading documents, 42 answers in all, one history
-entry each), and for every third school an award. The documents are written straight into the store's
-folder in the store's own file format (the same bytes `TinyDBStore.write` makes, without an fsync per
-file, which would only make the setup take longer), then the store's record of changes is started afresh.
+entry each), and for every third school an award. The documents are written through the store in one
+transaction (one commit for them all, which only makes the setup quicker). `--database-url` runs the same on
+an empty PostgreSQL database instead of SQLite in a temporary folder.
 
 Measured through the real service with Flask's test client, signed in as an LA reviewer:
 
@@ -44,7 +44,6 @@ sys.path.insert(0, str(ROOT))
 from flask import session  # noqa: E402
 
 from form_service import accounts, auth, create_app, programme, self_evaluation, workflow  # noqa: E402
-from form_service import store as store_module  # noqa: E402
 from form_service.config import TestConfig  # noqa: E402
 from form_service.content import get_content  # noqa: E402
 from form_service.store import get_store  # noqa: E402
@@ -53,15 +52,12 @@ TODAY = date(2026, 11, 23)
 VIEWS = 20
 
 
-def write_raw(folder: Path, collection: str, key: str, document: dict[str, Any]) -> None:
-    """One document file in the plain format TinyDBStore reads (as a restore leaves it), without fsync: setup only."""
-    path = folder / collection / f"{store_module._file_name(key)}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {"document": {"1": {"key": key, "document": document}}}
-    path.write_bytes(store_module._ENCODER.encode(record).encode("ascii"))
+def fill(store: Any, content: Any, schools: range, cycle_id: str) -> None:
+    with store.transaction():
+        _fill(store.write, content, schools, cycle_id)
 
 
-def fill(folder: Path, content: Any, schools: range, cycle_id: str) -> None:
+def _fill(write_raw: Any, content: Any, schools: range, cycle_id: str) -> None:
     rng = random.Random(schools.start)
     frameworks = [content.framework(framework_id) for framework_id in content.framework_ids()]
     moment = datetime(2026, 11, 1, tzinfo=UTC).isoformat(timespec="seconds")
@@ -71,12 +67,12 @@ def fill(folder: Path, content: Any, schools: range, cycle_id: str) -> None:
         members = {f"user-{number}": {"role": "admin", "added_at": moment, "added_by": None}}
         school = {"urn": urn, "name": f"School {number:05d}", "phase": framework.id.capitalize()}
         school |= {"framework": framework.id, "postcode": "AB1 2CD", "members": members, "pending": {}}
-        write_raw(folder, accounts.SCHOOLS, urn, school)
+        write_raw(accounts.SCHOOLS, urn, school)
         status = rng.choice(["in_progress", "in_progress", "submitted", "under_review", "returned"])
         meta = {"urn": urn, "cycle": cycle_id, "framework": framework.id, "framework_version": framework.version}
         meta |= {"content_hash": framework.content_hash, "status": status, "created_at": moment}
         meta["parts"] = [heading.id for heading in framework.headings]
-        write_raw(folder, self_evaluation.COLLECTION, self_evaluation.key(urn, cycle_id), meta)
+        write_raw(self_evaluation.COLLECTION, self_evaluation.key(urn, cycle_id), meta)
         answered = framework.criteria if status != "in_progress" else framework.criteria[: rng.randrange(43)]
         for heading in framework.headings:
             answers, history = {}, {}
@@ -88,12 +84,12 @@ def fill(folder: Path, content: Any, schools: range, cycle_id: str) -> None:
                 answers[criterion.id] = answer
                 history[criterion.id] = [answer | {"at": moment, "by": f"user-{number}"}]
             part = {"answers": answers, "history": history}
-            write_raw(folder, self_evaluation.ANSWERS, self_evaluation.part_key(urn, cycle_id, heading.id), part)
+            write_raw(self_evaluation.ANSWERS, self_evaluation.part_key(urn, cycle_id, heading.id), part)
         if number % 3 == 0:
             decided = TODAY - timedelta(days=rng.randrange(1, 1400))
             decision = {"outcome": "awarded", "decided_on": decided.isoformat()}
             decision["expires_on"] = workflow.award_expiry(decided, 3).isoformat()
-            write_raw(folder, "awards", urn, {"urn": urn, "decisions": [decision]})
+            write_raw("awards", urn, {"urn": urn, "decisions": [decision]})
 
 
 def timed_view(client: Any, path: str = "/la/") -> float:
@@ -104,17 +100,17 @@ def timed_view(client: Any, path: str = "/la/") -> float:
     return elapsed
 
 
-def measure(size: int, work: Path) -> dict[str, list[float]]:
+def measure(size: int, work: Path, database_url: str | None) -> dict[str, list[float]]:
     data_dir = work / f"data-{size}"
-    app = create_app(
-        TestConfig, {"DATA_DIR": data_dir, "CONTENT_ROOT": ROOT, "SITE_DIR": work, "TODAY": TODAY.isoformat()}
-    )
+    settings = {"DATA_DIR": data_dir, "CONTENT_ROOT": ROOT, "SITE_DIR": work, "TODAY": TODAY.isoformat()}
+    if database_url:
+        settings["DATABASE_URL"] = database_url
+    app = create_app(TestConfig, settings)
     with app.app_context():
         content, store = get_content(), get_store()
         cycle = self_evaluation.current_cycle(content, TODAY)
         started = time.perf_counter()
-        fill(data_dir / store_module.STORE_FOLDER, content, range(size), cycle.id)
-        store._start_changes_log()  # type: ignore[attr-defined]
+        fill(store, content, range(size), cycle.id)
         print(f"  {size:,} schools written in {time.perf_counter() - started:.1f} s", flush=True)
         reviewer = accounts.ensure_user(store, "bench.reviewer@example.org", "Bench Reviewer", la_role="reviewer")
     with app.test_request_context():
@@ -145,9 +141,7 @@ def measure(size: int, work: Path) -> dict[str, list[float]]:
     results["filtered and sorted"] = [timed_view(client, query) for _ in range(VIEWS)]
     programme.index_of(app).wait_for_snapshot()
     # A second worker process: a new app on the same data folder, starting from the snapshot.
-    worker = create_app(
-        TestConfig, {"DATA_DIR": data_dir, "CONTENT_ROOT": ROOT, "SITE_DIR": work, "TODAY": TODAY.isoformat()}
-    )
+    worker = create_app(TestConfig, settings)
     worker_client = worker.test_client()
     with worker_client.session_transaction() as client_session:
         client_session.update(signed_in)
@@ -158,6 +152,7 @@ def measure(size: int, work: Path) -> dict[str, list[float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="300,24000", help="numbers of schools (default %(default)s)")
+    parser.add_argument("--database-url", help="an empty PostgreSQL database (one size only) instead of SQLite")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     print("Load average (1, 5, 15 min) at the start: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
@@ -167,7 +162,7 @@ def main() -> None:
     table = []
     try:
         for size in sizes:
-            for name, times in measure(size, work).items():
+            for name, times in measure(size, work, args.database_url).items():
                 table.append((name, size, times))
                 print(f"  {name} at {size:,}: median {statistics.median(times):.1f} ms", flush=True)
     finally:

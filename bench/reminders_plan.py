@@ -20,15 +20,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from form_service import accounts, reminders, self_evaluation
-from form_service.store import TinyDBStore
+from flask import Flask
+
+from form_service import accounts, clock, reminders, self_evaluation
+from form_service.store import SQLStore, open_store
 from quality_mark.loader import load_content
 
 RUNS = 5
 TODAY = date(2027, 9, 2)
 
 
-def fill(store: TinyDBStore, schools: int) -> None:
+def fill(store: SQLStore, schools: int) -> None:
     content = load_content()
     cycle = self_evaluation.current_cycle(content, TODAY)
     for number in range(schools):
@@ -47,11 +49,19 @@ def fill(store: TinyDBStore, schools: int) -> None:
 
 
 def main() -> None:
+    bare_clock = Flask("bench")  # the service's one clock, without a service
+    bare_clock.config.update(ENV_NAME="bench", TODAY=TODAY.isoformat())
+    clock.init_app(bare_clock)
+    with bare_clock.app_context():
+        run()
+
+
+def run() -> None:
     content = load_content()
     print(f"{'schools':>8} {'reminders due':>14} {'median':>8} {'slowest':>8}  ({RUNS} runs of plan_for)")
     for schools in (300, 3000):
         with tempfile.TemporaryDirectory() as folder:
-            store = TinyDBStore(Path(folder))
+            store = open_store(Path(folder))
             fill(store, schools)
             times, due = [], 0
             for _ in range(RUNS):

@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import Flask
 
 from quality_mark.register import register_json
 
-from . import accounts, audit, clock, insight_index, schools
+from . import accounts, audit, clock, db, insight_index, schools
 from .content import get_content
 from .open_data import current_register, write_durably
 from .store import StoreError, get_store
@@ -197,17 +198,34 @@ def init_app(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
     def backup(archive: Path) -> None:
-        """Write a consistent backup of every document to ARCHIVE (.tar.gz)."""
-        count = get_store().backup(archive)
+        """Write a consistent backup of every document to ARCHIVE (.tar.gz), while the service runs."""
+        try:
+            count = get_store().backup(archive)
+        except StoreError as error:
+            raise click.ClickException(str(error)) from error
         click.echo(f"Backed up {count} documents to {archive}.")
 
     @app.cli.command("restore")
     @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.confirmation_option(prompt="This replaces all current data. Continue?")
+    @click.confirmation_option(prompt="This fills the service's empty database from the backup. Continue?")
     def restore(archive: Path) -> None:
-        """Replace all data with a backup made by the backup command."""
+        """Fill an empty database (SQLite or PostgreSQL) from a backup made by the backup command."""
         try:
             count = get_store().restore(archive)
         except StoreError as error:
             raise click.ClickException(str(error)) from error
         click.echo(f"Restored {count} documents from {archive}.")
+
+    @app.cli.group("db")
+    def database() -> None:
+        """The service's database."""
+
+    @database.command("upgrade")
+    def upgrade() -> None:
+        """Bring the database to the newest schema (the service also does this when it starts)."""
+        store = get_store()
+        try:
+            db.upgrade(store.engine)
+        except sa.exc.SQLAlchemyError as error:
+            raise click.ClickException(f"The database could not be upgraded: {error}") from error
+        click.echo(f"The database is at schema {db.current_revision(store.engine)}, the newest.")

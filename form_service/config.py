@@ -16,6 +16,8 @@ class Config:
     TESTING = False
     SECRET_KEY: str | None = os.environ.get("SECRET_KEY")
     DATA_DIR = Path(os.environ.get("DATA_DIR", ROOT / "data"))
+    # A PostgreSQL database (postgresql://user:password@host/name); without one, SQLite in DATA_DIR.
+    DATABASE_URL: str | None = os.environ.get("DATABASE_URL")
     CONTENT_ROOT = Path(os.environ.get("CONTENT_ROOT", ROOT))
     SITE_DIR = Path(os.environ.get("SITE_DIR", ROOT / "build" / "site"))
     MAX_CONTENT_LENGTH = 12 * 1024 * 1024  # uploads are capped separately; this bounds any request

@@ -11,12 +11,13 @@ there are, and rewrites only that heading's answers:
   while a move is under way, ``framework_version`` says which version the heading has been moved to.
 
 `load` puts them together, so readers see one document with ``answers``, ``history`` and ``flags``.
-A flag lives beside the answer it is about, so saving the answer clears it under the same lock.
+A flag lives beside the answer it is about, so saving the answer clears it in the same transaction.
 
 Every save says which revision of the criterion it was based on; a save against an older revision is
 refused as a conflict, so two people (or two tabs) never silently overwrite each other, while edits to
-different criteria merge. A save holds its heading's lock and reads the status under it; anything that
-ends editing (submission) holds every heading's lock while it does, so no save can slip in after it.
+different criteria merge. A save reads the status in the same transaction as it writes; anything that
+ends editing (submission) does so in one transaction too, and writers take turns, so no save can slip in
+after it.
 """
 
 from __future__ import annotations
@@ -202,19 +203,9 @@ def store_whole(store: Store, content: Content, document: dict[str, Any]) -> Non
 
 
 def holding_every_part(store: Store, document: dict[str, Any], then: Callable[[], T]) -> T:
-    """Run `then` while holding the lock of every heading's answers, so that no answer is saved meanwhile."""
-    urn, cycle_id = document["urn"], document["cycle"]
-
-    def hold(remaining: list[str]) -> T:
-        if not remaining:
-            return then()
-
-        def keep(part: dict | None) -> tuple[dict | None, T]:
-            return part, hold(remaining[1:])
-
-        return store.modify(ANSWERS, part_key(urn, cycle_id, remaining[0]), keep)
-
-    return hold(list(document.get("parts", [])))
+    """Run `then` in one transaction, so that no answer is saved meanwhile and what it writes commits together."""
+    with store.transaction():
+        return then()
 
 
 def replacing_parts(
@@ -225,24 +216,20 @@ def replacing_parts(
     replace: Callable[[dict[str, dict | None]], dict[str, dict | None]],
     after_each: Callable[[str], None] | None = None,
 ) -> None:
-    """Hold the lock of each of `heading_ids`' answers (in that order), then store what `replace` makes of
-    them all (None deletes one). Written innermost first, so the last heading is written first.
-    `after_each(heading_id)` runs as each is about to be written (tests stop a move there)."""
-
-    def hold(remaining: list[str], found: dict[str, dict | None]) -> dict[str, dict | None]:
-        if not remaining:
-            return replace(found)
-        heading_id = remaining[0]
-
-        def change(part: dict | None) -> tuple[dict | None, dict[str, dict | None]]:
-            replaced = hold(remaining[1:], found | {heading_id: part})
+    """In one transaction, read each of `heading_ids`' answers, then store what `replace` makes of them all
+    (None deletes one), the last heading first. `after_each(heading_id)` runs as each is about to be written
+    (tests stop a move there: nothing of it is then stored)."""
+    with store.transaction():
+        found = {heading_id: store.read(ANSWERS, part_key(urn, cycle_id, heading_id)) for heading_id in heading_ids}
+        replaced = replace(found)
+        for heading_id in reversed(heading_ids):
             if after_each is not None:
                 after_each(heading_id)
-            return replaced.get(heading_id), replaced
-
-        return store.modify(ANSWERS, part_key(urn, cycle_id, heading_id), change)
-
-    hold(list(heading_ids), {})
+            part = replaced.get(heading_id)
+            if part is None:
+                store.delete(ANSWERS, part_key(urn, cycle_id, heading_id))
+            else:
+                store.write(ANSWERS, part_key(urn, cycle_id, heading_id), part)
 
 
 def framework_of(content: Content, document: dict[str, Any]) -> Framework:
@@ -455,8 +442,8 @@ def _editable_here(
     """The self-evaluation, and why the answer to criterion `where[0]`, kept under heading `where[1]`, cannot be
     changed now (None if it can). Not started reads "Start the self-evaluation " + `when_not_started`.
 
-    Called under the heading's lock: a submission holds every heading's lock while it locks the
-    self-evaluation, so what is read here stays true until the change is written."""
+    Called inside the save's transaction: writers take turns, so what is read here stays true until the
+    change is written."""
     criterion_id, heading_id = where
     document = store.read(COLLECTION, key(urn, cycle.id))
     if document is None:

@@ -155,3 +155,23 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# PostgreSQL -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole session (see tests/postgres.py); fails if none can start."""
+    from tests.postgres import Server
+
+    server = Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The address of a new, empty PostgreSQL database, dropped after the test."""
+    with postgres_server.database() as url:
+        yield url

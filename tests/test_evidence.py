@@ -816,14 +816,27 @@ def test_a_senco_gives_evidence_in_a_browser_and_every_state_passes_axe(start_se
     axe.assert_clean()
 
 
-def test_restoring_a_backup_keeps_uploaded_evidence_and_the_outbox(app: Any, tmp_path: Path) -> None:
-    """The store lives in its own folder, so a restore cannot take uploads or emails for collections."""
-    data_dir = Path(app.config["DATA_DIR"])
-    upload = data_dir / "uploads" / "900001" / "kept-file"
-    upload.parent.mkdir(parents=True, exist_ok=True)
-    upload.write_bytes(b"%PDF-1.4 evidence")
-    runner = app.test_cli_runner()
+def test_restoring_a_backup_leaves_uploaded_evidence_and_the_outbox_alone(app: Any, tmp_path: Path) -> None:
+    """A restore fills the database only: files beside it in the data folder are never touched."""
+    from form_service import create_app
+    from form_service.config import TestConfig
+    from form_service.store import get_store
+
     archive = tmp_path / "backup.tar.gz"
-    assert runner.invoke(args=["backup", str(archive)]).exit_code == 0
-    assert runner.invoke(args=["restore", "--yes", str(archive)]).exit_code == 0
+    assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
+    new_data = tmp_path / "new-data"
+    upload = new_data / "uploads" / "900001" / "kept-file"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"%PDF-1.4 evidence")
+    (new_data / "outbox").mkdir()
+    (new_data / "outbox" / "kept.eml").write_bytes(b"Subject: kept")
+    fresh = create_app(
+        TestConfig, {"DATA_DIR": new_data, "CONTENT_ROOT": app.config["CONTENT_ROOT"], "SITE_DIR": tmp_path / "site"}
+    )
+
+    assert fresh.test_cli_runner().invoke(args=["restore", "--yes", str(archive)]).exit_code == 0
+
     assert upload.read_bytes() == b"%PDF-1.4 evidence"
+    assert (new_data / "outbox" / "kept.eml").read_bytes() == b"Subject: kept"
+    with fresh.app_context():
+        assert get_store().read("schools", "900001") is not None

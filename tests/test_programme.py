@@ -4,7 +4,7 @@ bad query strings, and rows that follow changes made anywhere (another process t
 from __future__ import annotations
 
 import re
-import shutil
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from form_service import accounts, programme, self_evaluation, workflow
+from form_service import accounts, db, programme, self_evaluation, workflow
 from form_service.content import get_content
-from form_service.store import STORE_FOLDER, get_store
+from form_service.store import get_store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)  # the app fixture's TODAY
@@ -53,15 +53,14 @@ def seeded_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     with template.app_context():
         seed_demo(template, programme=True)
-    return data_dir / STORE_FOLDER
+    return data_dir / db.SQLITE_FILE
 
 
 @pytest.fixture
 def programme_app(app: Any, seeded_store: Path) -> Any:
-    """The app fixture's service, on a copy of the seeded store."""
-    folder = app.config["DATA_DIR"] / STORE_FOLDER
-    shutil.rmtree(folder)
-    shutil.copytree(seeded_store, folder)
+    """The app fixture's service, on a copy of the seeded database (copied by SQLite's own backup)."""
+    with sqlite3.connect(seeded_store) as source, sqlite3.connect(app.config["DATA_DIR"] / db.SQLITE_FILE) as copy:
+        source.backup(copy)
     return app
 
 
@@ -163,12 +162,11 @@ def test_a_save_shows_on_the_next_view_and_only_that_school_is_read_again(
 def test_a_change_made_by_another_process_shows_on_the_next_view(programme_app: Any) -> None:
     assert rows_by_urn(programme_app)["900008"].status == "not_registered"
     code = (
-        "import sys, json; from form_service.store import TinyDBStore; s = TinyDBStore(sys.argv[1]); "
+        "import sys; from pathlib import Path; from form_service.store import open_store; "
+        "s = open_store(Path(sys.argv[1])); "
         "s.modify('schools', '900008', lambda d: ({**d, 'members': {'someone': {'role': 'admin'}}}, None))"
     )
-    subprocess.run(
-        [sys.executable, "-c", code, str(programme_app.config["DATA_DIR"] / "store")], check=True, cwd=REPO_ROOT
-    )
+    subprocess.run([sys.executable, "-c", code, str(programme_app.config["DATA_DIR"])], check=True, cwd=REPO_ROOT)
     assert rows_by_urn(programme_app)["900008"].status == "registered"
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from form_service import accounts, self_evaluation
 from form_service.content import get_content
-from form_service.store import STORE_FOLDER, get_store
+from form_service.store import get_store
 from quality_mark.loader import load_content
 from quality_mark.model import LONDON
 
@@ -32,29 +31,20 @@ def save(store: Any, content: Any, cycle: Any, criterion_id: str, base: int = 0,
     )
 
 
-def answer_files(app: Any) -> dict[str, tuple[int, int, bytes]]:
-    """Per answers document (by its file name), the inode, time of change and bytes of its file."""
-    folder = Path(app.config["DATA_DIR"]) / STORE_FOLDER / self_evaluation.ANSWERS
-    return {
-        path.name: (path.stat().st_ino, path.stat().st_mtime_ns, path.read_bytes())
-        for path in sorted(folder.glob("*.json"))
-    }
-
-
-def test_a_save_rewrites_only_the_file_of_its_heading(app: Any) -> None:
+def test_a_save_rewrites_only_the_document_of_its_heading(app: Any) -> None:
     with app.app_context():
         store, content, cycle = begin(app)
         framework = content.framework("primary")
         for heading in framework.headings:
             assert save(store, content, cycle, heading.criteria[0].id).status == "saved"
-        before = answer_files(app)
-        assert len(before) == len(framework.headings) == 6
+        assert len(store.keys(self_evaluation.ANSWERS)) == len(framework.headings) == 6
+        position, _ = store.changes(None)
 
         assert save(store, content, cycle, "PRI-LEAD-02").status == "saved"
 
-        after = answer_files(app)
-        changed = sorted(name for name in after if after[name] != before[name])
-        assert changed == [f"{OAKFIELD}-2026-27-{framework.heading_of('PRI-LEAD-02').id}.json"]
+        _, changed = store.changes(position)
+        heading = framework.heading_of("PRI-LEAD-02").id
+        assert changed == [(self_evaluation.ANSWERS, f"{OAKFIELD}-2026-27-{heading}")]
         document = self_evaluation.load(store, OAKFIELD, cycle.id)
         assert len(document["answers"]) == 7
         assert document["answers"]["PRI-LEAD-02"]["commentary"] == ANSWER["commentary"]
@@ -67,7 +57,7 @@ def test_a_criterion_of_another_framework_is_unknown_and_nothing_is_stored(app: 
         secondary = content.framework("secondary").criteria[0].id
         result = save(store, content, cycle, secondary)
         assert result.status == "unknown_criterion"
-        assert answer_files(app) == {}
+        assert store.keys(self_evaluation.ANSWERS) == []
         assert self_evaluation.load(store, OAKFIELD, cycle.id)["answers"] == {}
 
 

@@ -2,7 +2,7 @@
 
 Every test drives the real Flask app through its test client, on a temporary data folder seeded with the
 demo people (see conftest.py). Nothing here stands in for the thing under test: email goes to the real
-outbox or to a real SMTP server on loopback, and the store is the real TinyDB store on disk.
+outbox or to a real SMTP server on loopback, and the store is the real SQLite database on disk.
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ import logging
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.message import EmailMessage
@@ -30,13 +32,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import Client, TestResponse
 
-from form_service import accounts, create_app
+from form_service import accounts, create_app, db
 from form_service.config import Config, ProductionConfig, TestConfig
 from form_service.mail import Email, OutboxMailer, SMTPMailer, mailer_from_config
 from form_service.security import LONGEST_FIELD, csrf
 from form_service.sign_in import TOKENS, issue_token, token_hash
 from form_service.site_files import site_and_service
-from form_service.store import get_store
+from form_service.store import documents, get_store
+from tests.conftest import Outbox
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -104,12 +107,21 @@ def another_app(app: Flask, config: type[Config] = TestConfig, **overrides: Any)
 
 
 def stored_files(data_dir: Path) -> dict[str, bytes]:
-    """Every file the service keeps (documents, emails); lock files hold nothing and are left out."""
-    return {
+    """Everything the service keeps: each document in the database (with its change number, so a rewrite
+    shows) and every other file (emails). The database's own files are left out: reading changes them."""
+    kept = {
         path.relative_to(data_dir).as_posix(): path.read_bytes()
         for path in data_dir.rglob("*")
-        if path.is_file() and ".locks" not in path.relative_to(data_dir).parts
+        if path.is_file() and not path.name.startswith(db.SQLITE_FILE)
     }
+    database = data_dir / db.SQLITE_FILE
+    if database.exists():
+        with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
+            for collection, key, body, seq in connection.execute(
+                "SELECT collection, key, body, changed_seq FROM documents"
+            ):
+                kept[f"database:{collection}/{key}"] = f"{seq} {body}".encode()
+    return kept
 
 
 def user_id_of(app: Flask, address: str) -> str:
@@ -245,7 +257,8 @@ def test_the_token_is_stored_only_as_its_hash(app, client, outbox) -> None:
     # The outbox holds the email itself, which must carry the link; the store must not.
     store_files = {name: raw for name, raw in stored_files(data_dir).items() if not name.startswith("outbox/")}
     assert not [name for name, raw in store_files.items() if token.encode() in raw]
-    assert (data_dir / "store" / TOKENS / f"{token_hash(token)}.json").is_file()
+    with app.app_context():
+        assert get_store().read(TOKENS, token_hash(token)) is not None
     assert token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
 
     press_continue(client, token)
@@ -736,8 +749,9 @@ def test_a_production_error_shows_a_plain_page_and_no_stack_trace(production_app
     client = production_app.test_client()
     sign_in_as(client, outbox, SENCO, **OVER_HTTPS)
     data_dir = Path(production_app.config["DATA_DIR"])
-    for slot in (data_dir / "store" / accounts.USERS).glob(f"{user_id_of(production_app, SENCO)}*.json"):
-        slot.write_bytes(b"\x00garbage{{")  # every slot of the user's document, so no whole version is left
+    with production_app.app_context(), get_store().engine.begin() as connection:
+        damaged = documents.update().where(documents.c.key == user_id_of(production_app, SENCO))
+        connection.execute(damaged.values(body="\x01garbage{{"))  # the user's document is no longer JSON
 
     response = client.get(f"/school/{OAKFIELD}/", **OVER_HTTPS)
 
@@ -1081,40 +1095,45 @@ def test_import_schools_prints_counts_and_a_second_run_adds_nothing(app, client,
     assert "Brookside Primary School" in school_list and "Valley High School" in school_list
 
 
-def test_backup_then_restore_brings_the_data_back(app, client, outbox, tmp_path) -> None:
+def test_backup_then_restore_into_an_empty_database_brings_the_data_back(app, tmp_path) -> None:
     runner = app.test_cli_runner()
     archive = tmp_path / "backup.tar.gz"
     backed_up = runner.invoke(args=["backup", str(archive)])
     assert backed_up.exit_code == 0, backed_up.output
     count = int(re.search(r"Backed up (\d+) documents", backed_up.output).group(1))
     assert count > 0
-
     assert runner.invoke(args=["create-la-admin", "added.later@example.org"]).exit_code == 0
-    with app.app_context():
-        assert accounts.find_user_by_email(get_store(), "added.later@example.org") is not None
 
-    restored = runner.invoke(args=["restore", "--yes", str(archive)])
+    fresh = create_app(
+        TestConfig,
+        {"DATA_DIR": tmp_path / "new-data", "CONTENT_ROOT": REPO_ROOT, "SITE_DIR": tmp_path / "no-site"},
+    )
+    restored = fresh.test_cli_runner().invoke(args=["restore", "--yes", str(archive)])
 
     assert restored.exit_code == 0, restored.output
     assert f"Restored {count} documents" in restored.output
-    with app.app_context():
+    with fresh.app_context():
         assert accounts.find_user_by_email(get_store(), "added.later@example.org") is None
-    # The person added after the backup is gone; everyone from before can still sign in.
+    # The person added after the backup is not there; everyone from before can still sign in.
+    client, outbox = fresh.test_client(), Outbox(tmp_path / "new-data" / "outbox")
     ask_for_link(client, "added.later@example.org")
     assert "not registered" in outbox.last_to("added.later@example.org").get_content()
     assert sign_in_as(client, outbox, LA_ADMIN).headers["Location"] == "/la/"
 
 
-def test_restore_asks_before_replacing_everything(app, tmp_path) -> None:
+def test_restore_refuses_a_database_that_already_has_data_and_changes_nothing(app, tmp_path) -> None:
     runner = app.test_cli_runner()
     archive = tmp_path / "backup.tar.gz"
     runner.invoke(args=["backup", str(archive)])
     assert runner.invoke(args=["create-la-admin", "added.later@example.org"]).exit_code == 0
 
     answered_no = runner.invoke(args=["restore", str(archive)], input="n\n")
+    refused = runner.invoke(args=["restore", "--yes", str(archive)])
 
     assert answered_no.exit_code != 0
-    assert "This replaces all current data" in answered_no.output
+    assert "This fills the service's empty database from the backup" in answered_no.output
+    assert refused.exit_code != 0
+    assert "only restored into an empty database" in refused.output and "Nothing was changed" in refused.output
     with app.app_context():
         assert accounts.find_user_by_email(get_store(), "added.later@example.org") is not None
 

@@ -17,9 +17,8 @@ import pytest
 from flask import Flask
 
 from form_service import accounts, self_evaluation, version_moves, workflow
-from form_service.clock import Clock
 from form_service.content import EXTENSION, get_content
-from form_service.store import TinyDBStore, get_store
+from form_service.store import get_store, open_store
 from quality_mark.carry_over import answer_fields
 from tests.version_fixtures import primary_v2, real_content, with_frameworks
 
@@ -209,9 +208,10 @@ def test_moving_again_does_nothing_and_an_older_or_unknown_version_is_refused(ap
 
 
 @pytest.mark.parametrize("stop_at", ["leadership", "identification", "transitions"])
-def test_a_move_stopped_part_way_is_finished_by_running_it_again_without_carrying_twice(app, stop_at) -> None:
+def test_a_move_stopped_part_way_stores_nothing_and_running_it_again_moves_everything_once(app, stop_at) -> None:
     with_v2(app)
     answered(app)
+    before = load(app)
 
     def stop(heading_id: str) -> None:
         if heading_id == stop_at:
@@ -219,19 +219,16 @@ def test_a_move_stopped_part_way_is_finished_by_running_it_again_without_carryin
 
     with pytest.raises(Stop):
         move(app, after_each=stop)
-    half = load(app)
-    assert half["framework_version"] == 1  # the self-evaluation itself was not yet written
-    refused = save(app, "PRI-TRANS-01", {"rating": 2, "commentary": "During the move"})
+    assert load(app) == before  # one transaction: nothing of the move was stored
+    with app.app_context():
+        assert get_store().keys(version_moves.MIGRATIONS) == []
+    during = save(app, "PRI-TRANS-01", {"rating": 2, "commentary": "During the move"})
 
     outcome = move(app)
 
     after = load(app)
-    if stop_at == "transitions":  # written first: stopping there stops before any heading is written
-        assert refused.status == "saved"
-        assert after["answers"]["PRI-TRANS-01"]["commentary"] == "During the move"
-    else:
-        assert refused.status == "locked" and "being moved" in refused.errors[0]
-        assert "PRI-TRANS-01" not in after["answers"]
+    assert during.status == "saved"
+    assert after["answers"]["PRI-TRANS-01"]["commentary"] == "During the move"
     assert outcome.status == "moved"
     assert after["framework_version"] == 2
     assert {(cid, a["commentary"]) for cid, a in ANSWERS.items()} <= findable(after)
@@ -345,58 +342,68 @@ MOVER = textwrap.dedent(
     import sys
     from datetime import UTC, date, datetime
     from pathlib import Path
-    from form_service import version_moves
-    from form_service.store import TinyDBStore
+    from flask import Flask
+    from form_service import clock, version_moves
+    from form_service.store import open_store
     from tests.version_fixtures import primary_v2, real_content, with_frameworks
 
-    from flask import Flask
-    from form_service.clock import Clock
-
     content = with_frameworks(real_content(), primary_v2(real_content()))
-    store = TinyDBStore(Path(sys.argv[1]))
+    store = open_store(Path(sys.argv[1]))
     app = Flask("mover")
-    app.extensions["clock"] = Clock(datetime(2026, 11, 23, 12, tzinfo=UTC))  # the command's clock
+    app.config.update(ENV_NAME="test", TODAY="2026-11-23")
+    clock.init_app(app)
     print("started", flush=True)
     with app.app_context():
-        version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", app.extensions["clock"].now())
+        version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", clock.now())
     print("finished", flush=True)
     """
 )
 
 
-def test_killing_a_process_moving_many_schools_and_running_again_completes_every_school(tmp_path: Path) -> None:
-    """The domain runs here as in the command, on the clock of an app made for the purpose."""
-    clock_app = Flask("setup")
-    clock_app.extensions["clock"] = Clock(datetime(2026, 11, 23, 12, tzinfo=UTC))
-    with clock_app.app_context():
-        data = tmp_path / "data"
-        store = TinyDBStore(data)
-        content = with_frameworks(real_content(), primary_v2(real_content()))
-        the_cycle = content.key_dates.cycle("2026-27")
-        urns = [f"95{n:04d}" for n in range(60)]
-        for urn in urns:
-            school = {"urn": urn, "framework": "primary"}
-            self_evaluation.start(store, content, school, the_cycle, today=date(2026, 11, 23))
-            for criterion_id, answer in ANSWERS.items():
-                result = self_evaluation.save_answer(store, content, the_cycle, urn, criterion_id, answer, 0, "s")
-                assert result.status == "saved"
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-        mover = subprocess.Popen([sys.executable, "-c", MOVER, str(data)], stdout=subprocess.PIPE, env=env, text=True)
-        assert mover.stdout is not None and mover.stdout.readline().strip() == "started"
-        while not any(key.startswith(urns[5]) for key in store.keys(version_moves.MIGRATIONS)):
-            time.sleep(0.01)  # let it get some schools in, then kill it mid-way
-        os.kill(mover.pid, signal.SIGKILL)
-        mover.wait()
-        moved_before = sum(1 for urn in urns if self_evaluation.load(store, urn, "2026-27")["framework_version"] == 2)
+@pytest.fixture
+def clock_only() -> Any:
+    """An app context with nothing but the service's clock, for domain functions run without a service."""
 
-        summary = version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", MOMENT)
+    from form_service import clock
 
-        assert 0 < moved_before < len(urns), "the process was not stopped part way"
-        assert summary.count("moved") == len(urns) - moved_before
-        for urn in urns:
-            document = self_evaluation.load(store, urn, "2026-27")
-            assert document["framework_version"] == 2, urn
-            assert {(cid, a["commentary"]) for cid, a in ANSWERS.items()} <= findable(document), urn
-            assert document["answers"]["PRI-LEAD-01"]["revision"] == 2, urn
-            assert len(document["migrations"]) == 1
-            assert len(document["earlier_answers"]) == len(ANSWERS) - 2  # all but the unchanged and the moved one
+    bare = Flask("clock-only")
+    bare.config.update(ENV_NAME="test", TODAY="2026-11-23")
+    clock.init_app(bare)
+    with bare.app_context():
+        yield bare
+
+
+def test_killing_a_process_moving_many_schools_and_running_again_completes_every_school(
+    tmp_path: Path, clock_only: Any
+) -> None:
+    data = tmp_path / "data"
+    store = open_store(data)
+    content = with_frameworks(real_content(), primary_v2(real_content()))
+    the_cycle = content.key_dates.cycle("2026-27")
+    urns = [f"95{n:04d}" for n in range(60)]
+    for urn in urns:
+        school = {"urn": urn, "framework": "primary"}
+        self_evaluation.start(store, content, school, the_cycle, today=date(2026, 11, 23))
+        for criterion_id, answer in ANSWERS.items():
+            result = self_evaluation.save_answer(store, content, the_cycle, urn, criterion_id, answer, 0, "s")
+            assert result.status == "saved"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    mover = subprocess.Popen([sys.executable, "-c", MOVER, str(data)], stdout=subprocess.PIPE, env=env, text=True)
+    assert mover.stdout is not None and mover.stdout.readline().strip() == "started"
+    while not any(key.startswith(urns[5]) for key in store.keys(version_moves.MIGRATIONS)):
+        time.sleep(0.01)  # let it get some schools in, then kill it mid-way
+    os.kill(mover.pid, signal.SIGKILL)
+    mover.wait()
+    moved_before = sum(1 for urn in urns if self_evaluation.load(store, urn, "2026-27")["framework_version"] == 2)
+
+    summary = version_moves.move_all(store, content, "primary", "2026-27", 2, "cli", MOMENT)
+
+    assert 0 < moved_before < len(urns), "the process was not stopped part way"
+    assert summary.count("moved") == len(urns) - moved_before
+    for urn in urns:
+        document = self_evaluation.load(store, urn, "2026-27")
+        assert document["framework_version"] == 2, urn
+        assert {(cid, a["commentary"]) for cid, a in ANSWERS.items()} <= findable(document), urn
+        assert document["answers"]["PRI-LEAD-01"]["revision"] == 2, urn
+        assert len(document["migrations"]) == 1
+        assert len(document["earlier_answers"]) == len(ANSWERS) - 2  # all but the unchanged and the moved one
