@@ -1,7 +1,7 @@
 """How long planning the day's reminders takes (what `send-reminders --dry-run` and the Reminders page do).
 
 Run by hand from the repository root: `.venv/bin/python bench/reminders_plan.py`. For 300 and 3,000 schools in
-a real TinyDBStore on a temporary folder (each school with a lead and a contributor, half of them with a
+a real store (SQLite) on a temporary folder (each school with a lead and a contributor, half of them with a
 self-evaluation begun, a third holding an award, and a year of reminders already recorded), it times
 `reminders.plan_for` on the 28-day point several times and prints the median and the slowest.
 
