@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from quality_mark import text
 from quality_mark.model import Content, Criterion, Cycle, Framework, Heading
 from quality_mark.spreadsheet import csv_safe
 
 from . import clock, self_evaluation
+from .form_fields import Problems, checked_text, field_text
 from .store import Store
 
 COLLECTION = "action_plans"
@@ -67,7 +67,6 @@ _MONTH_NAMES = (
 )
 # Something that a browser would read as the start of a tag or comment: "<script", "</", "<!--", "<?".
 # A lone "<" as in "attendance < 90%" is still allowed.
-_MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
 # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
 _DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
 _YEAR = re.compile(r"[0-9]{4}")
@@ -183,29 +182,6 @@ class ActionDraft:
         }
 
 
-Problems = list[tuple[str, str]]  # (field name, message), in the order the fields appear on the page
-
-
-def _text(raw: Mapping[str, Any], name: str, *, one_line: bool) -> str:
-    return text.typed(raw.get(name), "", multiline=not one_line)[0]
-
-
-def _checked_text(
-    problems: Problems, raw: Mapping[str, Any], name: str, label: str, missing: str, limit: int, *, one_line: bool
-) -> str:
-    """The field's text as kept; its first problem, if any, added to `problems`."""
-    kept, wrong = text.typed(raw.get(name), label, multiline=not one_line)
-    if not kept:
-        problems.append((name, missing))
-    elif len(kept) > limit:
-        problems.append((name, f"{label} must be {limit:,} characters or fewer (you have {len(kept):,})"))
-    elif wrong:
-        problems.append((name, wrong))
-    elif _MARKUP.search(kept):
-        problems.append((name, f"{label} must not contain web page code such as <script>"))
-    return kept
-
-
 def _month(text: str) -> int | None:
     if _DAY_OR_MONTH.fullmatch(text):
         return int(text)
@@ -218,7 +194,7 @@ def _month(text: str) -> int | None:
 
 def check_date(raw: Mapping[str, Any], earliest: date) -> tuple[date | None, Problems]:
     """The date from its day, month and year fields, or the one problem to show (linked to the part at fault)."""
-    texts = {name: _text(raw, name, one_line=True) for name in DATE_PARTS}
+    texts = {name: field_text(raw, name, one_line=True) for name in DATE_PARTS}
     day_text, month_text, year_text = texts.values()
     if not any(texts.values()):
         return None, [(DATE_PARTS[0], MISSING_DATE)]
@@ -251,26 +227,26 @@ def check_date(raw: Mapping[str, Any], earliest: date) -> tuple[date | None, Pro
 def check(raw: Mapping[str, Any], framework: Framework, cycle: Cycle) -> tuple[ActionDraft | None, Problems]:
     """Check an action as typed into the form; the draft, or every problem in the order of the page."""
     problems: Problems = []
-    criterion_id = _text(raw, "criterion", one_line=True) or None
+    criterion_id = field_text(raw, "criterion", one_line=True) or None
     if criterion_id is not None and criterion_or_none(framework, criterion_id) is None:
         problems.append(("criterion", "Choose an area for development from the list, or choose none"))
-    what = _checked_text(
-        problems, raw, "what", "What you will do", "Enter what the school will do", WHAT_LIMIT, one_line=False
+    what = checked_text(
+        problems, raw, "what", "What you will do", WHAT_LIMIT, one_line=False, missing="Enter what the school will do"
     )
     missing_lead = "Enter who leads the action, for example SENCo or Head of Year 7"
-    lead = _checked_text(problems, raw, "lead", "Who leads it", missing_lead, LEAD_LIMIT, one_line=True)
+    lead = checked_text(problems, raw, "lead", "Who leads it", LEAD_LIMIT, one_line=True, missing=missing_lead)
     by_when, date_problems = check_date(raw, cycle.registration_opens)
     problems += date_problems
-    success = _checked_text(
+    success = checked_text(
         problems,
         raw,
         "success_criteria",
         "How you will know it has worked",
-        "Enter how you will know the action has worked",
         SUCCESS_LIMIT,
         one_line=False,
+        missing="Enter how you will know the action has worked",
     )
-    status = _text(raw, "status", one_line=True)
+    status = field_text(raw, "status", one_line=True)
     if status not in STATUSES:
         problems.append(("status", "Choose the action's status: not started, in progress, done or dropped"))
     if problems or by_when is None:

@@ -101,16 +101,7 @@ def invite(urn: str) -> str | Response | tuple[str, int]:
             form.role.errors = [*form.role.errors, str(error)]
             return render_template("school/invite.html", form=form, school=g.school), 400
         audit.record(store, g.user.id, f"added to team as {form.role.data}", person.id, client_address(), school=urn)
-        send_email(
-            person.email,
-            f"You have been added to {g.school['name']}'s Quality Mark team",
-            "added_to_team",
-            user=person,
-            by_name=g.user.name,
-            school=g.school,
-            role_name=SCHOOL_ROLE_NAMES[form.role.data],
-            sign_in_link=service_link("public.sign_in"),
-        )
+        _email_added(person, form.role.data, f"You have been added to {g.school['name']}'s Quality Mark team")
         flash(
             f"{person.name} has been added as {SCHOOL_ROLE_NAMES[form.role.data].lower()}. We have emailed them.",
             "success",
@@ -221,9 +212,16 @@ def decide_request(urn: str, user_id: str, decision: str) -> Response | tuple[st
         flash(f"{person.name}: {problem}", "error")
         return redirect(url_for("school.team", urn=urn))
     audit.record(store, g.user.id, "registration approved", user_id, client_address(), school=urn, role=role)
+    _email_added(person, role, f"You can now sign in for {g.school['name']}")
+    flash(f"{person.name} is approved as {SCHOOL_ROLE_NAMES[role].lower()}.", "success")
+    return redirect(url_for("school.team", urn=urn))
+
+
+def _email_added(person: accounts.User, role: str, subject: str) -> None:
+    """Tell someone they are in the school's team now, in which role, and how to sign in."""
     send_email(
         person.email,
-        f"You can now sign in for {g.school['name']}",
+        subject,
         "added_to_team",
         user=person,
         by_name=g.user.name,
@@ -231,5 +229,3 @@ def decide_request(urn: str, user_id: str, decision: str) -> Response | tuple[st
         role_name=SCHOOL_ROLE_NAMES[role],
         sign_in_link=service_link("public.sign_in"),
     )
-    flash(f"{person.name} is approved as {SCHOOL_ROLE_NAMES[role].lower()}.", "success")
-    return redirect(url_for("school.team", urn=urn))

@@ -14,12 +14,10 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from quality_mark import text
 from quality_mark.model import Timeline
 
+from .form_fields import Problems, checked_text, field_text
 from .stages import ATTENDED_LIMIT, KINDS, NOTES_LIMIT
-
-Problems = list[tuple[str, str]]  # (field name, message), in the order the fields appear on the page
 
 # Nobody ran this Quality Mark before 2000: an earlier year is a typing mistake (e.g. 0202 for 2026).
 EARLIEST = date(2000, 1, 1)
@@ -31,7 +29,6 @@ _DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")  # ASCII digits only: str.isdigit() al
 _YEAR = re.compile(r"[0-9]{4}")
 _NUMBER = re.compile(r"[+-]?[0-9]{0,6}(?:\.[0-9]{0,6})?")
 # Something a browser would read as the start of a tag or comment; a lone "<" as in "< 90%" is allowed.
-_MARKUP = re.compile(r"<\s*[A-Za-z/!?]")
 
 
 @dataclass(frozen=True)
@@ -75,24 +72,6 @@ def latest_visit_date(today: date) -> date:
         return today.replace(year=today.year + PLAN_AHEAD_YEARS, day=28)
 
 
-def _text(raw: Mapping[str, Any], name: str, *, one_line: bool) -> str:
-    return text.typed(raw.get(name), "", multiline=not one_line)[0]
-
-
-def _optional_text(
-    problems: Problems, raw: Mapping[str, Any], name: str, label: str, limit: int, *, one_line: bool
-) -> str:
-    """The field's text as kept; its first problem, if any, added to `problems`."""
-    kept, wrong = text.typed(raw.get(name), label, multiline=not one_line)
-    if len(kept) > limit:
-        problems.append((name, f"{label} must be {limit:,} characters or fewer (you have {len(kept):,})"))
-    elif wrong:
-        problems.append((name, wrong))
-    elif _MARKUP.search(kept):
-        problems.append((name, f"{label} must not contain web page code such as <script>"))
-    return kept
-
-
 def check_date(raw: Mapping[str, Any], prefix: str, what: str) -> tuple[date | None, Problems]:
     """A date from the fields `<prefix>_day`, `_month` and `_year` (not before 2000), or the one problem to show.
 
@@ -100,7 +79,7 @@ def check_date(raw: Mapping[str, Any], prefix: str, what: str) -> tuple[date | N
     part at fault.
     """
     names = (f"{prefix}_day", f"{prefix}_month", f"{prefix}_year")
-    texts = {name: _text(raw, name, one_line=True) for name in names}
+    texts = {name: field_text(raw, name, one_line=True) for name in names}
     day_text, month_text, year_text = texts.values()
     if not any(texts.values()):
         return None, [(names[0], f"Enter {what[0].lower()}{what[1:]}, for example 27 3 2026")]
@@ -131,7 +110,7 @@ def check_reached(raw: Mapping[str, Any], today: date) -> tuple[ReachedDraft | N
     if reached_on is not None and reached_on > today:
         reached_on, date_problems = None, [("reached_day", "The date the stage was reached must be today or earlier")]
     problems += date_problems
-    notes = _optional_text(problems, raw, "notes", "Notes", NOTES_LIMIT, one_line=False)
+    notes = checked_text(problems, raw, "notes", "Notes", NOTES_LIMIT, one_line=False)
     if problems or reached_on is None:
         return None, problems
     return ReachedDraft(reached_on, notes), []
@@ -160,12 +139,12 @@ def parse_hours(text: str) -> tuple[float | None, str | None]:
 def check_visit(raw: Mapping[str, Any], timeline: Timeline, today: date) -> tuple[VisitDraft | None, Problems]:
     """A visit or meeting as typed; the draft, or every problem in the order of the page."""
     problems: Problems = []
-    stage_text = _text(raw, "stage", one_line=True)
+    stage_text = field_text(raw, "stage", one_line=True)
     numbers = {str(stage.number): stage.number for stage in timeline.stages}
     stage = numbers.get(stage_text)
     if stage is None:
         problems.append(("stage", "Choose the stage the visit or meeting was for"))
-    kind = _text(raw, "kind", one_line=True)
+    kind = field_text(raw, "kind", one_line=True)
     if kind not in KINDS:
         problems.append(("kind", "Choose what it was: a meeting, a visit, an evaluation of evidence or something else"))
     latest = latest_visit_date(today)
@@ -174,11 +153,11 @@ def check_visit(raw: Mapping[str, Any], timeline: Timeline, today: date) -> tupl
         ahead = f"must be on or before {in_words(latest)}: visits can be planned up to {PLAN_AHEAD_YEARS} years ahead"
         on, date_problems = None, [("visit_day", f"The date of the visit or meeting {ahead}")]
     problems += date_problems
-    hours, hours_problem = parse_hours(_text(raw, "hours", one_line=True))
+    hours, hours_problem = parse_hours(field_text(raw, "hours", one_line=True))
     if hours_problem:
         problems.append(("hours", hours_problem))
-    attended = _optional_text(problems, raw, "attended", "Who attended", ATTENDED_LIMIT, one_line=True)
-    notes = _optional_text(problems, raw, "notes", "Notes", NOTES_LIMIT, one_line=False)
+    attended = checked_text(problems, raw, "attended", "Who attended", ATTENDED_LIMIT, one_line=True)
+    notes = checked_text(problems, raw, "notes", "Notes", NOTES_LIMIT, one_line=False)
     if problems or stage is None or on is None or hours is None:
         return None, problems
     return VisitDraft(stage, kind, on, hours, attended, notes), []
