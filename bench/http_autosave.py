@@ -118,6 +118,7 @@ class Results:
     pages: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
     failures: list[str] = field(default_factory=list)
+    retries: int = 0  # requests sent again after a dropped keep-alive connection
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -301,6 +302,17 @@ def sign_in_person(person: Person, base: str, outbox: Path) -> None:
 
 # --- 4. autosaving -------------------------------------------------------------------------------------
 
+
+def send(http: requests.Session, method: str, url: str, **kwargs: object) -> tuple[requests.Response, bool]:
+    """Send a request, and once more if the connection fails, as a browser does when the server closed an idle
+    keep-alive connection just as the request went out on it (gunicorn closes them after 2 s). Returns the
+    response and whether it was sent again; a second connection error is raised."""
+    try:
+        return http.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs), False
+    except requests.ConnectionError:
+        return http.request(method, url, timeout=REQUEST_TIMEOUT, **kwargs), True
+
+
 REVISION = re.compile(r'data-criterion="([^"]+)" data-revision="(\d+)"')
 CSRF = re.compile(r'data-qm-autosave[^>]*data-csrf="([^"]+)"')
 
@@ -331,10 +343,11 @@ def autosave(
         if done >= saves or time.monotonic() > stop_at:
             return
         began = time.perf_counter()
-        page = person.http.get(f"{base}/app/school/{person.urn}/self-evaluation/{heading_id}", timeout=REQUEST_TIMEOUT)
+        page, again = send(person.http, "GET", f"{base}/app/school/{person.urn}/self-evaluation/{heading_id}")
         took = (time.perf_counter() - began) * 1000
         with results.lock:
             results.pages.append(took)
+            results.retries += again
         if page.status_code != 200:
             with results.lock:
                 results.failures.append(f"{person.email}: page {heading_id} answered {page.status_code}")
@@ -356,7 +369,7 @@ def autosave(
             url = f"{base}/app/api/schools/{person.urn}/self-evaluation/answers/{criterion_id}"
             began = time.perf_counter()
             try:
-                response = person.http.put(url, json=body, headers={"X-CSRFToken": token}, timeout=REQUEST_TIMEOUT)
+                response, again = send(person.http, "PUT", url, json=body, headers={"X-CSRFToken": token})
             except requests.RequestException as error:
                 with results.lock:
                     results.statuses["connection error"] += 1
@@ -364,18 +377,27 @@ def autosave(
                 done += 1
                 continue
             took = (time.perf_counter() - began) * 1000
+            status, saved = response.status_code, response.json().get("answer") if response.status_code == 200 else None
+            if again and status == 409 and same_answer(response.json().get("current"), body):
+                # The first attempt was saved after all: its answer was lost with the connection.
+                status, saved = 200, response.json()["current"]
             with results.lock:
-                results.statuses[response.status_code] += 1
-                if response.status_code == 200:
+                results.retries += again
+                results.statuses[status] += 1
+                if status == 200:
                     results.saves.append(took)
                 else:
-                    results.failures.append(
-                        f"{person.email} {criterion_id}: {response.status_code} {response.text[:200]}"
-                    )
-            if response.status_code == 200:
-                revisions[criterion_id] = response.json()["answer"]["revision"]
+                    results.failures.append(f"{person.email} {criterion_id}: {status} {response.text[:200]}")
+            if saved is not None:
+                revisions[criterion_id] = saved["revision"]
                 person.acknowledged[criterion_id] = revisions[criterion_id]
             done += 1
+
+
+def same_answer(current: dict | None, body: dict) -> bool:
+    """Whether the answer the server holds is the one sent."""
+    fields = ("rating", "commentary", "evidence")
+    return current is not None and all(current.get(name) == body[name] for name in fields)
 
 
 def server_times(log: Path) -> list[float]:
@@ -509,6 +531,7 @@ def report(args: argparse.Namespace, run: Run, started: float) -> None:
     print(line("heading page GET (form + revisions)", results.pages))
     print()
     print(f"autosaves sent: {attempted}; errors (not 200, or never sent): {errors}; statuses: {dict(results.statuses)}")
+    print(f"requests sent again after the connection dropped (as a browser does): {results.retries}")
     print(f"throughput: {len(results.saves) / phase:.0f} autosaves/s over {phase:.1f} s of saving")
     print(f"acknowledged saves missing from the store after the server stopped: {run.missing}")
     if run.still_running:
