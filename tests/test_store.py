@@ -666,6 +666,7 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
     assert sorted(member.name for member, _ in members(archive)) == [
         "deleted_documents.jsonl",
         "documents.jsonl",
+        "evidence_files.jsonl",
         "manifest.json",
         "store_state.jsonl",
     ]
@@ -754,7 +755,7 @@ def test_migrations_go_from_nothing_to_the_newest_schema_and_back(
     request.addfinalizer(database.dispose)
     assert db.current_revision(database) is None
     db.upgrade(database)
-    assert db.current_revision(database) == db.head_revision() == "0001"
+    assert db.current_revision(database) == db.head_revision() == "0003"
     assert {"documents", "deleted_documents", "store_state"} <= set(sa.inspect(database).get_table_names())
     store = SQLStore(database)
     store.write("schools", "900001", {"name": "Oakfield"})
@@ -821,9 +822,9 @@ def test_the_db_upgrade_command_brings_the_database_to_the_newest_schema(tmp_pat
     upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     assert upgraded.exit_code == 0, upgraded.output
-    assert "The database is at schema 0001, the newest." in upgraded.output
+    assert "The database is at schema 0003, the newest." in upgraded.output
     with app.app_context():
-        assert db.current_revision(get_store().engine) == "0001"
+        assert db.current_revision(get_store().engine) == "0003"
         get_store().write("schools", "900001", {"name": "Oakfield"})
         assert get_store().read("schools", "900001") == {"name": "Oakfield"}
 
