@@ -222,6 +222,18 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(str(error)) from error
         click.echo(f"Restored {_documents_and_files(counts)} from {archive}.")
 
+    @app.cli.command("purge")
+    def purge() -> None:
+        """Delete expired sign-in links, rate-limit records and kept text (run it daily)."""
+        from . import housekeeping
+
+        try:
+            counts = housekeeping.purge(get_store())
+        except StoreError as error:
+            raise click.ClickException(str(error)) from error
+        for line in housekeeping.describe(counts):
+            click.echo(line)
+
     @app.cli.group("db")
     def database() -> None:
         """The service's database."""

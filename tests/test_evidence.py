@@ -857,33 +857,6 @@ def test_restoring_a_backup_leaves_the_outbox_alone(app: Any, tmp_path: Path) ->
 # Backups hold the files ---------------------------------------------------------------------------------------
 
 
-def service_on(engine: str, folder: Path, request: pytest.FixtureRequest, seed: bool = True) -> Any:
-    """The service on a new, empty database of `engine` (SQLite in `folder`, or a new PostgreSQL database)."""
-    from form_service import create_app
-    from form_service.commands import seed_demo
-    from form_service.config import TestConfig
-    from tests.conftest import REPO_ROOT
-
-    settings: dict[str, Any] = {
-        "DATA_DIR": folder,
-        "CONTENT_ROOT": REPO_ROOT,
-        "SITE_DIR": folder / "no-site",
-        "SERVICE_URL": "http://service.test/app",
-        "TODAY": "2026-11-23",
-        "UPLOAD_MAX_BYTES": FILE_LIMIT,
-    }
-    if engine == "postgresql":
-        server = request.getfixturevalue("postgres_server")
-        settings["DATABASE_URL"] = server.create_database()
-        request.addfinalizer(lambda: server.drop_database(settings["DATABASE_URL"]))
-    service = create_app(TestConfig, settings)
-    with service.app_context():
-        request.addfinalizer(get_store().engine.dispose)
-        if seed:
-            seed_demo(service)
-    return service
-
-
 def every_byte_value() -> bytes:
     """A PDF (by its header) whose body holds every byte value, and random bytes: what base64 must carry exactly."""
     import random
@@ -893,13 +866,13 @@ def every_byte_value() -> bytes:
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_a_backup_taken_while_answers_are_saved_restores_every_file_into_the_other_engine(
-    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+    engine: str, tmp_path: Path, service_on: Any
 ) -> None:
     import threading
 
     from tests.conftest import Outbox, SignIn
 
-    source = service_on(engine, tmp_path / "source", request)
+    source = service_on(engine, tmp_path / "source", UPLOAD_MAX_BYTES=FILE_LIMIT)
     client = source.test_client()
     sign = SignIn(client, Outbox(tmp_path / "source" / "outbox"))
     sign(SENCO)
@@ -962,7 +935,7 @@ def test_a_backup_taken_while_answers_are_saved_restores_every_file_into_the_oth
     assert "evidence file" in backed_up.output
 
     target_engine = "postgresql" if engine == "sqlite" else "sqlite"
-    target = service_on(target_engine, tmp_path / "target", request, seed=False)
+    target = service_on(target_engine, tmp_path / "target", seed=False, UPLOAD_MAX_BYTES=FILE_LIMIT)
     restored = target.test_cli_runner().invoke(args=["restore", "--yes", str(archive)])
     assert restored.exit_code == 0, restored.output
 
