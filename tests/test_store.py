@@ -691,6 +691,51 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
     assert target.changes(position)[1] == [("schools", "urn-9")]
 
 
+def test_evidence_files_go_into_the_backup_whole_and_a_damaged_one_is_refused(
+    store: SQLStore, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    files = {f"{number:032x}": random.Random(number).randbytes(50_000 * number) for number in range(1, 4)}
+    files[f"{9:032x}"] = bytes(range(256))
+    with store.transaction():
+        store.write("evidence", "900001-2026-27", {"files": sorted(files)})
+        for file_id, data in files.items():
+            store.add_evidence_file(file_id, "900001", data, "2026-11-23T10:00:00+00:00")
+    archive = tmp_path / "files.tar.gz"
+    store.backup(archive)
+    named = {member.name: data for member, data in members(archive)}
+    lines = [json.loads(line) for line in named["evidence_files.jsonl"].splitlines()]
+    assert [line["id"] for line in lines] == sorted(files)
+    assert json.loads(named["manifest.json"])["tables"]["evidence_files"] == 4
+
+    damaged = [dict(line) for line in lines]
+    damaged[0]["bytes"] = damaged[0]["bytes"][:-8] + "AAAAAAAA"  # one file's bytes changed, its SHA-256 not
+    bad = write_archive(
+        tmp_path / "damaged.tar.gz",
+        [
+            file_member(name, b"".join(json.dumps(line).encode() + b"\n" for line in damaged))
+            if name == "evidence_files.jsonl"
+            else file_member(name, data)
+            for name, data in named.items()
+        ],
+    )
+    target = new_store(other_engine(store), tmp_path, request, "target")
+    with pytest.raises(StoreError, match="do not match its size and SHA-256"):
+        target.restore(bad)
+    assert nothing_stored(target) and target.evidence_file(f"{1:032x}", "900001") is None
+
+    assert target.restore_counted(archive) == {
+        "documents": 1,
+        "deleted_documents": 0,
+        "store_state": 1,
+        "evidence_files": 4,
+    }
+    for file_id, data in files.items():
+        assert target.evidence_file(file_id, "900001") == data
+        assert target.evidence_file(file_id, "900004") is None  # only ever the school's own
+    with pytest.raises(StoreError, match="already holds 1 documents"):
+        target.restore(archive)
+
+
 def test_restore_refuses_a_database_that_is_not_empty(store: SQLStore, tmp_path: Path) -> None:
     fill(store)
     archive = tmp_path / "backup.tar.gz"
