@@ -274,6 +274,15 @@ def _read_within(stream: IO[bytes], limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def refuse_early(store: Store, urn: str, cycle_id: str, filename: str | None) -> None:
+    """What is refused before an upload is read, in this order: no file chosen, a bad name, locked evidence."""
+    if not filename:
+        raise UploadRefused("Choose a file to upload")
+    display_name(filename)
+    if locked(store, urn, cycle_id):
+        raise EvidenceLocked(LOCKED_MESSAGE)
+
+
 def add_file(
     store: Store,
     urn: str,
@@ -289,11 +298,7 @@ def add_file(
 
     Raises UploadRefused (nothing stored: no bytes, no metadata) if the file is empty, too big, not an
     allowed type, over the school's total, badly named, or the evidence is locked."""
-    if not filename:
-        raise UploadRefused("Choose a file to upload")
-    display_name(filename)  # a bad name is reported before anything else
-    if locked(store, urn, cycle_id):
-        raise EvidenceLocked(LOCKED_MESSAGE)
+    refuse_early(store, urn, cycle_id, filename)
     received = receive(stream, filename, limits)
     return store_received(store, urn, cycle_id, item_id, received, user_id, limits, other_cycles_bytes)
 

@@ -42,7 +42,6 @@ from .evidence import (
     UploadRefused,
     content_disposition,
     delete_file,
-    display_name,
     download_name,
     file_bytes,
     find_file,
@@ -50,6 +49,7 @@ from .evidence import (
     load,
     locked,
     receive,
+    refuse_early,
     save_notes,
     size_text,
     store_received,
@@ -160,10 +160,7 @@ def upload(urn: str, item_id: str) -> Response | str | tuple[Response | str, int
     filename = chosen.filename if chosen else None
     store = get_store()
     try:
-        if filename:
-            display_name(filename)  # a bad name is reported before anything else
-            if locked(store, urn, cycle_id):
-                raise EvidenceLocked(LOCKED_MESSAGE)
+        refuse_early(store, urn, cycle_id, filename)
         # Read and checked before the transaction, so other saves never wait for an upload to be read.
         received = receive(chosen.stream if chosen else io.BytesIO(), filename, _limits())
         other_cycles_bytes = _other_cycles_bytes(urn, cycle_id)

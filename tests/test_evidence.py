@@ -475,6 +475,26 @@ def test_a_file_that_is_not_allowed_is_refused_with_a_clear_message_and_nothing_
     assert "uploaded evidence" not in audit_actions(app)
 
 
+def test_an_upload_or_delete_whose_audit_entry_cannot_be_written_changes_nothing(app, client, sign_in) -> None:
+    """The file, its metadata and its audit entry commit together: today's audit record damaged in the database
+    (a real fault, not a stand-in) stops the upload, or the delete, whole."""
+    sign_in(SENCO)
+    csrf = token(sign_in)
+    assert upload(client, csrf, pdf(), "Attendance.pdf").status_code == 302
+    link = download_links(client.get(PAGE))["Attendance.pdf"]
+    before = (stored_document(app), stored_bytes(app))
+    with app.app_context(), get_store().engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE documents SET body = 'not a document' WHERE collection = :c"), {"c": audit.COLLECTION}
+        )
+
+    assert upload(client, csrf, png(), "Display.png", item="provision-map").status_code == 500
+    assert client.post(f"{link}/delete", data={"csrf_token": token(sign_in, f"{link}/delete")}).status_code == 500
+
+    assert (stored_document(app), stored_bytes(app)) == before
+    assert client.get(link).data == pdf()
+
+
 def test_choosing_no_file_asks_for_one(app, client, sign_in) -> None:
     sign_in(SENCO)
 
@@ -770,6 +790,31 @@ def test_downloads_are_named_for_their_real_type(name: str, file_type, expected:
 )
 def test_the_download_header_is_always_safe(name: str, header: str) -> None:
     assert evidence.content_disposition(name) == header
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_domain_functions_store_and_delete_a_file_with_its_metadata_without_http(
+    engine: str, tmp_path: Path, service_on: Any
+) -> None:
+    service = service_on(engine, tmp_path / "data")
+    limits = evidence.Limits(file_bytes=FILE_LIMIT, school_bytes=len(pdf()) + len(docx()) - 1)
+    with service.app_context():
+        store, cycle = get_store(), cycle_id(service)
+        entry = evidence.add_file(store, SCHOOL, cycle, "attendance", io.BytesIO(pdf()), "A.pdf", "someone", limits)
+        assert evidence.file_bytes(store, SCHOOL, entry) == pdf()
+        assert evidence.file_bytes(store, OTHER_SCHOOL, entry) is None
+        with pytest.raises(evidence.UploadRefused, match="Your school has used its"):
+            evidence.add_file(store, SCHOOL, cycle, "attendance", io.BytesIO(docx()), "B.docx", "someone", limits)
+        with pytest.raises(evidence.UploadRefused, match="must be smaller than"):
+            big = io.BytesIO(b"%PDF-1.4\n" + bytes(FILE_LIMIT))
+            evidence.add_file(store, SCHOOL, cycle, "attendance", big, "C.pdf", "someone", limits)
+        assert [row["id"] for row in stored_bytes(service)] == [entry["stored_as"]]
+
+        assert evidence.delete_file(store, SCHOOL, cycle, entry["id"]) == entry
+
+        assert evidence.file_bytes(store, SCHOOL, entry) is None
+        assert stored_bytes(service) == []
+        assert evidence.item_record(evidence.load(store, SCHOOL, cycle), "attendance")["files"] == []
 
 
 # In a real browser ------------------------------------------------------------------------------------------------
