@@ -64,6 +64,11 @@ def seed_demo(app: Flask, programme: bool = False) -> bool:
     return True
 
 
+def _documents_and_files(counts: dict[str, int]) -> str:
+    files = counts["evidence_files"]
+    return f"{counts['documents']} documents and {files} evidence file{'' if files == 1 else 's'}"
+
+
 def init_app(app: Flask) -> None:
     @app.cli.command("create-la-admin")
     @click.argument("email")
@@ -198,12 +203,13 @@ def init_app(app: Flask) -> None:
     @app.cli.command("backup")
     @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
     def backup(archive: Path) -> None:
-        """Write a consistent backup of every document to ARCHIVE (.tar.gz), while the service runs."""
+        """Write a consistent backup of every document and evidence file to ARCHIVE (.tar.gz), while the service
+        runs."""
         try:
-            count = get_store().backup(archive)
+            counts = get_store().backup_counted(archive)
         except StoreError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"Backed up {count} documents to {archive}.")
+        click.echo(f"Backed up {_documents_and_files(counts)} to {archive}.")
 
     @app.cli.command("restore")
     @click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -211,10 +217,22 @@ def init_app(app: Flask) -> None:
     def restore(archive: Path) -> None:
         """Fill an empty database (SQLite or PostgreSQL) from a backup made by the backup command."""
         try:
-            count = get_store().restore(archive)
+            counts = get_store().restore_counted(archive)
         except StoreError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(f"Restored {count} documents from {archive}.")
+        click.echo(f"Restored {_documents_and_files(counts)} from {archive}.")
+
+    @app.cli.command("purge")
+    def purge() -> None:
+        """Delete expired sign-in links, rate-limit records and kept text (run it daily)."""
+        from . import housekeeping
+
+        try:
+            counts = housekeeping.purge(get_store())
+        except StoreError as error:
+            raise click.ClickException(str(error)) from error
+        for line in housekeeping.describe(counts):
+            click.echo(line)
 
     @app.cli.group("db")
     def database() -> None:

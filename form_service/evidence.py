@@ -1,25 +1,23 @@
 """A school's evidence for one cycle: notes and files against each item of the evidence checklist.
 
 One document per school and cycle (collection `evidence`, key `<URN>-<cycle>`) holds the notes and each
-file's metadata. The files themselves live outside the web root, in DATA_DIR/uploads/<URN>/ under names
-the server makes up; the name a person gave a file is only ever shown, never used as a path.
+file's metadata. The files' bytes live in the database (table `evidence_files`, under an id the server makes
+up: the metadata's `stored_as`), so a backup holds them and every application host serves them; the name a
+person gave a file is only ever shown. A file's bytes and the metadata that lists it are written, and deleted,
+in one transaction: neither is ever there without the other.
 
 A file's type is decided by its content (file_types.py), never its name or what the browser says, so a
-program renamed to .pdf or a web page renamed to .png is refused. Files are written durably (temporary
-file, fsync, rename) before their metadata is saved, so the metadata never points at a missing file.
+program renamed to .pdf or a web page renamed to .png is refused.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import unicodedata
 from collections.abc import Iterable
-from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import IO, Any, Literal
 from urllib.parse import quote
 
@@ -28,15 +26,13 @@ from quality_mark.personal_data import personal_data_found
 
 from . import clock, self_evaluation
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES, FileType, UnusualFile, detect_type
-from .store import Store, fsync_folder
+from .store import Store
 
 COLLECTION = "evidence"
-UPLOADS = "uploads"
 NOTES_LIMIT = 2000
 FILES_PER_ITEM = 20
 NAME_LIMIT = 120
 _CHUNK = 64 * 1024
-_STORED_NAME = re.compile(r"[0-9a-f]{32}")
 FILE_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -216,19 +212,6 @@ def content_disposition(name: str) -> str:
 # Storing and removing files -------------------------------------------------------------------------------------
 
 
-def uploads_folder(data_dir: Path, urn: str) -> Path:
-    if not urn.isdigit():
-        raise ValueError(f"not a URN: {urn!r}")
-    return Path(data_dir) / UPLOADS / urn
-
-
-def stored_path(data_dir: Path, urn: str, entry: dict[str, Any]) -> Path:
-    """Where a file's bytes are; only ever a server-made name inside the school's uploads folder."""
-    if not _STORED_NAME.fullmatch(entry["stored_as"]):
-        raise ValueError("not a stored file name")
-    return uploads_folder(data_dir, urn) / entry["stored_as"]
-
-
 def size_text(size: int) -> str:
     """'850 bytes', '12 KB', '3.4 MB'."""
     if size < 1024:
@@ -244,9 +227,64 @@ class Limits:
     school_bytes: int
 
 
+@dataclass(frozen=True)
+class Received:
+    """An upload that passed every check of its own (name, size, type), not yet stored."""
+
+    name: str
+    data: bytes
+    file_type: FileType
+
+
+def receive(stream: IO[bytes], filename: str | None, limits: Limits) -> Received:
+    """Read and check one uploaded file, storing nothing. Raises UploadRefused if it has no name or a bad one,
+    is empty, is too big (reading stops as soon as it is), or is not an allowed type."""
+    if not filename:
+        raise UploadRefused("Choose a file to upload")
+    name = display_name(filename)
+    data = _read_within(stream, limits.file_bytes)
+    if not data:
+        raise UploadRefused("The selected file is empty. Choose a file that has something in it")
+    try:
+        file_type = detect_type(data)
+    except UnusualFile:
+        raise UploadRefused(
+            "The file is compressed in an unusual way, so we cannot accept it. "
+            "Open it in Word or Excel, save a new copy and upload that"
+        ) from None
+    if file_type is None:
+        raise UploadRefused(
+            f"The selected file must be {ALLOWED_TYPES_TEXT}. Its content is not one of these, whatever its "
+            "name says. Save it in one of these formats and upload it again"
+        )
+    return Received(name, data, file_type)
+
+
+def _read_within(stream: IO[bytes], limit: int) -> bytes:
+    """The whole upload, stopping as soon as it is over `limit` bytes (UploadRefused)."""
+    chunks, size = [], 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise UploadRefused(
+                f"The selected file must be smaller than {size_text(limit)}. "
+                "Make it smaller (for example, save images at a lower resolution) or split it, then try again"
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def refuse_early(store: Store, urn: str, cycle_id: str, filename: str | None) -> None:
+    """What is refused before an upload is read, in this order: no file chosen, a bad name, locked evidence."""
+    if not filename:
+        raise UploadRefused("Choose a file to upload")
+    display_name(filename)
+    if locked(store, urn, cycle_id):
+        raise EvidenceLocked(LOCKED_MESSAGE)
+
+
 def add_file(
     store: Store,
-    data_dir: Path,
     urn: str,
     cycle_id: str,
     item_id: str,
@@ -258,94 +296,71 @@ def add_file(
 ) -> dict[str, Any]:
     """Check and store one uploaded file against an item; returns its metadata.
 
-    Raises UploadRefused (nothing stored: no file, no metadata) if the file is empty, too big, not an
+    Raises UploadRefused (nothing stored: no bytes, no metadata) if the file is empty, too big, not an
     allowed type, over the school's total, badly named, or the evidence is locked."""
-    if not filename:
-        raise UploadRefused("Choose a file to upload")
-    name = display_name(filename)
-    if locked(store, urn, cycle_id):
-        raise EvidenceLocked(LOCKED_MESSAGE)
-    folder = uploads_folder(data_dir, urn)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    stored_as = secrets.token_hex(16)
-    temp = folder / f".{stored_as}.tmp"
-    final = folder / stored_as
-    try:
-        size = _receive(stream, temp, limits.file_bytes)
-        if size == 0:
-            raise UploadRefused("The selected file is empty. Choose a file that has something in it")
-        try:
-            file_type = detect_type(temp)
-        except UnusualFile:
+    refuse_early(store, urn, cycle_id, filename)
+    received = receive(stream, filename, limits)
+    return store_received(store, urn, cycle_id, item_id, received, user_id, limits, other_cycles_bytes)
+
+
+def store_received(
+    store: Store,
+    urn: str,
+    cycle_id: str,
+    item_id: str,
+    received: Received,
+    user_id: str,
+    limits: Limits,
+    other_cycles_bytes: int = 0,
+) -> dict[str, Any]:
+    """Store a received file against an item, its bytes and its metadata in one transaction (joining the
+    caller's, if any); returns its metadata. Raises UploadRefused (nothing stored) if it would take the school
+    over its space or the item over its number of files, and EvidenceLocked after submission."""
+    if not urn.isdigit():
+        raise ValueError(f"not a URN: {urn!r}")
+    size = len(received.data)
+    entry = {
+        "id": secrets.token_hex(16),
+        "name": received.name,
+        "size": size,
+        "type": received.file_type.id,
+        "stored_as": secrets.token_hex(16),
+        "uploaded_by": user_id,
+        "uploaded_at": _now(),
+    }
+
+    def change(document: dict | None) -> tuple[dict | None, None]:
+        document = document or _new_document(urn, cycle_id)
+        if used_bytes(document) + other_cycles_bytes + size > limits.school_bytes:
             raise UploadRefused(
-                "The file is compressed in an unusual way, so we cannot accept it. "
-                "Open it in Word or Excel, save a new copy and upload that"
-            ) from None
-        if file_type is None:
-            raise UploadRefused(
-                f"The selected file must be {ALLOWED_TYPES_TEXT}. Its content is not one of these, whatever its "
-                "name says. Save it in one of these formats and upload it again"
+                f"Your school has used its {size_text(limits.school_bytes)} of space for evidence. "
+                "Delete files you no longer need, or make large files smaller, then try again"
             )
-        os.replace(temp, final)
-        fsync_folder(folder)
-        entry = {
-            "id": secrets.token_hex(16),
-            "name": name,
-            "size": size,
-            "type": file_type.id,
-            "stored_as": stored_as,
-            "uploaded_by": user_id,
-            "uploaded_at": _now(),
-        }
+        record = document["items"].setdefault(item_id, {"notes": "", "files": []})
+        if len(record["files"]) >= FILES_PER_ITEM:
+            raise UploadRefused(
+                f"An item can have up to {FILES_PER_ITEM} files. Delete one, or combine files, then try again"
+            )
+        record["files"].append(entry)
+        return document, None
 
-        def change(document: dict | None) -> tuple[dict | None, None]:
-            document = document or _new_document(urn, cycle_id)
-            if used_bytes(document) + other_cycles_bytes + size > limits.school_bytes:
-                raise UploadRefused(
-                    f"Your school has used its {size_text(limits.school_bytes)} of space for evidence. "
-                    "Delete files you no longer need, or make large files smaller, then try again"
-                )
-            record = document["items"].setdefault(item_id, {"notes": "", "files": []})
-            if len(record["files"]) >= FILES_PER_ITEM:
-                raise UploadRefused(
-                    f"An item can have up to {FILES_PER_ITEM} files. Delete one, or combine files, then try again"
-                )
-            record["files"].append(entry)
-            return document, None
-
+    with store.transaction():
+        # Checked again with the writers' lock held: a submission cannot slip in between.
+        if locked(store, urn, cycle_id):
+            raise EvidenceLocked(LOCKED_MESSAGE)
         store.modify(COLLECTION, key(urn, cycle_id), change)
-        return entry
-    except BaseException:
-        for leftover in (temp, final):
-            with suppress(FileNotFoundError):
-                leftover.unlink()
-        raise
+        store.add_evidence_file(entry["stored_as"], urn, received.data, entry["uploaded_at"])
+    return entry
 
 
-def _receive(stream: IO[bytes], temp: Path, limit: int) -> int:
-    """Copy the upload into `temp` (fsynced), stopping as soon as it is over `limit` bytes; returns its size."""
-    size = 0
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        while chunk := stream.read(_CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise UploadRefused(
-                    f"The selected file must be smaller than {size_text(limit)}. "
-                    "Make it smaller (for example, save images at a lower resolution) or split it, then try again"
-                )
-            handle.write(chunk)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return size
+def file_bytes(store: Store, urn: str, entry: dict[str, Any]) -> bytes | None:
+    """The bytes of a file listed in the school's evidence, or None if they cannot be found."""
+    return store.evidence_file(entry["stored_as"], urn)
 
 
-def delete_file(store: Store, data_dir: Path, urn: str, cycle_id: str, file_id: str) -> dict[str, Any] | None:
-    """Remove a file's metadata, then its bytes; returns the metadata, or None if there was no such file.
-
-    Raises EvidenceLocked after submission."""
-    if locked(store, urn, cycle_id):
-        raise EvidenceLocked(LOCKED_MESSAGE)
+def delete_file(store: Store, urn: str, cycle_id: str, file_id: str) -> dict[str, Any] | None:
+    """Remove a file's metadata and its bytes, in one transaction (joining the caller's, if any); returns the
+    metadata, or None if there was no such file. Raises EvidenceLocked after submission."""
 
     def change(document: dict | None) -> tuple[dict | None, dict | None]:
         for record in (document or {}).get("items", {}).values():
@@ -355,10 +370,10 @@ def delete_file(store: Store, data_dir: Path, urn: str, cycle_id: str, file_id: 
                     return document, entry
         return document, None
 
-    removed = store.modify(COLLECTION, key(urn, cycle_id), change)
-    if removed is not None:
-        path = stored_path(data_dir, urn, removed)
-        with suppress(FileNotFoundError):
-            path.unlink()
-            fsync_folder(path.parent)
+    with store.transaction():
+        if locked(store, urn, cycle_id):
+            raise EvidenceLocked(LOCKED_MESSAGE)
+        removed = store.modify(COLLECTION, key(urn, cycle_id), change)
+        if removed is not None:
+            store.delete_evidence_file(removed["stored_as"], urn)
     return removed

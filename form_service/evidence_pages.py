@@ -40,17 +40,19 @@ from .evidence import (
     EvidenceLocked,
     Limits,
     UploadRefused,
-    add_file,
     content_disposition,
     delete_file,
     download_name,
+    file_bytes,
     find_file,
     item_record,
     load,
     locked,
+    receive,
+    refuse_early,
     save_notes,
     size_text,
-    stored_path,
+    store_received,
     used_bytes,
 )
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES
@@ -155,36 +157,33 @@ def upload(urn: str, item_id: str) -> Response | str | tuple[Response | str, int
         abort(400)
     cycle_id = _cycle().id
     chosen = request.files.get("file")
+    filename = chosen.filename if chosen else None
     store = get_store()
     try:
-        entry = add_file(
-            store,
-            current_app.config["DATA_DIR"],
-            urn,
-            cycle_id,
-            item.id,
-            chosen.stream if chosen else io.BytesIO(),
-            chosen.filename if chosen else None,
-            g.user.id,
-            _limits(),
-            other_cycles_bytes=_other_cycles_bytes(urn, cycle_id),
-        )
+        refuse_early(store, urn, cycle_id, filename)
+        # Read and checked before the transaction, so other saves never wait for an upload to be read.
+        received = receive(chosen.stream if chosen else io.BytesIO(), filename, _limits())
+        other_cycles_bytes = _other_cycles_bytes(urn, cycle_id)
+        with store.transaction():  # the file, its metadata and the audit entry: all or nothing
+            entry = store_received(
+                store, urn, cycle_id, item.id, received, g.user.id, _limits(), other_cycles_bytes=other_cycles_bytes
+            )
+            audit.record(
+                store,
+                g.user.id,
+                "uploaded evidence",
+                f"school {urn}",
+                client_address(),
+                school=urn,
+                item=item.id,
+                file=entry["id"],
+                type=entry["type"],
+                size=entry["size"],
+            )
     except EvidenceLocked:
         return _locked_response()
     except UploadRefused as refused:
         return _render(urn, upload_errors={item.id: str(refused)}), 400
-    audit.record(
-        store,
-        g.user.id,
-        "uploaded evidence",
-        f"school {urn}",
-        client_address(),
-        school=urn,
-        item=item.id,
-        file=entry["id"],
-        type=entry["type"],
-        size=entry["size"],
-    )
     flash(f"{item.title}: {entry['name']} has been added.", "success")
     return redirect(url_for("evidence.checklist", urn=urn, _anchor=item.id))
 
@@ -196,11 +195,18 @@ def download(urn: str, file_id: str) -> Response:
     if found is None:
         abort(404)
     entry = found[2]
-    path = stored_path(current_app.config["DATA_DIR"], urn, entry)
-    if not path.is_file():
+    data = file_bytes(get_store(), urn, entry)
+    if data is None:
         abort(404)
     file_type = FILE_TYPES[entry["type"]]
-    response = send_file(path, mimetype=file_type.mimetype, conditional=False, etag=False, max_age=0)
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=file_type.mimetype,
+        conditional=False,
+        etag=False,
+        max_age=0,
+        last_modified=datetime.fromisoformat(entry["uploaded_at"]),
+    )
     response.headers["Content-Disposition"] = content_disposition(download_name(entry["name"], file_type))
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Should a browser ever show the file rather than save it, it runs nothing and reaches nothing.
@@ -222,21 +228,23 @@ def delete(urn: str, file_id: str) -> Response | str | tuple[Response | str, int
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            removed = delete_file(store, current_app.config["DATA_DIR"], urn, cycle_id, file_id)
+            with store.transaction():  # the file, its metadata and the audit entry: all or nothing
+                removed = delete_file(store, urn, cycle_id, file_id)
+                if removed is not None:
+                    audit.record(
+                        store,
+                        g.user.id,
+                        "deleted evidence",
+                        f"school {urn}",
+                        client_address(),
+                        school=urn,
+                        item=item_id,
+                        file=file_id,
+                    )
         except EvidenceLocked:
             return _locked_response()
         if removed is None:
             abort(404)
-        audit.record(
-            store,
-            g.user.id,
-            "deleted evidence",
-            f"school {urn}",
-            client_address(),
-            school=urn,
-            item=item_id,
-            file=file_id,
-        )
         flash(f"{entry['name']} has been deleted.", "success")
         return redirect(url_for("evidence.checklist", urn=urn, _anchor=item_id))
     return render_template(

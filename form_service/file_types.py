@@ -7,10 +7,10 @@ declares a Word or Excel main part that the package holds. ZIP packages are insp
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
 # Office files are ZIP archives. They are never extracted; these limits refuse archives that would expand
 # to something enormous in whatever later opens them (a "zip bomb"), and bound what is read here.
@@ -54,12 +54,11 @@ _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def detect_type(path: Path) -> FileType | None:
+def detect_type(data: bytes) -> FileType | None:
     """The file's type from its content, or None if it is not one we accept.
 
     Raises UnusualFile for an Office file that would expand to something enormous."""
-    with path.open("rb") as handle:
-        head = handle.read(16)
+    head = data[:16]
     if head.startswith(b"%PDF-"):
         return PDF
     if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR":
@@ -67,16 +66,16 @@ def detect_type(path: Path) -> FileType | None:
     if head.startswith(b"\xff\xd8\xff"):
         return JPEG
     if head.startswith(_OLE_SIGNATURE):
-        return _legacy_office_type(path)
+        return _legacy_office_type(data)
     if head.startswith(b"PK\x03\x04"):
-        return _office_open_type(path)
+        return _office_open_type(data)
     return None
 
 
-def _office_open_type(path: Path) -> FileType | None:
+def _office_open_type(data: bytes) -> FileType | None:
     """DOCX or XLSX: a ZIP whose [Content_Types].xml declares a Word or Excel main part that it holds."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
             _refuse_zip_bombs(members)
             names = {member.filename for member in members}
@@ -126,9 +125,9 @@ def _refuse_zip_bombs(members: list[zipfile.ZipInfo]) -> None:
             raise refused
 
 
-def _legacy_office_type(path: Path) -> FileType | None:
+def _legacy_office_type(data: bytes) -> FileType | None:
     """DOC or XLS: an OLE2 compound file with a WordDocument, or a Workbook (or Book) stream at its root."""
-    names = _compound_file_root_names(path.read_bytes())
+    names = _compound_file_root_names(data)
     word = "WordDocument" in names
     excel = bool({"Workbook", "Book"} & names)
     if word and not excel:

@@ -25,7 +25,7 @@ from flask import Flask, Response, current_app, g, request, session
 from werkzeug.datastructures import MultiDict
 
 from . import clock
-from .store import get_store
+from .store import expires, get_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,6 +37,8 @@ MAX_FIELDS = 400
 MAX_PER_SESSION = 10  # forms kept for one browser at once; the oldest goes first
 # A post that reached its view with one of these answers was saved, or shown again with every word in place.
 SHOWN_OR_SAVED = {200, 201, 204, 301, 302, 303, 307, 308, 400, 409, 422}
+
+expires(COLLECTION, lambda record: datetime.fromisoformat(record["expires_at"]).timestamp())
 
 REASONS = {
     "signed_out": "you had been signed out",
@@ -122,10 +124,7 @@ def _held() -> list[str]:
 
 
 def _remove_expired() -> None:
-    store, now = get_store(), clock.now()
-    for key, record in list(store.scan(COLLECTION)):
-        if datetime.fromisoformat(record["expires_at"]) < now:
-            store.delete(COLLECTION, key)
+    get_store().purge_expired(COLLECTION, clock.seconds())
 
 
 def keep(user_id: str | None, reason: str) -> str | None:

@@ -1,6 +1,10 @@
 """Single-use sign-in links: a random token, stored only as its hash, that works once within 15 minutes.
 
-Rate limits are kept in the store, so they hold across every worker process.
+Rate limits are kept in the store, so they hold across every worker process (and host).
+
+Both expire (see `store.expires`), and `flask purge` deletes what has: a token a day after it stops working (so
+a link opened the next day still says it has expired, not that it is not valid), and a rate-limit record once
+its window has passed (it then counts nothing).
 """
 
 from __future__ import annotations
@@ -8,13 +12,26 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from . import clock
-from .store import Store
+from .store import Store, expires
 
 TOKENS = "sign_in_tokens"
 RATE_LIMITS = "rate_limits"
+TOKEN_KEPT_AFTER_EXPIRY = timedelta(days=1)
+
+
+def _token_purgeable_after(record: dict[str, Any]) -> float:
+    return (datetime.fromisoformat(record["expires_at"]) + TOKEN_KEPT_AFTER_EXPIRY).timestamp()
+
+
+def _rate_limit_purgeable_after(record: dict[str, Any]) -> float | None:
+    return record.get("window_ends")
+
+
+expires(TOKENS, _token_purgeable_after)
+expires(RATE_LIMITS, _rate_limit_purgeable_after)
 
 TokenProblem = Literal["unknown", "used", "expired"]
 
@@ -78,7 +95,8 @@ def within_rate_limit(store: Store, bucket: str, limit: int, window_seconds: int
         allowed = len(recent) < limit
         if allowed:
             recent.append(now)
-        return {"attempts": recent}, allowed
+        # Once every attempt is out of the window the record counts nothing, and housekeeping may delete it.
+        return {"attempts": recent, "window_ends": max(recent, default=now) + window_seconds}, allowed
 
     key = hashlib.sha256(bucket.encode("utf-8")).hexdigest()
     return store.modify(RATE_LIMITS, key, count)

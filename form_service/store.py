@@ -7,9 +7,11 @@ in DATA_DIR) and PostgreSQL (when DATABASE_URL is set): see `form_service.db`.
 
 Tables (migrations in `form_service/migrations`)::
 
-    documents          (collection, key) -> body (the document as JSON text), changed_seq
+    documents          (collection, key) -> body (the document as JSON text), changed_seq, expires_at (epoch
+                       seconds after which housekeeping may delete it, from the collection's `expires` rule)
     deleted_documents  (collection, key) -> changed_seq of its deletion, so followers of changes() hear of it
     store_state        one row: seq, the last change number handed out; epoch, new after every restore
+    evidence_files     id (the server-made name) -> urn, bytes, size, sha256, created_at: uploaded evidence
 
 Every change (write, modify, delete) takes the next number from `store_state.seq` in its own transaction, and
 every transaction that writes locks that row first (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE
@@ -20,6 +22,8 @@ never lose another's update or deadlock.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import json
 import logging
@@ -58,8 +62,14 @@ _BACKUP_FORMAT = "inclusion-quality-mark-database"
 _BACKUP_VERSION = 2
 _MANIFEST = "manifest.json"
 _RESTORE_BATCH = 500
+_RESTORE_BATCH_BYTES = 32 * 1024 * 1024  # and at most this much of the archive's text per insert (evidence files)
 
 ChangePosition = tuple[int, int]  # (the database's epoch, the last change number seen)
+# When a document may be purged: epoch seconds, or None for never (see `expires`).
+Expiry = Callable[[dict[str, Any]], float | None]
+_EXPIRIES: dict[str, Expiry] = {}
+_PURGE_BATCH = 500  # expired documents deleted per transaction, so saves never wait long behind a purge
+_FILE_ID = re.compile(r"[0-9a-f]{32}")
 
 
 class StoreError(Exception):
@@ -138,6 +148,44 @@ class Store(Protocol):
         Other writers wait until it ends, so keep it short."""
         ...
 
+    def purge_expired(self, collection: str, now: float) -> int:
+        """Delete the collection's documents whose expiry (see `expires`) is before `now` (epoch seconds), found
+        by query; returns how many. Each deletion is a change like any other."""
+        ...
+
+    def add_evidence_file(self, file_id: str, urn: str, data: bytes, created_at: str) -> None:
+        """Store an evidence file's bytes under its server-made id (32 hex digits)."""
+        ...
+
+    def evidence_file(self, file_id: str, urn: str) -> bytes | None:
+        """The bytes of the school's evidence file with this id, or None."""
+        ...
+
+    def delete_evidence_file(self, file_id: str, urn: str) -> bool:
+        """Remove an evidence file's bytes; True if there were any."""
+        ...
+
+
+def expires(collection: str, when: Expiry) -> None:
+    """Declare when documents of `collection` expire: `when(document)` gives the moment (epoch seconds) after
+    which housekeeping may delete it, or None for never. Every write to the collection, by anyone, stores that
+    moment in the document's row (`documents.expires_at`, indexed), so `purge_expired` finds expired documents by
+    query. The modules that own such collections declare it when they are imported."""
+    _EXPIRIES[_check_collection(collection)] = when
+
+
+def expiring_collections() -> list[str]:
+    """Every collection with a declared expiry, sorted."""
+    return sorted(_EXPIRIES)
+
+
+def _expiry_of(collection: str, document: dict[str, Any]) -> int | None:
+    when = _EXPIRIES.get(collection)
+    if when is None:
+        return None
+    moment = when(document)
+    return None if moment is None else math.ceil(moment)
+
 
 # --- names and documents --------------------------------------------------------------------------------
 
@@ -149,6 +197,12 @@ def _check_collection(collection: object) -> str:
             "or underscores, starting with a letter"
         )
     return collection
+
+
+def _check_file_id(file_id: object) -> str:
+    if not isinstance(file_id, str) or not _FILE_ID.fullmatch(file_id):
+        raise ValueError(f"evidence file id {file_id!r} is not allowed: it must be 32 hexadecimal digits")
+    return file_id
 
 
 def _check_key(key: object) -> str:
@@ -291,6 +345,7 @@ documents = sa.Table(
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("changed_seq", sa.BigInteger, nullable=False),
+    sa.Column("expires_at", sa.BigInteger, nullable=True),
 )
 deleted_documents = sa.Table(
     "deleted_documents",
@@ -306,8 +361,18 @@ store_state = sa.Table(
     sa.Column("seq", sa.BigInteger, nullable=False),
     sa.Column("epoch", sa.BigInteger, nullable=False),
 )
+evidence_files = sa.Table(
+    "evidence_files",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("urn", sa.Text, nullable=False),
+    sa.Column("bytes", sa.LargeBinary, nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Text, nullable=False),
+)
 # What a backup holds, in the order a restore fills them in.
-BACKED_UP = (documents, deleted_documents, store_state)
+BACKED_UP = (documents, deleted_documents, store_state, evidence_files)
 _ONE = store_state.c.id == 1
 
 
@@ -321,10 +386,16 @@ _LOCK_BODY = _SELECT_BODY.with_for_update()
 _LOCK_WRITERS = sa.select(store_state.c.seq).where(_ONE).with_for_update()
 _NEXT_SEQ = store_state.update().where(_ONE).values(seq=store_state.c.seq + 1).returning(store_state.c.seq)
 _UPDATE_DOCUMENT = (
-    documents.update().where(_one_row(documents)).values(body=sa.bindparam("b"), changed_seq=sa.bindparam("s"))
+    documents.update()
+    .where(_one_row(documents))
+    .values(body=sa.bindparam("b"), changed_seq=sa.bindparam("s"), expires_at=sa.bindparam("e"))
 )
 _INSERT_DOCUMENT = documents.insert().values(
-    collection=sa.bindparam("c"), key=sa.bindparam("k"), body=sa.bindparam("b"), changed_seq=sa.bindparam("s")
+    collection=sa.bindparam("c"),
+    key=sa.bindparam("k"),
+    body=sa.bindparam("b"),
+    changed_seq=sa.bindparam("s"),
+    expires_at=sa.bindparam("e"),
 )
 _DELETE_DOCUMENT = documents.delete().where(_one_row(documents))
 _DELETE_TOMBSTONE = deleted_documents.delete().where(_one_row(deleted_documents))
@@ -443,9 +514,10 @@ class SQLStore:
         _check_collection(collection)
         _check_key(key)
         body = encode(_check_document(document))
+        expires_at = _expiry_of(collection, document)
         with self.transaction():
             self._refuse_if_held(collection, key)
-            self._put(self._local.connection, collection, key, body, exists=None)
+            self._put(self._local.connection, collection, key, body, exists=None, expires_at=expires_at)
 
     def modify(
         self,
@@ -477,7 +549,9 @@ class SQLStore:
                 if body is not None:
                     self._remove(connection, collection, key)
             else:
-                self._put(connection, collection, key, encode(_check_document(new_document)), exists=body is not None)
+                new_body = encode(_check_document(new_document))
+                expires_at = _expiry_of(collection, new_document)
+                self._put(connection, collection, key, new_body, exists=body is not None, expires_at=expires_at)
             return result
 
     def delete(self, collection: str, key: str) -> bool:
@@ -552,14 +626,89 @@ class SQLStore:
             ).all()
         return position, [(collection, key) for collection, key in rows]
 
+    # Housekeeping ---------------------------------------------------------------------------------------------
+
+    def purge_expired(self, collection: str, now: float) -> int:
+        """See `Store.purge_expired`. Deletes in batches, each its own transaction (or part of the caller's):
+        the expired rows are found through the `documents_expires_at` index, and each deletion takes its change
+        number and leaves its record for followers of changes(), as `delete` does."""
+        _check_collection(collection)
+        expired = (
+            sa.select(documents.c.key)
+            .where(
+                documents.c.collection == collection,
+                documents.c.expires_at.is_not(None),
+                documents.c.expires_at < now,
+            )
+            .order_by(documents.c.expires_at)
+            .limit(_PURGE_BATCH)
+        )
+        purged = 0
+        while True:
+            with self.transaction():
+                connection = self._local.connection
+                keys = list(connection.execute(expired).scalars())
+                if not keys:
+                    return purged
+                last = connection.execute(
+                    store_state.update()
+                    .where(_ONE)
+                    .values(seq=store_state.c.seq + len(keys))
+                    .returning(store_state.c.seq)
+                ).scalar_one()
+                rows = [{"c": collection, "k": key, "s": last - len(keys) + 1 + n} for n, key in enumerate(keys)]
+                connection.execute(_DELETE_DOCUMENT, rows)
+                connection.execute(_DELETE_TOMBSTONE, rows)
+                connection.execute(_INSERT_TOMBSTONE, rows)
+            purged += len(keys)
+
+    # Evidence files -------------------------------------------------------------------------------------------
+
+    def add_evidence_file(self, file_id: str, urn: str, data: bytes, created_at: str) -> None:
+        """See `Store.add_evidence_file`: joins the caller's transaction, so the file and the document that lists
+        it commit together."""
+        _check_file_id(file_id)
+        row = {
+            "id": file_id,
+            "urn": urn,
+            "bytes": bytes(data),
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "created_at": created_at,
+        }
+        with self.transaction():
+            self._local.connection.execute(evidence_files.insert(), row)
+
+    def evidence_file(self, file_id: str, urn: str) -> bytes | None:
+        if not _FILE_ID.fullmatch(file_id):
+            return None
+        query = sa.select(evidence_files.c.bytes).where(evidence_files.c.id == file_id, evidence_files.c.urn == urn)
+        with self._reading() as connection:
+            data = connection.execute(query).scalar()
+        return None if data is None else bytes(data)
+
+    def delete_evidence_file(self, file_id: str, urn: str) -> bool:
+        _check_file_id(file_id)
+        with self.transaction():
+            deleted = self._local.connection.execute(
+                evidence_files.delete().where(evidence_files.c.id == file_id, evidence_files.c.urn == urn)
+            )
+            return bool(deleted.rowcount)
+
     # Backup and restore ---------------------------------------------------------------------------------------
 
     def backup(self, archive: Path) -> int:
-        """Write a consistent .tar.gz of every table's rows to `archive`; returns the number of documents.
+        """Write a consistent .tar.gz of every table's rows to `archive`; returns the number of documents (see
+        `backup_counted`)."""
+        return self.backup_counted(archive)["documents"]
+
+    def backup_counted(self, archive: Path) -> dict[str, int]:
+        """Write a consistent .tar.gz of every table's rows to `archive`; returns the rows of each table.
 
         The rows are read in one read transaction (a snapshot: saves carry on meanwhile and are simply not in
-        it), as JSON lines, one member per table, with a manifest. The same archive restores into SQLite or
-        PostgreSQL. The archive appears whole or not at all.
+        it), as JSON lines, one member per table, with a manifest. Evidence files are rows too: each file's
+        bytes are base64 text in its line of `evidence_files.jsonl`, with their size and SHA-256, which a restore
+        checks. The same archive restores into SQLite or PostgreSQL. It appears whole or not at all.
         """
         archive = Path(archive).absolute()
         self._refuse_inside_transaction("backup()")
@@ -601,11 +750,15 @@ class SQLStore:
             raise StoreError(f"backup to {archive} failed: {error}") from error
         except sa.exc.DBAPIError as error:
             raise StoreError(f"backup to {archive} failed: the database said {_reason(error)}") from error
-        return counts["documents"]
+        return counts
 
     def restore(self, archive: Path) -> int:
+        """Fill an empty database from a backup; returns the number of documents (see `restore_counted`)."""
+        return self.restore_counted(archive)["documents"]
+
+    def restore_counted(self, archive: Path) -> dict[str, int]:
         """Fill an empty database with the contents of a backup made by `backup()` (on either engine); returns
-        the number of documents.
+        the rows restored into each table.
 
         Refuses (StoreError, nothing changed) a database that already holds documents, and any archive that
         is not exactly what `backup()` writes: every row is checked as it goes in, all in one transaction.
@@ -627,6 +780,12 @@ class SQLStore:
                 with self.transaction():
                     connection = self._local.connection
                     held = connection.execute(sa.select(sa.func.count()).select_from(documents)).scalar_one()
+                    files = connection.execute(sa.select(sa.func.count()).select_from(evidence_files)).scalar_one()
+                    if files and not held:
+                        raise refuse(
+                            f"the database {self._where()} already holds {files} evidence files. A backup is only "
+                            "restored into an empty database: a new DATA_DIR, or a new PostgreSQL database"
+                        )
                     if held:
                         raise refuse(
                             f"the database {self._where()} already holds {held} documents. A backup is only restored "
@@ -656,7 +815,7 @@ class SQLStore:
                     )
             except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
                 raise refuse(f"the archive is damaged ({error})") from None
-        return counts["documents"]
+        return counts
 
     def _refuse_inside_transaction(self, operation: str) -> None:
         if getattr(self._local, "connection", None) is not None:
@@ -678,8 +837,10 @@ class SQLStore:
     def _next_seq(self, connection: Connection) -> int:
         return connection.execute(_NEXT_SEQ).scalar_one()
 
-    def _put(self, connection: Connection, collection: str, key: str, body: str, exists: bool | None) -> None:
-        row = {"c": collection, "k": key, "b": body, "s": self._next_seq(connection)}
+    def _put(
+        self, connection: Connection, collection: str, key: str, body: str, exists: bool | None, expires_at: int | None
+    ) -> None:
+        row = {"c": collection, "k": key, "b": body, "s": self._next_seq(connection), "e": expires_at}
         if exists is not False and connection.execute(_UPDATE_DOCUMENT, row).rowcount:
             return
         connection.execute(_INSERT_DOCUMENT, row)
@@ -704,12 +865,19 @@ def _reason(error: sa.exc.DBAPIError) -> str:
 
 
 def _dump(connection: Connection, table: sa.Table, path: Path) -> int:
-    """Write every row of `table` as a JSON line to `path`, in primary key order; returns how many."""
+    """Write every row of `table` as a JSON line to `path`, in primary key order; returns how many. Binary
+    columns (an evidence file's bytes) are written as base64 text."""
     count = 0
     query = sa.select(table).order_by(*table.primary_key.columns)
+    binary = [column.name for column in table.columns if isinstance(column.type, sa.LargeBinary)]
+    # Rows fetched at a time: few when each may hold a file of up to 10 MB.
+    per_fetch = 4 if binary else 1000
     with open(path, "w", encoding="utf-8") as handle:
-        for row in connection.execution_options(yield_per=1000).execute(query):
-            handle.write(json.dumps(dict(row._mapping), ensure_ascii=True, separators=(",", ":")) + "\n")
+        for row in connection.execution_options(yield_per=per_fetch).execute(query):
+            values = dict(row._mapping)
+            for name in binary:
+                values[name] = base64.b64encode(values[name]).decode("ascii")
+            handle.write(json.dumps(values, ensure_ascii=True, separators=(",", ":")) + "\n")
             count += 1
     return count
 
@@ -784,7 +952,7 @@ def _load(
     if extracted is None:
         raise refuse(f"the member {member.name!r} cannot be read")
     batch: list[dict[str, Any]] = []
-    count = 0
+    count = batch_bytes = 0
     for number, line in enumerate(extracted, start=1):
         try:
             row = _checked_row(table, json.loads(line))
@@ -792,9 +960,10 @@ def _load(
             raise refuse(f"line {number} of {member.name} is not a valid row ({error})") from None
         batch.append(row)
         count += 1
-        if len(batch) >= _RESTORE_BATCH:
+        batch_bytes += len(line)
+        if len(batch) >= _RESTORE_BATCH or batch_bytes >= _RESTORE_BATCH_BYTES:
             connection.execute(table.insert(), batch)
-            batch = []
+            batch, batch_bytes = [], 0
     if batch:
         connection.execute(table.insert(), batch)
     return count
@@ -804,9 +973,13 @@ def _checked_row(table: sa.Table, row: object) -> dict[str, Any]:
     """The row, if it has exactly the table's columns with values of the right kinds; ValueError otherwise."""
     if not isinstance(row, dict) or set(row) != set(table.columns.keys()):
         raise ValueError(f"it must have exactly the columns {', '.join(table.columns.keys())}")
+    if table is evidence_files:
+        return _checked_file_row(row)
     for name in ("changed_seq", "seq", "epoch", "id"):
         if name in row and (type(row[name]) is not int or row[name] < 0 or row[name] >= 2**63):
             raise ValueError(f"{name} must be a whole number")
+    if "expires_at" in row and row["expires_at"] is not None and type(row["expires_at"]) is not int:
+        raise ValueError("expires_at must be a whole number or null")
     if table is store_state and row["id"] != 1:
         raise ValueError("the store's state has one row, numbered 1")
     if "collection" in row:
@@ -817,6 +990,19 @@ def _checked_row(table: sa.Table, row: object) -> dict[str, Any]:
             raise ValueError("body must be JSON text")
         _check_document(decode(row["body"]))
     return row
+
+
+def _checked_file_row(row: dict[str, Any]) -> dict[str, Any]:
+    """An evidence file's row with its bytes decoded, if its size and SHA-256 match them; ValueError otherwise."""
+    _check_file_id(row["id"])
+    if not isinstance(row["urn"], str) or not row["urn"].isdigit():
+        raise ValueError("urn must be a school's URN")
+    if not isinstance(row["bytes"], str) or not isinstance(row["created_at"], str):
+        raise ValueError("bytes and created_at must be text")
+    data = base64.b64decode(row["bytes"], validate=True)
+    if row["size"] != len(data) or row["sha256"] != hashlib.sha256(data).hexdigest():
+        raise ValueError(f"the bytes of evidence file {row['id']} do not match its size and SHA-256")
+    return {**row, "bytes": data}
 
 
 # --- Flask wiring --------------------------------------------------------------------------------------------
@@ -862,6 +1048,8 @@ __all__ = [
     "SQLStore",
     "Store",
     "StoreError",
+    "expires",
+    "expiring_collections",
     "get_store",
     "init_app",
     "open_store",

@@ -73,6 +73,39 @@ def app(tmp_path: Path):
 
 
 @pytest.fixture
+def service_on(request: pytest.FixtureRequest):
+    """Makes the service on a new, empty database of an engine: service_on("sqlite" or "postgresql", data folder,
+    seed=True, **settings). PostgreSQL databases come from the session's throwaway server and are dropped after."""
+    from form_service import create_app
+    from form_service.commands import seed_demo
+    from form_service.config import TestConfig
+    from form_service.store import get_store
+
+    def make(engine: str, folder: Path, seed: bool = True, **settings: object):
+        config: dict[str, object] = {
+            "DATA_DIR": folder,
+            "CONTENT_ROOT": REPO_ROOT,
+            "SITE_DIR": folder / "no-site",
+            "SERVICE_URL": "http://service.test/app",
+            "TODAY": "2026-11-23",
+            **settings,
+        }
+        if engine == "postgresql":
+            server = request.getfixturevalue("postgres_server")
+            url = server.create_database()
+            request.addfinalizer(lambda: server.drop_database(url))
+            config["DATABASE_URL"] = url
+        service = create_app(TestConfig, config)
+        with service.app_context():
+            request.addfinalizer(get_store().engine.dispose)
+            if seed:
+                seed_demo(service)
+        return service
+
+    return make
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -3,14 +3,16 @@
 Files are real (a PDF header, a PNG made byte by byte, DOCX and XLSX made with zipfile, DOC and XLS as
 OLE2 compound files made byte by byte), sent through the real upload form by people signed in the way a
 person signs in. A file is judged by its content, never its name; whatever is refused leaves nothing
-behind, neither bytes on disk nor metadata.
+behind, neither bytes in the database nor metadata.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import struct
+import time
 import zipfile
 import zlib
 from datetime import date
@@ -19,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
-from form_service import accounts, audit, evidence, file_types, self_evaluation
+from form_service import accounts, audit, db, evidence, file_types, self_evaluation
 from form_service.content import get_content
 from form_service.store import get_store
 from tests import test_service_browser as service_browser
@@ -203,9 +206,20 @@ def stored_files(app, urn: str = SCHOOL) -> list[dict[str, Any]]:
     return [entry for record in (document or {}).get("items", {}).values() for entry in record["files"]]
 
 
-def files_on_disk(app) -> list[Path]:
-    uploads = Path(app.config["DATA_DIR"]) / "uploads"
-    return sorted(path for path in uploads.rglob("*") if path.is_file()) if uploads.exists() else []
+def stored_bytes(app) -> list[dict[str, Any]]:
+    """Every evidence file's row in the database (id, urn, bytes, size, sha256, created_at), by id."""
+    from form_service.store import evidence_files
+
+    with app.app_context(), get_store().engine.connect() as connection:
+        rows = connection.execute(sa.select(evidence_files).order_by(evidence_files.c.id)).mappings().all()
+    return [{**row, "bytes": bytes(row["bytes"])} for row in rows]
+
+
+def files_on_disk_holding(app, data: bytes) -> list[Path]:
+    """Files under DATA_DIR, other than the database's own, that hold these bytes: uploads never land there."""
+    folder = Path(app.config["DATA_DIR"])
+    found = (path for path in folder.rglob("*") if path.is_file() and not path.name.startswith(db.SQLITE_FILE))
+    return sorted(path for path in found if data in path.read_bytes())
 
 
 def text_of(response) -> str:
@@ -257,8 +271,9 @@ def audit_actions(app) -> list[str]:
 
 
 def assert_nothing_stored(app) -> None:
-    assert files_on_disk(app) == []
+    assert stored_bytes(app) == []
     assert stored_files(app) == []
+    assert not (Path(app.config["DATA_DIR"]) / "uploads").exists()
 
 
 # The checklist page ---------------------------------------------------------------------------------------------
@@ -295,7 +310,7 @@ def test_the_evidence_page_shows_every_checklist_item_with_what_to_provide(app, 
 
 
 @pytest.mark.parametrize(("name", "make", "kind", "mimetype"), ALLOWED)
-def test_each_allowed_type_is_accepted_and_stored_outside_the_web_root_under_a_server_made_name(
+def test_each_allowed_type_is_accepted_and_stored_in_the_database_under_a_server_made_name(
     app, client, sign_in, name, make, kind, mimetype
 ) -> None:
     sign_in(SENCO)
@@ -308,13 +323,15 @@ def test_each_allowed_type_is_accepted_and_stored_outside_the_web_root_under_a_s
     (entry,) = stored_files(app)
     assert (entry["name"], entry["type"], entry["size"]) == (name, kind, len(data))
     assert re.fullmatch(r"[0-9a-f]{32}", entry["stored_as"])
-    (on_disk,) = files_on_disk(app)
-    assert on_disk == Path(app.config["DATA_DIR"]) / "uploads" / SCHOOL / entry["stored_as"]
-    assert on_disk.read_bytes() == data
-    assert name.rsplit(".", 1)[0] not in on_disk.name
-    for web_root in (Path(app.static_folder), Path(app.config["SITE_DIR"])):
-        assert not on_disk.is_relative_to(web_root)
-    assert oct(on_disk.stat().st_mode & 0o777) == oct(0o600)
+    (row,) = stored_bytes(app)
+    assert (row["id"], row["urn"], row["bytes"], row["size"]) == (entry["stored_as"], SCHOOL, data, len(data))
+    assert row["sha256"] == hashlib.sha256(data).hexdigest()
+    assert row["created_at"] == entry["uploaded_at"]
+    assert name.rsplit(".", 1)[0] not in row["id"]
+    assert files_on_disk_holding(app, data) == [], "nothing is written beside the database"
+    assert not (Path(app.config["DATA_DIR"]) / "uploads").exists()
+    database = Path(app.config["DATA_DIR"]) / db.SQLITE_FILE
+    assert oct(database.stat().st_mode & 0o777) == oct(0o600)
 
     page = client.get(PAGE)
     assert f"Attendance: {name} has been added." in text_of(page)
@@ -458,6 +475,26 @@ def test_a_file_that_is_not_allowed_is_refused_with_a_clear_message_and_nothing_
     assert "uploaded evidence" not in audit_actions(app)
 
 
+def test_an_upload_or_delete_whose_audit_entry_cannot_be_written_changes_nothing(app, client, sign_in) -> None:
+    """The file, its metadata and its audit entry commit together: today's audit record damaged in the database
+    (a real fault, not a stand-in) stops the upload, or the delete, whole."""
+    sign_in(SENCO)
+    csrf = token(sign_in)
+    assert upload(client, csrf, pdf(), "Attendance.pdf").status_code == 302
+    link = download_links(client.get(PAGE))["Attendance.pdf"]
+    before = (stored_document(app), stored_bytes(app))
+    with app.app_context(), get_store().engine.begin() as connection:
+        connection.execute(
+            sa.text("UPDATE documents SET body = 'not a document' WHERE collection = :c"), {"c": audit.COLLECTION}
+        )
+
+    assert upload(client, csrf, png(), "Display.png", item="provision-map").status_code == 500
+    assert client.post(f"{link}/delete", data={"csrf_token": token(sign_in, f"{link}/delete")}).status_code == 500
+
+    assert (stored_document(app), stored_bytes(app)) == before
+    assert client.get(link).data == pdf()
+
+
 def test_choosing_no_file_asks_for_one(app, client, sign_in) -> None:
     sign_in(SENCO)
 
@@ -481,7 +518,7 @@ def test_a_school_cannot_go_over_its_total_space(app, client, sign_in) -> None:
     assert response.status_code == 400
     assert "Your school has used its" in error_summary(response)[0][1]
     assert [entry["name"] for entry in stored_files(app)] == ["Attendance.pdf"]
-    assert len(files_on_disk(app)) == 1
+    assert len(stored_bytes(app)) == 1
 
 
 def test_a_request_bigger_than_the_service_accepts_is_refused_plainly(app, client, sign_in) -> None:
@@ -517,7 +554,7 @@ def test_a_file_is_deleted_after_confirming(app, client, sign_in) -> None:
     assert confirm.status_code == 200
     assert title_of(confirm).startswith("Delete Attendance.pdf")
     assert "Delete Attendance.pdf?" in text_of(confirm)
-    assert stored_files(app) and files_on_disk(app), "nothing is deleted until the person confirms"
+    assert stored_files(app) and stored_bytes(app), "nothing is deleted until the person confirms"
 
     response = client.post(delete_page, data={"csrf_token": token(sign_in, delete_page)})
 
@@ -585,7 +622,7 @@ def test_a_viewer_can_read_and_download_but_not_change_anything(app, client, sig
     assert client.get(f"{link}/delete").status_code == 403
     assert client.post(f"{link}/delete", data={"csrf_token": csrf}).status_code == 403
     assert [entry["name"] for entry in stored_files(app)] == ["Attendance.pdf"]
-    assert len(files_on_disk(app)) == 1
+    assert len(stored_bytes(app)) == 1
 
 
 @pytest.mark.parametrize("person", [LA_REVIEWER, LA_ADMIN])
@@ -631,7 +668,7 @@ def test_after_submission_the_evidence_is_read_only(app, client, sign_in) -> Non
         assert response.status_code == 403
         assert "can no longer be changed" in text_of(response)
     assert [entry["name"] for entry in stored_files(app)] == ["Attendance.pdf"]
-    assert len(files_on_disk(app)) == 1
+    assert len(stored_bytes(app)) == 1
     assert stored_document(app)["items"]["attendance"]["notes"] == "Whole-school figures from the census."
 
 
@@ -708,7 +745,7 @@ def test_every_change_needs_the_forms_csrf_token(app, client, sign_in) -> None:
         assert response.status_code == 400
         assert "Reload the page and try again" in text_of(response)
     assert stored_document(app) == before
-    assert len(files_on_disk(app)) == 1
+    assert len(stored_bytes(app)) == 1
 
 
 # The domain functions, without HTTP -----------------------------------------------------------------------------
@@ -753,6 +790,31 @@ def test_downloads_are_named_for_their_real_type(name: str, file_type, expected:
 )
 def test_the_download_header_is_always_safe(name: str, header: str) -> None:
     assert evidence.content_disposition(name) == header
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_the_domain_functions_store_and_delete_a_file_with_its_metadata_without_http(
+    engine: str, tmp_path: Path, service_on: Any
+) -> None:
+    service = service_on(engine, tmp_path / "data")
+    limits = evidence.Limits(file_bytes=FILE_LIMIT, school_bytes=len(pdf()) + len(docx()) - 1)
+    with service.app_context():
+        store, cycle = get_store(), cycle_id(service)
+        entry = evidence.add_file(store, SCHOOL, cycle, "attendance", io.BytesIO(pdf()), "A.pdf", "someone", limits)
+        assert evidence.file_bytes(store, SCHOOL, entry) == pdf()
+        assert evidence.file_bytes(store, OTHER_SCHOOL, entry) is None
+        with pytest.raises(evidence.UploadRefused, match="Your school has used its"):
+            evidence.add_file(store, SCHOOL, cycle, "attendance", io.BytesIO(docx()), "B.docx", "someone", limits)
+        with pytest.raises(evidence.UploadRefused, match="must be smaller than"):
+            big = io.BytesIO(b"%PDF-1.4\n" + bytes(FILE_LIMIT))
+            evidence.add_file(store, SCHOOL, cycle, "attendance", big, "C.pdf", "someone", limits)
+        assert [row["id"] for row in stored_bytes(service)] == [entry["stored_as"]]
+
+        assert evidence.delete_file(store, SCHOOL, cycle, entry["id"]) == entry
+
+        assert evidence.file_bytes(store, SCHOOL, entry) is None
+        assert stored_bytes(service) == []
+        assert evidence.item_record(evidence.load(store, SCHOOL, cycle), "attendance")["files"] == []
 
 
 # In a real browser ------------------------------------------------------------------------------------------------
@@ -816,19 +878,15 @@ def test_a_senco_gives_evidence_in_a_browser_and_every_state_passes_axe(start_se
     axe.assert_clean()
 
 
-def test_restoring_a_backup_leaves_uploaded_evidence_and_the_outbox_alone(app: Any, tmp_path: Path) -> None:
+def test_restoring_a_backup_leaves_the_outbox_alone(app: Any, tmp_path: Path) -> None:
     """A restore fills the database only: files beside it in the data folder are never touched."""
     from form_service import create_app
     from form_service.config import TestConfig
-    from form_service.store import get_store
 
     archive = tmp_path / "backup.tar.gz"
     assert app.test_cli_runner().invoke(args=["backup", str(archive)]).exit_code == 0
     new_data = tmp_path / "new-data"
-    upload = new_data / "uploads" / "900001" / "kept-file"
-    upload.parent.mkdir(parents=True)
-    upload.write_bytes(b"%PDF-1.4 evidence")
-    (new_data / "outbox").mkdir()
+    (new_data / "outbox").mkdir(parents=True)
     (new_data / "outbox" / "kept.eml").write_bytes(b"Subject: kept")
     fresh = create_app(
         TestConfig, {"DATA_DIR": new_data, "CONTENT_ROOT": app.config["CONTENT_ROOT"], "SITE_DIR": tmp_path / "site"}
@@ -836,7 +894,107 @@ def test_restoring_a_backup_leaves_uploaded_evidence_and_the_outbox_alone(app: A
 
     assert fresh.test_cli_runner().invoke(args=["restore", "--yes", str(archive)]).exit_code == 0
 
-    assert upload.read_bytes() == b"%PDF-1.4 evidence"
     assert (new_data / "outbox" / "kept.eml").read_bytes() == b"Subject: kept"
     with fresh.app_context():
         assert get_store().read("schools", "900001") is not None
+
+
+# Backups hold the files ---------------------------------------------------------------------------------------
+
+
+def every_byte_value() -> bytes:
+    """A PDF (by its header) whose body holds every byte value, and random bytes: what base64 must carry exactly."""
+    import random
+
+    return b"%PDF-1.7\n" + bytes(range(256)) * 64 + random.Random(12).randbytes(150_000) + b"\n%%EOF\n"
+
+
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_backup_taken_while_answers_are_saved_restores_every_file_into_the_other_engine(
+    engine: str, tmp_path: Path, service_on: Any
+) -> None:
+    import threading
+
+    from tests.conftest import Outbox, SignIn
+
+    source = service_on(engine, tmp_path / "source", UPLOAD_MAX_BYTES=FILE_LIMIT)
+    client = source.test_client()
+    sign = SignIn(client, Outbox(tmp_path / "source" / "outbox"))
+    sign(SENCO)
+    csrf = token(sign)
+    uploads = [
+        ("Attendance 2025-26.pdf", pdf(), "attendance"),
+        ("Provision map.docx", docx(), "provision-map"),
+        ("Provision map (old).doc", doc(), "provision-map"),
+        ("Exclusions.xlsx", xlsx(), "exclusions-and-suspensions"),
+        ("Timetable photo.png", png(), "reduced-timetables"),
+        ("Every byte.pdf", every_byte_value(), "attainment"),
+    ]
+    for name, data, item in uploads:
+        assert upload(client, csrf, data, name, item=item).status_code == 302, name
+    links = download_links(client.get(PAGE))
+    assert sorted(links) == sorted(name for name, _, _ in uploads)
+
+    # Another school's SENCo keeps saving an answer while the backup is taken.
+    with source.app_context():
+        store, content = get_store(), get_content()
+        cycle = self_evaluation.current_cycle(content, date.fromisoformat(source.config["TODAY"]))
+        hillcrest = accounts.get_school(store, OTHER_SCHOOL)
+        document = self_evaluation.start(store, content, hillcrest, cycle)
+        criterion = self_evaluation.framework_of(content, document).criteria[0].id
+        saver = accounts.find_user_by_email(store, OTHER_SENCO)
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    failures: list[BaseException] = []
+
+    def keep_saving() -> None:
+        try:
+            with source.app_context():
+                while not stop.is_set():
+                    commentary = f"Save number {len(acknowledged) + 1} of our provision."
+                    answer = {"rating": 3, "commentary": commentary, "evidence": ["Provision map"]}
+                    result = self_evaluation.save_answer(
+                        get_store(), content, cycle, OTHER_SCHOOL, criterion, answer, len(acknowledged), saver.id
+                    )
+                    assert result.status == "saved", (result.status, result.errors)
+                    acknowledged.append(commentary)
+        except BaseException as error:  # reported by the test below
+            failures.append(error)
+
+    thread = threading.Thread(target=keep_saving)
+    thread.start()
+    try:
+        while len(acknowledged) < 5 and not failures:
+            time.sleep(0.01)
+        before = len(acknowledged)
+        archive = tmp_path / "backups" / "evidence.tar.gz"
+        backed_up = source.test_cli_runner().invoke(args=["backup", str(archive)])
+        during = len(acknowledged)
+        while len(acknowledged) < during + 5 and not failures:
+            time.sleep(0.01)  # saves carried on while (and after) the backup was taken
+    finally:
+        stop.set()
+        thread.join()
+    assert not failures, failures
+    assert backed_up.exit_code == 0, backed_up.output
+    assert "evidence file" in backed_up.output
+
+    target_engine = "postgresql" if engine == "sqlite" else "sqlite"
+    target = service_on(target_engine, tmp_path / "target", seed=False, UPLOAD_MAX_BYTES=FILE_LIMIT)
+    restored = target.test_cli_runner().invoke(args=["restore", "--yes", str(archive)])
+    assert restored.exit_code == 0, restored.output
+
+    with target.app_context():
+        assert get_store().engine.dialect.name == target_engine
+        answers = self_evaluation.load(get_store(), OTHER_SCHOOL, cycle.id)["answers"]
+    revision = answers[criterion]["revision"]
+    assert before <= revision <= len(acknowledged), "every save acknowledged before the backup is in it"
+    assert answers[criterion]["commentary"] == acknowledged[revision - 1]
+    target_client = target.test_client()
+    SignIn(target_client, Outbox(tmp_path / "target" / "outbox"))(SENCO)
+    assert download_links(target_client.get(PAGE)) == links
+    for name, data, _ in uploads:
+        response = target_client.get(links[name])
+        assert response.status_code == 200, name
+        assert response.data == data, name
+        assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'

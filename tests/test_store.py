@@ -666,6 +666,7 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
     assert sorted(member.name for member, _ in members(archive)) == [
         "deleted_documents.jsonl",
         "documents.jsonl",
+        "evidence_files.jsonl",
         "manifest.json",
         "store_state.jsonl",
     ]
@@ -688,6 +689,51 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
     position, _ = target.changes(None)
     target.write("schools", "urn-9", {"after": "restore"})
     assert target.changes(position)[1] == [("schools", "urn-9")]
+
+
+def test_evidence_files_go_into_the_backup_whole_and_a_damaged_one_is_refused(
+    store: SQLStore, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    files = {f"{number:032x}": random.Random(number).randbytes(50_000 * number) for number in range(1, 4)}
+    files[f"{9:032x}"] = bytes(range(256))
+    with store.transaction():
+        store.write("evidence", "900001-2026-27", {"files": sorted(files)})
+        for file_id, data in files.items():
+            store.add_evidence_file(file_id, "900001", data, "2026-11-23T10:00:00+00:00")
+    archive = tmp_path / "files.tar.gz"
+    store.backup(archive)
+    named = {member.name: data for member, data in members(archive)}
+    lines = [json.loads(line) for line in named["evidence_files.jsonl"].splitlines()]
+    assert [line["id"] for line in lines] == sorted(files)
+    assert json.loads(named["manifest.json"])["tables"]["evidence_files"] == 4
+
+    damaged = [dict(line) for line in lines]
+    damaged[0]["bytes"] = damaged[0]["bytes"][:-8] + "AAAAAAAA"  # one file's bytes changed, its SHA-256 not
+    bad = write_archive(
+        tmp_path / "damaged.tar.gz",
+        [
+            file_member(name, b"".join(json.dumps(line).encode() + b"\n" for line in damaged))
+            if name == "evidence_files.jsonl"
+            else file_member(name, data)
+            for name, data in named.items()
+        ],
+    )
+    target = new_store(other_engine(store), tmp_path, request, "target")
+    with pytest.raises(StoreError, match="do not match its size and SHA-256"):
+        target.restore(bad)
+    assert nothing_stored(target) and target.evidence_file(f"{1:032x}", "900001") is None
+
+    assert target.restore_counted(archive) == {
+        "documents": 1,
+        "deleted_documents": 0,
+        "store_state": 1,
+        "evidence_files": 4,
+    }
+    for file_id, data in files.items():
+        assert target.evidence_file(file_id, "900001") == data
+        assert target.evidence_file(file_id, "900004") is None  # only ever the school's own
+    with pytest.raises(StoreError, match="already holds 1 documents"):
+        target.restore(archive)
 
 
 def test_restore_refuses_a_database_that_is_not_empty(store: SQLStore, tmp_path: Path) -> None:
@@ -754,7 +800,7 @@ def test_migrations_go_from_nothing_to_the_newest_schema_and_back(
     request.addfinalizer(database.dispose)
     assert db.current_revision(database) is None
     db.upgrade(database)
-    assert db.current_revision(database) == db.head_revision() == "0001"
+    assert db.current_revision(database) == db.head_revision() == "0003"
     assert {"documents", "deleted_documents", "store_state"} <= set(sa.inspect(database).get_table_names())
     store = SQLStore(database)
     store.write("schools", "900001", {"name": "Oakfield"})
@@ -821,9 +867,9 @@ def test_the_db_upgrade_command_brings_the_database_to_the_newest_schema(tmp_pat
     upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     assert upgraded.exit_code == 0, upgraded.output
-    assert "The database is at schema 0001, the newest." in upgraded.output
+    assert "The database is at schema 0003, the newest." in upgraded.output
     with app.app_context():
-        assert db.current_revision(get_store().engine) == "0001"
+        assert db.current_revision(get_store().engine) == "0003"
         get_store().write("schools", "900001", {"name": "Oakfield"})
         assert get_store().read("schools", "900001") == {"name": "Oakfield"}
 
