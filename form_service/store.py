@@ -378,11 +378,13 @@ class SQLStore:
         connection: Connection | None = getattr(local, "connection", None)
         if connection is not None:
             savepoint = connection.begin_nested()
+            callbacks = len(local.after_commit)
             try:
                 yield
             except BaseException:
                 if savepoint.is_active:
                     savepoint.rollback()
+                del local.after_commit[callbacks:]  # what the undone changes asked for is undone too
                 raise
             savepoint.commit()
             return
@@ -395,15 +397,36 @@ class SQLStore:
             with connection.begin():
                 # The one writer lock: see the module's docstring.
                 connection.execute(_LOCK_WRITERS)
-                local.connection, local.held = connection, set()
+                local.connection, local.held, local.after_commit = connection, set(), []
                 try:
                     yield
                 finally:
                     local.connection = None
         except sa.exc.DBAPIError as error:
+            local.after_commit = []
             raise StoreError(f"the database {self._where()} refused a change: {_reason(error)}") from error
+        except BaseException:
+            local.after_commit = []
+            raise
         finally:
             connection.close()
+        callbacks, local.after_commit = local.after_commit, []
+        for callback in callbacks:
+            _run_after_commit(callback)
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` inside the thread's transaction (joining the one open, else in one of its own), for
+        rows kept beside the documents (the outbox): they commit together with the documents or not at all."""
+        with self.transaction():
+            return work(self._local.connection)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the thread's transaction has committed (at once if none is open); never if it
+        is undone. An exception it raises is logged, never passed on: the change has been made."""
+        if getattr(self._local, "connection", None) is None:
+            _run_after_commit(callback)
+        else:
+            self._local.after_commit.append(callback)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -693,6 +716,13 @@ class SQLStore:
         if not connection.execute(_UPDATE_TOMBSTONE, row).rowcount:
             connection.execute(_INSERT_TOMBSTONE, row)
         return True
+
+
+def _run_after_commit(callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:
+        _log.exception("after a commit, %r failed (the change itself is saved)", callback)
 
 
 def _reason(error: sa.exc.DBAPIError) -> str:
