@@ -19,6 +19,7 @@ sent, the claim runs out after `OUTBOX_LEASE_SECONDS` and the message is sent ag
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,25 +34,10 @@ from sqlalchemy.engine import Connection, Engine
 from . import clock, db
 from .mail import EXTENSION as MAILER
 from .mail import Email, Mailer
-from .store import SQLStore, get_store
+from .store import EXTENSION as STORE
+from .store import SQLStore, get_store, outbox
 
 _log = logging.getLogger(__name__)
-
-metadata = sa.MetaData()
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("recipient", sa.Text, nullable=False),
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("text_body", sa.Text, nullable=False),
-    sa.Column("html_body", sa.Text),
-    sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
-    sa.Column("last_error", sa.Text),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
-)
 
 _BATCH = 20  # rows claimed at a time
 _ERROR_LENGTH = 500
@@ -219,7 +205,7 @@ SENDER = "quality_mark.outbox_sender"
 
 def send_due_now(app: Flask) -> Report:
     """Send what is due, with the app's store, mailer, clock and policy (needs the app's context)."""
-    store = app.extensions["quality_mark.store"]
+    store: SQLStore = app.extensions[STORE]
     store.upgrade()
     return send_due(store.engine, app.extensions[MAILER], clock.now, policy_from_config(app.config))
 
@@ -236,8 +222,6 @@ class BackgroundSender:
         self._pid: int | None = None
 
     def ensure_running(self) -> None:
-        import os
-
         if self._pid == os.getpid():
             return
         with self._lock:

@@ -290,3 +290,40 @@ def test_the_background_sender_delivers_a_sign_in_link_promptly(app: Any) -> Non
     assert "Your sign-in link" in file.read_text()
     assert [row["sent_at"] is not None for row in queued(served)] == [True]
     assert isinstance(served.extensions[mail.EXTENSION], mail.OutboxMailer)
+
+
+# --- backups --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_backup_holds_the_outbox_and_restores_it_into_the_other_engine(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from form_service import outbox
+    from form_service.store import SQLStore
+    from tests.test_store import new_store, other_engine
+
+    def rows(store: SQLStore) -> list[dict[str, Any]]:
+        with store.engine.connect() as connection:
+            found = [dict(row._mapping) for row in connection.execute(sa.select(outbox.outbox).order_by("id"))]
+        return [{name: utc(v) if isinstance(v, datetime) else v for name, v in row.items()} for row in found]
+
+    source = new_store(engine, tmp_path, request, "source")
+    moment = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    source.write("schools", "900001", {"name": "Oakfield"})
+    for number in range(3):
+        outbox.queue(
+            source, Email(f"p{number}@school.example.org", f"Message {number}", "Text.\n", moment, "<p>Hi</p>")
+        )
+    down = SMTPMailer("127.0.0.1", refusing_port(), SENDER, starttls=False)
+    outbox.send_due(source.engine, down, lambda: moment, outbox.Policy(max_attempts=2))  # one failed attempt each
+    before = rows(source)
+    assert [row["attempts"] for row in before] == [1, 1, 1] and before[0]["html_body"] == "<p>Hi</p>"
+
+    source.backup(tmp_path / "backup.tar.gz")
+    target = new_store(other_engine(source), tmp_path, request, "target")
+    target.restore(tmp_path / "backup.tar.gz")
+
+    assert rows(target) == before
+    new_id = outbox.queue(target, Email("later@school.example.org", "Later", "Text.\n", moment))
+    assert new_id > max(row["id"] for row in before)  # numbering carries on after the restored rows

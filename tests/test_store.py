@@ -667,6 +667,7 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
         "deleted_documents.jsonl",
         "documents.jsonl",
         "manifest.json",
+        "outbox.jsonl",
         "store_state.jsonl",
     ]
     manifest = json.loads(dict((m.name, raw) for m, raw in members(archive))["manifest.json"])
