@@ -6,6 +6,7 @@ Mail servers here are real: aiosmtpd on loopback, or a loopback port with nothin
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 import threading
@@ -109,6 +110,7 @@ def test_a_submission_during_a_mail_outage_is_saved_and_its_email_goes_out_once_
     assert done.headers["Location"].endswith(BASE + "/submitted")
     page = smtp_client.get(BASE + "/submitted").get_data(as_text=True)
     assert "Self-evaluation submitted" in page
+    assert "An email confirming this is on its way to the school's leads." in html.unescape(page)
     reference = re.search(r"QM-900001-202627-[A-Z0-9]{6}", page).group(0)
     with smtp_app.app_context():
         assert get_store().read("submissions", reference.lower()) is not None
