@@ -191,6 +191,40 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+@dataclass(frozen=True)
+class Undelivered:
+    """A message the sender gave up on, as the LA sees it."""
+
+    to: str
+    subject: str
+    written_at: datetime
+    attempts: int
+    last_error: str
+
+
+def undelivered(engine: Engine, limit: int = 50) -> tuple[list[Undelivered], int]:
+    """The newest messages given up on (at most `limit`), and how many others are waiting to be tried again."""
+    given_up = (
+        sa.select(outbox)
+        .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at.is_(None))
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+    retrying = (
+        sa.select(sa.func.count())
+        .select_from(outbox)
+        .where(outbox.c.sent_at.is_(None), outbox.c.next_attempt_at.is_not(None), outbox.c.last_error.is_not(None))
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(given_up).all()
+        waiting = int(connection.execute(retrying).scalar_one())
+    found = [
+        Undelivered(row.recipient, row.subject, _aware(row.written_at), row.attempts, row.last_error or "")
+        for row in rows
+    ]
+    return found, waiting
+
+
 def pending(engine: Engine) -> list[dict[str, Any]]:
     """Every message not sent yet (given up included), oldest first: for the command line and tests."""
     with engine.connect() as connection:

@@ -329,3 +329,32 @@ def test_a_backup_holds_the_outbox_and_restores_it_into_the_other_engine(
     assert rows(target) == before
     new_id = outbox.queue(target, Email("later@school.example.org", "Later", "Text.\n", moment))
     assert new_id > max(row["id"] for row in before)  # numbering carries on after the restored rows
+
+
+# --- what the LA sees ---------------------------------------------------------------------------------------------
+
+
+def test_the_la_sees_the_emails_the_service_gave_up_on(app: Any, client: Any, sign_in: Any) -> None:
+    smtp_app = another_app(
+        app, SMTP_HOST="127.0.0.1", SMTP_PORT=refusing_port(), SMTP_STARTTLS=False, OUTBOX_MAX_ATTEMPTS=2
+    )
+    with smtp_app.app_context():
+        send_email("head@school.example.org", "Your school is registered", "sign_in_unknown", register_link="x")
+        send_email("bursar@school.example.org", "Signing in", "sign_in_unknown", register_link="x")
+    smtp_app.extensions["clock"].advance(timedelta(minutes=5))
+    with smtp_app.app_context():  # after its commit, the due ones are tried again: the first two are given up
+        send_email("later@school.example.org", "Not yet", "sign_in_unknown", register_link="x")
+    sign_in("la.admin@example.org")
+
+    page = html.unescape(client.get("/la/reminders/").get_data(as_text=True))
+
+    section = page[page.index("<h2>Emails not delivered</h2>") :]
+    assert "has stopped trying" in section
+    cells = "".join([r"<td>([^<]+)</td>"] * 5)
+    rows = re.findall(f"<tr>{cells}</tr>", section)
+    assert [(to, subject, written, tries) for to, subject, written, tries, _ in rows] == [
+        ("bursar@school.example.org", "Signing in", "23 November 2026 at 12pm", "2"),
+        ("head@school.example.org", "Your school is registered", "23 November 2026 at 12pm", "2"),
+    ]
+    assert all("refused" in error.lower() for *_, error in rows)
+    assert "1 email could not be sent yet and is being tried again." in section
