@@ -4,8 +4,8 @@
 neither does). A sender (`send_due`: the `send-outbox` command, a background thread in each worker process, or,
 under test, straight after the commit) claims due rows, sends each through the configured mailer and records the
 outcome. A failure is tried again later, waiting twice as long after each one (`OUTBOX_RETRY_SECONDS`, then
-double, up to `OUTBOX_RETRY_MAX_SECONDS`); after `OUTBOX_MAX_ATTEMPTS` tries the message is given up (logged, and
-said by `send-outbox`).
+double, up to `OUTBOX_RETRY_MAX_SECONDS`); after `OUTBOX_MAX_ATTEMPTS` tries the message is given up (logged,
+said by `send-outbox`, and listed on the LA's Reminders page).
 
 Claiming: in one short write transaction a sender picks due rows (`SELECT ... FOR UPDATE SKIP LOCKED` on
 PostgreSQL, so senders on other hosts skip them rather than wait; on SQLite the transaction holds the database's
@@ -54,7 +54,7 @@ class Policy:
 
     def wait_after(self, attempts: int) -> timedelta:
         """How long to wait after the `attempts`-th failed try: retry_seconds, then double each time."""
-        return timedelta(seconds=min(self.retry_max_seconds, self.retry_seconds * 2 ** max(0, attempts - 1)))
+        return timedelta(seconds=min(self.retry_max_seconds, self.retry_seconds * 2 ** min(max(0, attempts - 1), 40)))
 
 
 def policy_from_config(config: Any) -> Policy:
@@ -223,13 +223,6 @@ def undelivered(engine: Engine, limit: int = 50) -> tuple[list[Undelivered], int
         for row in rows
     ]
     return found, waiting
-
-
-def pending(engine: Engine) -> list[dict[str, Any]]:
-    """Every message not sent yet (given up included), oldest first: for the command line and tests."""
-    with engine.connect() as connection:
-        rows = connection.execute(sa.select(outbox).where(outbox.c.sent_at.is_(None)).order_by(outbox.c.id)).all()
-    return [dict(row._mapping) for row in rows]
 
 
 # --- in the app -------------------------------------------------------------------------------------------------
