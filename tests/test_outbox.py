@@ -358,3 +358,33 @@ def test_the_la_sees_the_emails_the_service_gave_up_on(app: Any, client: Any, si
     ]
     assert all("refused" in error.lower() for *_, error in rows)
     assert "1 email could not be sent yet and is being tried again." in section
+
+
+# --- the migration --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_database_at_the_first_schema_gains_the_outbox_and_keeps_its_documents(
+    engine: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from form_service import db
+    from form_service.store import SQLStore
+    from tests.test_store import url_of
+
+    database = db.create(url_of(engine, tmp_path, request))
+    request.addfinalizer(database.dispose)
+    db.upgrade(database, "0001")
+    with database.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO documents (collection, key, body, changed_seq) VALUES ('schools', '900001', "
+            """'{"name": "Oakfield"}', 1)"""
+        )
+        connection.exec_driver_sql("UPDATE store_state SET seq = 1")
+    assert "outbox" not in sa.inspect(database).get_table_names()
+
+    db.upgrade(database)
+
+    assert db.current_revision(database) == "0002"
+    store = SQLStore(database)
+    assert store.read("schools", "900001") == {"name": "Oakfield"}
+    assert "outbox_due" in {index["name"] for index in sa.inspect(database).get_indexes("outbox")}
