@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, clock, commands, content, errors, mail, output, reminders, security, store, theme
+from . import auth, clock, commands, content, errors, mail, outbox, output, reminders, security, store, theme
 from .config import Config, config_from_env
 
 
@@ -36,6 +36,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     content.init_app(app)
     store.init_app(app)
     mail.init_app(app)
+    outbox.init_app(app)
     security.init_app(app)  # the CSRF check first: a post refused for its session keeps its text (kept_text)
     auth.init_app(app)
     errors.init_app(app)

@@ -234,6 +234,27 @@ def init_app(app: Flask) -> None:
         for line in housekeeping.describe(counts):
             click.echo(line)
 
+    @app.cli.command("send-outbox")
+    def send_outbox() -> None:
+        """Send the queued emails that are due, trying failed ones again with backoff (the service does this too)."""
+        from . import outbox
+
+        try:
+            report = outbox.send_due_now(app)
+        except (StoreError, sa.exc.SQLAlchemyError) as error:
+            raise click.ClickException(f"The outbox could not be read: {error}") from error
+        click.echo(f"Sent {len(report.sent)} {'email' if len(report.sent) == 1 else 'emails'}.")
+        for email, reason in report.failed:
+            click.echo(f"Not sent to {email.to} ({email.subject}): {reason}. It is tried again later.", err=True)
+        for email, reason in report.given_up:
+            click.echo(
+                f"Given up on the email to {email.to} ({email.subject}) after "
+                f"{app.config['OUTBOX_MAX_ATTEMPTS']} attempts: {reason}.",
+                err=True,
+            )
+        if report.failed or report.given_up:
+            raise SystemExit(1)
+
     @app.cli.group("db")
     def database() -> None:
         """The service's database."""

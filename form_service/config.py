@@ -37,6 +37,15 @@ class Config:
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "true").lower() not in ("0", "false", "no")
+    # The outbox (outbox.py): "background" sends from a thread in each worker process, every second and straight
+    # after a commit that queued email; "at-once" sends in the request's own thread just after the commit (tests);
+    # "command" leaves sending to `flask --app form_service send-outbox` alone.
+    OUTBOX_DELIVERY = os.environ.get("OUTBOX_DELIVERY", "background")
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+    OUTBOX_RETRY_SECONDS = float(os.environ.get("OUTBOX_RETRY_SECONDS", "60"))  # then doubled after each failure
+    OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", str(6 * 3600)))
+    # How long a sender's claim on a message lasts: if it dies while sending, the message is sent again after this.
+    OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "600"))
     # The address people use to reach the service, for links in emails (never taken from the request's Host).
     SERVICE_URL = os.environ.get("SERVICE_URL", "http://127.0.0.1:8000/app")
     SIGN_IN_LINK_MINUTES = 15
@@ -61,6 +70,7 @@ class TestConfig(DevelopmentConfig):
     ENV_NAME = "test"
     TESTING = True
     SECRET_KEY = "test-secret-key-not-for-production"
+    OUTBOX_DELIVERY = "at-once"
 
 
 class ProductionConfig(Config):

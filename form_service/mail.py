@@ -1,5 +1,7 @@
 """Sending email: one interface, an outbox folder by default and SMTP when configured.
 
+`send_email` only queues a message in the outbox table (see outbox.py); the mailer here delivers it later.
+
 Outbox: one `.eml` file per message under `$DATA_DIR/outbox/` (and printed in development), so a person
 running `make run` can open the sign-in link. SMTP: host, port, STARTTLS and credentials from the
 environment. Messages are plain English with a text part; templates live in templates/email/.
@@ -18,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
-from flask import Flask, current_app, render_template
+from flask import Flask, render_template
 
 from . import clock
 
@@ -31,6 +33,7 @@ class Email:
     subject: str
     text: str
     written_at: datetime  # by the app's clock: the message's Date
+    html: str | None = None  # an HTML alternative to the text, if any
 
 
 class Mailer(Protocol):
@@ -45,6 +48,8 @@ def build_message(email: Email, sender: str) -> EmailMessage:
     message["Date"] = format_datetime(email.written_at)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     message.set_content(email.text)
+    if email.html is not None:
+        message.add_alternative(email.html, subtype="html")
     return message
 
 
@@ -116,6 +121,12 @@ def init_app(app: Flask) -> None:
 
 
 def send_email(to: str, subject: str, template: str, **context: object) -> None:
-    """Render templates/email/<template>.txt and send it."""
+    """Render templates/email/<template>.txt and queue it in the outbox, in the store's transaction if one is
+    open (so it is sent only if the change causing it commits); a sender delivers it afterwards (see outbox.py).
+    """
+    from . import outbox
+    from .store import get_store
+
     text = render_template(f"email/{template}.txt", **context)
-    current_app.extensions[EXTENSION].send(Email(to=to, subject=subject, text=text, written_at=clock.now()))
+    outbox.queue(get_store(), Email(to=to, subject=subject, text=text, written_at=clock.now()))
+    outbox.deliver_after_commit()

@@ -1,4 +1,5 @@
-"""The LA's Reminders page: what the next run of `send-reminders` would send, and what recent runs sent."""
+"""The LA's Reminders page: what the next run of `send-reminders` would send, what recent runs sent, and any
+email the service gave up on."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from quality_mark.wording import clock_time, long_date, short_date
 from .auth import la_only
 from .clock import today
 from .content import get_content
+from .outbox import undelivered
 from .reminder_plan import deadline_words, describe
 from .reminders import ROLE_WORDS, plan_for, recent_runs
 from .store import get_store
@@ -33,6 +35,7 @@ def overview() -> str:
     store, content = get_store(), get_content()
     day = today()
     cycle, plan = plan_for(store, content, day)
+    given_up, retrying = undelivered(store.engine)
     return render_template(
         "la/reminders.html",
         plan=plan,
@@ -46,12 +49,14 @@ def overview() -> str:
         describe=describe,
         role_words=ROLE_WORDS,
         run_time=_run_time,
+        given_up=given_up,
+        retrying=retrying,
     )
 
 
-def _run_time(moment: str) -> str:
+def _run_time(moment: str | datetime) -> str:
     """'23 November 2026 at 6am' (UK time) for a stored UTC timestamp."""
     from quality_mark.model import LONDON
 
-    local = datetime.fromisoformat(moment).astimezone(LONDON)
+    local = (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone(LONDON)
     return f"{short_date(local.date())} at {clock_time(local)}"

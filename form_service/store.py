@@ -12,6 +12,7 @@ Tables (migrations in `form_service/migrations`)::
     deleted_documents  (collection, key) -> changed_seq of its deletion, so followers of changes() hear of it
     store_state        one row: seq, the last change number handed out; epoch, new after every restore
     evidence_files     id (the server-made name) -> urn, bytes, size, sha256, created_at: uploaded evidence
+    outbox             emails queued by changes, in their transactions, until a sender delivers them (outbox.py)
 
 Every change (write, modify, delete) takes the next number from `store_state.seq` in its own transaction, and
 every transaction that writes locks that row first (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE
@@ -39,6 +40,7 @@ import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -371,8 +373,23 @@ evidence_files = sa.Table(
     sa.Column("sha256", sa.Text, nullable=False),
     sa.Column("created_at", sa.Text, nullable=False),
 )
+# Emails queued in the transaction of the change that causes them, sent afterwards: see form_service/outbox.py.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("recipient", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("text_body", sa.Text, nullable=False),
+    sa.Column("html_body", sa.Text),
+    sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+)
 # What a backup holds, in the order a restore fills them in.
-BACKED_UP = (documents, deleted_documents, store_state, evidence_files)
+BACKED_UP = (documents, deleted_documents, store_state, evidence_files, outbox)
 _ONE = store_state.c.id == 1
 
 
@@ -449,11 +466,13 @@ class SQLStore:
         connection: Connection | None = getattr(local, "connection", None)
         if connection is not None:
             savepoint = connection.begin_nested()
+            callbacks = len(local.after_commit)
             try:
                 yield
             except BaseException:
                 if savepoint.is_active:
                     savepoint.rollback()
+                del local.after_commit[callbacks:]  # what the undone changes asked for is undone too
                 raise
             savepoint.commit()
             return
@@ -466,15 +485,36 @@ class SQLStore:
             with connection.begin():
                 # The one writer lock: see the module's docstring.
                 connection.execute(_LOCK_WRITERS)
-                local.connection, local.held = connection, set()
+                local.connection, local.held, local.after_commit = connection, set(), []
                 try:
                     yield
                 finally:
                     local.connection = None
         except sa.exc.DBAPIError as error:
+            local.after_commit = []
             raise StoreError(f"the database {self._where()} refused a change: {_reason(error)}") from error
+        except BaseException:
+            local.after_commit = []
+            raise
         finally:
             connection.close()
+        callbacks, local.after_commit = local.after_commit, []
+        for callback in callbacks:
+            _run_after_commit(callback)
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` inside the thread's transaction (joining the one open, else in one of its own), for
+        rows kept beside the documents (the outbox): they commit together with the documents or not at all."""
+        with self.transaction():
+            return work(self._local.connection)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the thread's transaction has committed (at once if none is open); never if it
+        is undone. An exception it raises is logged, never passed on: the change has been made."""
+        if getattr(self._local, "connection", None) is None:
+            _run_after_commit(callback)
+        else:
+            self._local.after_commit.append(callback)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
@@ -793,6 +833,7 @@ class SQLStore:
                         )
                     connection.execute(sa.delete(deleted_documents))
                     connection.execute(sa.delete(store_state))
+                    connection.execute(sa.delete(outbox))
                     try:
                         counts = {
                             table.name: _load(connection, table, tar, members[f"{table.name}.jsonl"], refuse)
@@ -808,6 +849,13 @@ class SQLStore:
                         connection.execute(sa.select(sa.func.max(table.c.changed_seq))).scalar() or 0
                         for table in (documents, deleted_documents)
                     )
+                    if not db.is_sqlite(self.engine) and counts["outbox"]:
+                        # Rows came in with their numbers: new ones are numbered after them.
+                        connection.execute(
+                            sa.text(
+                                "SELECT setval(pg_get_serial_sequence('outbox', 'id'), (SELECT max(id) FROM outbox))"
+                            )
+                        )
                     seq = connection.execute(sa.select(store_state.c.seq).where(_ONE)).scalar_one()
                     # A new epoch: every follower of changes() rebuilds from the restored documents.
                     connection.execute(
@@ -856,6 +904,13 @@ class SQLStore:
         return True
 
 
+def _run_after_commit(callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:
+        _log.exception("after a commit, %r failed (the change itself is saved)", callback)
+
+
 def _reason(error: sa.exc.DBAPIError) -> str:
     """What the database driver said, without SQLAlchemy's SQL text and parameters (which hold documents)."""
     return str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
@@ -874,12 +929,31 @@ def _dump(connection: Connection, table: sa.Table, path: Path) -> int:
     per_fetch = 4 if binary else 1000
     with open(path, "w", encoding="utf-8") as handle:
         for row in connection.execution_options(yield_per=per_fetch).execute(query):
-            values = dict(row._mapping)
+            values = {name: _portable(value) for name, value in row._mapping.items()}
             for name in binary:
                 values[name] = base64.b64encode(values[name]).decode("ascii")
             handle.write(json.dumps(values, ensure_ascii=True, separators=(",", ":")) + "\n")
             count += 1
     return count
+
+
+def _portable(value: Any) -> Any:
+    """A column's value as JSON holds it: a time as ISO 8601 in UTC (SQLite gives it back without its zone)."""
+    if isinstance(value, datetime):
+        return (value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return value
+
+
+def _moment(value: object, name: str, required: bool) -> datetime | None:
+    """An ISO 8601 time with its zone, from a backup's row; ValueError otherwise."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{name} must be a time")
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{name} must be a time with its zone")
+    return moment.astimezone(UTC)
 
 
 def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -989,6 +1063,17 @@ def _checked_row(table: sa.Table, row: object) -> dict[str, Any]:
         if not isinstance(row["body"], str):
             raise ValueError("body must be JSON text")
         _check_document(decode(row["body"]))
+    if table is outbox:
+        for name in ("recipient", "subject", "text_body"):
+            if not isinstance(row[name], str):
+                raise ValueError(f"{name} must be text")
+        for name in ("html_body", "last_error"):
+            if row[name] is not None and not isinstance(row[name], str):
+                raise ValueError(f"{name} must be text or null")
+        if type(row["attempts"]) is not int or not 0 <= row["attempts"] < 2**31:
+            raise ValueError("attempts must be a whole number")
+        for name in ("written_at", "next_attempt_at", "sent_at"):
+            row[name] = _moment(row[name], name, required=name == "written_at")
     return row
 
 

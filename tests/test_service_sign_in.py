@@ -577,6 +577,9 @@ def production_app(app: Flask) -> Flask:
         SECRET_KEY="a-long-random-production-secret-for-tests-only-0123456789",
         SERVICE_URL=HTTPS + "/app",
         TRUSTED_HOSTS=["service.test"],
+        # The tests read each email right after the request, so it is sent then rather than by the background
+        # sender a moment later (tests/test_outbox.py tests that one).
+        OUTBOX_DELIVERY="at-once",
     )
 
 
@@ -732,7 +735,12 @@ print(client.get("/", follow_redirects=True).get_data(as_text=True))
 
 def test_in_development_a_restart_keeps_everyone_signed_in(tmp_path) -> None:
     """Two processes on one data folder, as `make run` before and after a restart (or two of its workers)."""
-    environment = {"QM_ENV": "development", "DATA_DIR": str(tmp_path / "data"), "CONTENT_ROOT": str(REPO_ROOT)}
+    environment = {
+        "QM_ENV": "development",
+        "DATA_DIR": str(tmp_path / "data"),
+        "CONTENT_ROOT": str(REPO_ROOT),
+        "OUTBOX_DELIVERY": "at-once",  # the script reads the sign-in email right after asking for it
+    }
     signed_in = run_service_start(environment, SIGN_IN_AND_PRINT_COOKIE.replace("sys.argv[1]", repr(SENCO)))
     assert signed_in.returncode == 0, signed_in.stderr
     cookie = signed_in.stdout.strip().splitlines()[-1]

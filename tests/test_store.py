@@ -668,6 +668,7 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
         "documents.jsonl",
         "evidence_files.jsonl",
         "manifest.json",
+        "outbox.jsonl",
         "store_state.jsonl",
     ]
     manifest = json.loads(dict((m.name, raw) for m, raw in members(archive))["manifest.json"])
@@ -728,6 +729,7 @@ def test_evidence_files_go_into_the_backup_whole_and_a_damaged_one_is_refused(
         "deleted_documents": 0,
         "store_state": 1,
         "evidence_files": 4,
+        "outbox": 0,
     }
     for file_id, data in files.items():
         assert target.evidence_file(file_id, "900001") == data
@@ -801,13 +803,13 @@ def test_migrations_go_from_nothing_to_the_newest_schema_and_back(
     assert db.current_revision(database) is None
     db.upgrade(database)
     assert db.current_revision(database) == db.head_revision() == "0003"
-    assert {"documents", "deleted_documents", "store_state"} <= set(sa.inspect(database).get_table_names())
+    assert {"documents", "deleted_documents", "store_state", "outbox"} <= set(sa.inspect(database).get_table_names())
     store = SQLStore(database)
     store.write("schools", "900001", {"name": "Oakfield"})
     db.upgrade(database)  # again: nothing to do, nothing lost
     assert store.read("schools", "900001") == {"name": "Oakfield"}
     db.downgrade(database, "base")
-    assert not {"documents", "deleted_documents", "store_state"} & set(sa.inspect(database).get_table_names())
+    assert not {"documents", "deleted_documents", "store_state", "outbox"} & set(sa.inspect(database).get_table_names())
     db.upgrade(database)
     assert SQLStore(database).keys("schools") == []
 
