@@ -61,8 +61,8 @@ def serve(listener: socket.socket, served: list[str]) -> None:
             return  # the listener was closed: the test is over
         with connection:
             if read_request(connection):
+                served.append("answered")  # before the answer goes out, so the client never sees it first
                 connection.sendall(ANSWER)
-                served.append("answered")
             if read_request(connection):  # the next request on the kept-alive connection: dropped unanswered
                 served.append("dropped")
 
