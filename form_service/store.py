@@ -35,7 +35,6 @@ import secrets
 import tarfile
 import tempfile
 import threading
-import time
 import weakref
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -777,7 +776,9 @@ class SQLStore:
                         with tarfile.open(fileobj=handle, mode="w:gz", compresslevel=6) as tar:
                             for table in BACKED_UP:
                                 tar.add(Path(work) / f"{table.name}.jsonl", arcname=f"{table.name}.jsonl")
-                            _add_member(tar, _MANIFEST, json.dumps(manifest, indent=2).encode())
+                            # The manifest takes the file time of the members written with it.
+                            written = (Path(work) / f"{documents.name}.jsonl").stat().st_mtime
+                            _add_member(tar, _MANIFEST, json.dumps(manifest, indent=2).encode(), written)
                         handle.flush()
                         os.fsync(handle.fileno())
                     os.replace(temp, archive)
@@ -956,10 +957,10 @@ def _moment(value: object, name: str, required: bool) -> datetime | None:
     return moment.astimezone(UTC)
 
 
-def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+def _add_member(tar: tarfile.TarFile, name: str, data: bytes, mtime: float) -> None:
     info = tarfile.TarInfo(name)
     info.size = len(data)
-    info.mtime = int(time.time())
+    info.mtime = int(mtime)
     info.mode = 0o600
     tar.addfile(info, io.BytesIO(data))
 

@@ -28,11 +28,10 @@ SENCO = "senco@oakfield-primary.example.org"
 LA_REVIEWER = "la.reviewer@example.org"
 BASE = f"/school/{OAKFIELD}/self-evaluation"
 
-# Calls that read the system's time. Only the clock may make them; the one exception is the file times the
-# store stamps on the members of a backup archive (when the archive was written, as any file's time is).
+# Calls that read the system's time. Only the clock may make them.
 SYSTEM_TIME = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today")}
 SYSTEM_TIME |= {("time", "time"), ("time", "time_ns"), ("time", "localtime"), ("time", "gmtime")}
-MAY_READ_SYSTEM_TIME = {"form_service/clock.py", "form_service/store.py"}
+MAY_READ_SYSTEM_TIME = {"form_service/clock.py"}
 
 
 def system_time_calls(path: Path) -> list[str]:
