@@ -2,8 +2,14 @@
 
 Run by hand (not part of the tests), from the repository root:
 
-    .venv/bin/python bench/http_autosave.py              # 100 users x 20 saves, ~1 s apart: ~1 minute
+    .venv/bin/python bench/http_autosave.py              # 100 users x 20 saves, ~1 s apart, on each engine: ~2 min
     .venv/bin/python bench/http_autosave.py --pause 0    # the same saves back to back: the server's ceiling
+    .venv/bin/python bench/http_autosave.py --engines sqlite             # SQLite only
+    .venv/bin/python bench/http_autosave.py --database-url postgresql://...   # an existing, empty PostgreSQL
+
+Each engine gets the same run, one after the other: SQLite in the data folder (the default), then PostgreSQL
+(a throwaway local server on a Unix socket, as the tests start one: tests/postgres.py, `synchronous_commit=on`),
+or the empty database `--database-url` names.
 
 Target: p99 <= 50 ms per autosave with 100 concurrent users, and no errors.
 
@@ -153,8 +159,14 @@ def gias_csv(count: int) -> bytes:
     return out.getvalue().encode()
 
 
-def prepare(data_dir: Path, site_dir: Path, users: int, email_sign_ins: int, fresh: bool) -> list[Person]:
-    app = create_app(DevelopmentConfig, {"DATA_DIR": data_dir, "SITE_DIR": site_dir, "CONTENT_ROOT": ROOT})
+def app_settings(data_dir: Path, site_dir: Path, database_url: str | None) -> dict[str, object]:
+    return {"DATA_DIR": data_dir, "SITE_DIR": site_dir, "CONTENT_ROOT": ROOT, "DATABASE_URL": database_url}
+
+
+def prepare(
+    data_dir: Path, site_dir: Path, database_url: str | None, users: int, email_sign_ins: int, fresh: bool
+) -> list[Person]:
+    app = create_app(DevelopmentConfig, app_settings(data_dir, site_dir, database_url))
     people = []
     with app.app_context():
         store, content = get_store(), get_content()
@@ -198,7 +210,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(port: int, data_dir: Path, site_dir: Path, log: Path) -> subprocess.Popen:
+def start_server(port: int, data_dir: Path, site_dir: Path, database_url: str | None, log: Path) -> subprocess.Popen:
     command = [
         str(GUNICORN),
         "--bind",
@@ -221,6 +233,9 @@ def start_server(port: int, data_dir: Path, site_dir: Path, log: Path) -> subpro
         "SITE_DIR": str(site_dir),
         "SERVICE_URL": f"http://127.0.0.1:{port}/app",
     }
+    environment.pop("DATABASE_URL", None)
+    if database_url:
+        environment["DATABASE_URL"] = database_url
     with log.open("wb") as output:
         return subprocess.Popen(
             command, cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
@@ -407,9 +422,9 @@ def server_times(log: Path) -> list[float]:
     return [float(match.group(1)) for match in pattern.finditer(log.read_text(errors="replace"))]
 
 
-def check_store(data_dir: Path, site_dir: Path, people: list[Person]) -> int:
+def check_store(data_dir: Path, site_dir: Path, database_url: str | None, people: list[Person]) -> int:
     """How many acknowledged saves are missing from the store (or there with another revision)."""
-    app = create_app(DevelopmentConfig, {"DATA_DIR": data_dir, "SITE_DIR": site_dir, "CONTENT_ROOT": ROOT})
+    app = create_app(DevelopmentConfig, app_settings(data_dir, site_dir, database_url))
     missing = 0
     with app.app_context():
         cycle = self_evaluation.current_cycle(get_content(), datetime.now(LONDON).date())
@@ -435,25 +450,55 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=1.0, help="mean seconds between a user's saves (default 1)")
     parser.add_argument("--email-sign-ins", type=int, default=20, help="users who sign in by email (max 25)")
     parser.add_argument("--fresh", action="store_true", help="start from empty self-evaluations")
+    parser.add_argument(
+        "--engines", default="sqlite,postgresql", help="which databases, in turn (default sqlite,postgresql)"
+    )
+    parser.add_argument("--database-url", help="an existing, empty PostgreSQL database instead of a throwaway server")
     args = parser.parse_args()
     if not 0 <= args.email_sign_ins <= 25:
         parser.error("--email-sign-ins must be 0 to 25: the sign-in limit is 30 per client address per 15 minutes")
     if not 1 <= args.users <= 500 or not 1 <= args.saves <= 200:
         parser.error("--users must be 1 to 500 and --saves 1 to 200")
+    engines = [name.strip() for name in args.engines.split(",") if name.strip()]
+    if not engines or set(engines) - {"sqlite", "postgresql"}:
+        parser.error("--engines takes sqlite, postgresql or both, separated by a comma")
 
     started = time.perf_counter()
+    runs: list[tuple[str, Run]] = []
+    for engine in engines:
+        print(f"\n=== {engine} ===", flush=True)
+        if engine == "sqlite":
+            runs.append((engine, run_on(args, None)))
+        elif args.database_url:
+            runs.append((engine, run_on(args, args.database_url)))
+        else:
+            from tests.postgres import Server
+
+            server = Server()
+            try:
+                with server.database() as url:
+                    runs.append((engine, run_on(args, url)))
+            finally:
+                server.stop()
+    failed = [engine for engine, run in runs if report(args, engine, run)]
+    print(f"\nWhole run: {time.perf_counter() - started:.0f} s")
+    print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
+    if failed:
+        sys.exit(1)
+
+
+def run_on(args: argparse.Namespace, database_url: str | None) -> Run:
     scratch = ROOT / "build" / "bench-tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     work_dir = Path(tempfile.mkdtemp(prefix="http-autosave-", dir=scratch))
     data_dir, site_dir, log = work_dir / "data", work_dir / "site", work_dir / "server.log"
     site_dir.mkdir()
     try:
-        run = measure(args, work_dir, data_dir, site_dir, log)
+        return measure(args, work_dir, data_dir, site_dir, database_url, log)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
         if scratch.exists() and not any(scratch.iterdir()):
             scratch.rmdir()
-    report(args, run, started)
 
 
 @dataclass
@@ -465,20 +510,22 @@ class Run:
     missing: int
 
 
-def measure(args: argparse.Namespace, work_dir: Path, data_dir: Path, site_dir: Path, log: Path) -> Run:
+def measure(
+    args: argparse.Namespace, work_dir: Path, data_dir: Path, site_dir: Path, database_url: str | None, log: Path
+) -> Run:
     """Steps 1 to 4, and the check of the store; the server is stopped whatever happens."""
     started = time.perf_counter()
     server = None
     try:
         print("Load average (1, 5, 15 min) at the start: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
         print(f"Preparing {args.users} schools and school leads in {work_dir} (removed afterwards)...", flush=True)
-        people = prepare(data_dir, site_dir, args.users, min(args.email_sign_ins, args.users), args.fresh)
+        people = prepare(data_dir, site_dir, database_url, args.users, min(args.email_sign_ins, args.users), args.fresh)
         prepared = time.perf_counter()
         print(f"  prepared in {prepared - started:.1f} s", flush=True)
 
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_server(port, data_dir, site_dir, log)
+        server = start_server(port, data_dir, site_dir, database_url, log)
         wait_until_up(base, server, log)
         print(f"Server up at {base} (gunicorn, 2 workers x 4 threads, --preload), pid {server.pid}", flush=True)
 
@@ -512,17 +559,18 @@ def measure(args: argparse.Namespace, work_dir: Path, data_dir: Path, site_dir: 
     finally:
         if server is not None:
             stop_server(server)
-    return Run(results, phase, still_running, server_times(log), check_store(data_dir, site_dir, people))
+    return Run(results, phase, still_running, server_times(log), check_store(data_dir, site_dir, database_url, people))
 
 
-def report(args: argparse.Namespace, run: Run, started: float) -> None:
+def report(args: argparse.Namespace, engine: str, run: Run) -> bool:
+    """Print one engine's figures; True if any save failed or went missing."""
     results, phase, server_ms = run.results, run.phase, run.server_ms
     attempted = sum(results.statuses.values())
     # A save that was never sent (its user stopped on an error) counts as an error too.
     errors = args.users * args.saves - results.statuses.get(200, 0)
     print()
     print(
-        f"{args.users} users x {args.saves} autosaves, mean pause {args.pause:g} s, "
+        f"{engine}: {args.users} users x {args.saves} autosaves, mean pause {args.pause:g} s, "
         f"{'empty' if args.fresh else 'fully answered'} self-evaluations"
     )
     print(f"{'':<36} {'count':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}")
@@ -538,10 +586,7 @@ def report(args: argparse.Namespace, run: Run, started: float) -> None:
         print(f"{run.still_running} users were still running at the time limit")
     for failure in results.failures[:10]:
         print(f"  {failure}")
-    print(f"Whole run: {time.perf_counter() - started:.0f} s")
-    print("Load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
-    if errors or run.missing or run.still_running:
-        sys.exit(1)
+    return bool(errors or run.missing or run.still_running)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection, Engine
 SQLITE_FILE = "quality-mark.sqlite3"
 BUSY_TIMEOUT_SECONDS = 5
 WRITE = "quality_mark_write"  # execution option: this connection's transactions write (BEGIN IMMEDIATE on SQLite)
+READ = "quality_mark_read"  # execution option: each statement stands alone (no BEGIN; see `read_options`)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 _log = logging.getLogger(__name__)
@@ -58,7 +59,10 @@ def sqlite_url(data_dir: Path) -> str:
 def create(url: str) -> Engine:
     """An engine for `url`, set up as described above. Nothing is connected yet."""
     url = normalise_url(url)
-    engine = _sqlite_engine(url) if url.startswith("sqlite") else sa.create_engine(url, pool_pre_ping=True)
+    # No pre-ping (a round trip before every use of a pooled connection, a third of a short read's time): the
+    # store tries a read, or a transaction's first statement, once more on a fresh connection instead when the
+    # database dropped the pooled one (after a restart or a fail-over): see `SQLStore`.
+    engine = _sqlite_engine(url) if url.startswith("sqlite") else sa.create_engine(url)
     _dispose_after_fork(engine)
     return engine
 
@@ -83,8 +87,10 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def do_begin(connection: Connection) -> None:
-        writes = connection.get_execution_options().get(WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(READ, False):
+            return  # sqlite3 runs each statement in a transaction of its own
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE, False) else "BEGIN")
 
     return engine
 
@@ -117,6 +123,14 @@ def _dispose_after_fork(engine: Engine) -> None:
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
+
+
+def read_options(engine: Engine) -> dict[str, Any]:
+    """Execution options for a connection that reads with single statements, each consistent on its own: no
+    BEGIN and no ROLLBACK around them (on PostgreSQL two round trips of a read's three). SQLite takes our own
+    option, as its dialect's AUTOCOMMIT setting would hand transactions back to sqlite3 when the connection
+    returns to the pool."""
+    return {READ: True} if is_sqlite(engine) else {"isolation_level": "AUTOCOMMIT"}
 
 
 # --- migrations ------------------------------------------------------------------------------------------------

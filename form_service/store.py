@@ -476,14 +476,9 @@ class SQLStore:
             savepoint.commit()
             return
         self.upgrade()
+        connection, began = self._begin_writing()
         try:
-            connection = self.engine.connect().execution_options(**{db.WRITE: True})
-        except sa.exc.DBAPIError as error:
-            raise StoreError(f"cannot reach the database {self._where()}: {_reason(error)}") from error
-        try:
-            with connection.begin():
-                # The one writer lock: see the module's docstring.
-                connection.execute(_LOCK_WRITERS)
+            with began:
                 local.connection, local.held, local.after_commit = connection, set(), []
                 try:
                     yield
@@ -501,6 +496,29 @@ class SQLStore:
         for callback in callbacks:
             _run_after_commit(callback)
 
+    def _begin_writing(self) -> tuple[Connection, sa.engine.Transaction]:
+        """A connection in a writing transaction that holds the one writer lock (see the module's docstring).
+
+        A pooled connection the database has dropped (it restarted, or failed over) shows itself on this first
+        statement: it is thrown away and the transaction begun once more on a new one, so no change is lost.
+        """
+        for attempt in (1, 2):
+            try:
+                connection = self.engine.connect().execution_options(**{db.WRITE: True})
+            except sa.exc.DBAPIError as error:
+                raise StoreError(f"cannot reach the database {self._where()}: {_reason(error)}") from error
+            began = connection.begin()
+            try:
+                connection.execute(_LOCK_WRITERS)
+                return connection, began
+            except sa.exc.DBAPIError as error:
+                with suppress(sa.exc.DBAPIError):
+                    began.rollback()
+                connection.close()
+                if not (attempt == 1 and error.connection_invalidated):
+                    raise StoreError(f"the database {self._where()} refused a change: {_reason(error)}") from error
+        raise AssertionError("unreachable")
+
     def run(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` inside the thread's transaction (joining the one open, else in one of its own), for
         rows kept beside the documents (the outbox): they commit together with the documents or not at all."""
@@ -515,19 +533,22 @@ class SQLStore:
         else:
             self._local.after_commit.append(callback)
 
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        """The thread's transaction's connection, or a short read-only one."""
+    def _fetch(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` on the thread's transaction's connection, or else on a pooled one whose statements
+        stand alone (`db.read_options`). `work` only reads, so when the database has dropped the pooled
+        connection (it restarted, or failed over) it runs once more on a new one."""
         connection = getattr(self._local, "connection", None)
         if connection is not None:
-            yield connection
-            return
+            return work(connection)
         self.upgrade()
-        try:
-            with self.engine.connect() as connection:
-                yield connection
-        except sa.exc.DBAPIError as error:
-            raise StoreError(f"cannot read from the database {self._where()}: {_reason(error)}") from error
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect().execution_options(**db.read_options(self.engine)) as connection:
+                    return work(connection)
+            except sa.exc.DBAPIError as error:
+                if not (attempt == 1 and error.connection_invalidated):
+                    raise StoreError(f"cannot read from the database {self._where()}: {_reason(error)}") from error
+        raise AssertionError("unreachable")
 
     def _held(self) -> set[tuple[str, str]]:
         return self._local.held
@@ -545,8 +566,7 @@ class SQLStore:
         """The document stored under (collection, key), or None; DamagedDocument if it cannot be read."""
         _check_collection(collection)
         _check_key(key)
-        with self._reading() as connection:
-            body = connection.execute(_SELECT_BODY, {"c": collection, "k": key}).scalar()
+        body = self._fetch(lambda connection: connection.execute(_SELECT_BODY, {"c": collection, "k": key}).scalar())
         return None if body is None else self._decode(collection, key, body)
 
     def write(self, collection: str, key: str, document: dict[str, Any]) -> None:
@@ -603,8 +623,7 @@ class SQLStore:
     def keys(self, collection: str) -> list[str]:
         _check_collection(collection)
         query = sa.select(documents.c.key).where(documents.c.collection == collection).order_by(documents.c.key)
-        with self._reading() as connection:
-            return list(connection.execute(query).scalars())
+        return self._fetch(lambda connection: list(connection.execute(query).scalars()))
 
     def scan(self, collection: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every (key, document) in the collection, sorted by key, read a batch at a time.
@@ -621,8 +640,8 @@ class SQLStore:
             query = sa.select(documents.c.key, documents.c.body).where(documents.c.collection == collection)
             if after is not None:
                 query = query.where(documents.c.key > after)
-            with self._reading() as connection:
-                rows = connection.execute(query.order_by(documents.c.key).limit(_SCAN_BATCH)).all()
+            batch = query.order_by(documents.c.key).limit(_SCAN_BATCH)
+            rows = self._fetch(lambda connection, batch=batch: connection.execute(batch).all())
             for key, body in rows:
                 yield key, self._decode(collection, key, body)
             if len(rows) < _SCAN_BATCH:
@@ -644,8 +663,10 @@ class SQLStore:
 
     def changes(self, since: ChangePosition | None) -> tuple[ChangePosition, list[tuple[str, str]] | None]:
         """See `Store.changes`. The position is (the database's epoch, the last change number seen); a restore
-        gives the database a new epoch, so every follower rebuilds."""
-        with self._reading() as connection:
+        gives the database a new epoch, so every follower rebuilds. The two statements need not see one
+        snapshot: a document changed again in between has a number above the position, so the next call has it."""
+
+        def read(connection: Connection) -> tuple[ChangePosition, list[tuple[str, str]] | None]:
             seq, epoch = connection.execute(sa.select(store_state.c.seq, store_state.c.epoch).where(_ONE)).one()
             position = (int(epoch), int(seq))
             if since is None or since[0] != epoch or since[1] > seq:
@@ -663,7 +684,9 @@ class SQLStore:
             rows = connection.execute(
                 sa.select(changed.c.collection, changed.c.key).order_by(changed.c.changed_seq)
             ).all()
-        return position, [(collection, key) for collection, key in rows]
+            return position, [(collection, key) for collection, key in rows]
+
+        return self._fetch(read)
 
     # Housekeeping ---------------------------------------------------------------------------------------------
 
@@ -722,8 +745,7 @@ class SQLStore:
         if not _FILE_ID.fullmatch(file_id):
             return None
         query = sa.select(evidence_files.c.bytes).where(evidence_files.c.id == file_id, evidence_files.c.urn == urn)
-        with self._reading() as connection:
-            data = connection.execute(query).scalar()
+        data = self._fetch(lambda connection: connection.execute(query).scalar())
         return None if data is None else bytes(data)
 
     def delete_evidence_file(self, file_id: str, urn: str) -> bool:

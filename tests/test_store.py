@@ -897,3 +897,29 @@ def test_the_service_runs_on_postgresql_when_database_url_names_one(tmp_path: Pa
     assert not (tmp_path / "data" / db.SQLITE_FILE).exists()
     with app.app_context():
         get_store().engine.dispose()
+
+
+def test_reads_and_saves_carry_on_when_postgresql_restarts_under_the_pool() -> None:
+    """Pooled connections die with the server (a crash, a fail-over). Nothing pings them before each use, so
+    the first read and the first save afterwards each meet a dead one: each is tried once more on a new
+    connection and succeeds, and nothing is lost."""
+    from tests.postgres import Server
+
+    server = Server()
+    try:
+        url = server.create_database()
+        store = open_store(database_url=url)
+        store.write("things", "a", {"n": 1})
+        with ThreadPoolExecutor(4) as pool:  # several connections in the pool, all idle afterwards
+            assert list(pool.map(lambda _: store.read("things", "a"), range(8))) == [{"n": 1}] * 8
+        server.restart()
+        assert store.read("things", "a") == {"n": 1}
+        server.restart()
+        store.modify("things", "a", lambda document: ({"n": document["n"] + 1}, None))
+        server.restart()
+        store.write("things", "b", {"n": 3})
+        assert store.read("things", "a") == {"n": 2}
+        assert store.keys("things") == ["a", "b"]
+        store.engine.dispose()
+    finally:
+        server.stop()
