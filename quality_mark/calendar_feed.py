@@ -1,124 +1,113 @@
 """The key dates as an iCalendar (RFC 5545) feed that Outlook, Google Calendar and Apple Calendar import.
 
+Written with the `icalendar` library, which escapes text, folds long lines and writes the time zone.
 Deterministic: the same key dates give the same bytes (DTSTAMP is the content's 'updated' date).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+
+import icalendar
 
 from .model import KeyDates
 
 PRODUCT_ID = "-//SEND and Inclusion Quality Mark//Key dates//EN"
 UID_DOMAIN = "send-inclusion-quality-mark"
-
-# Europe/London since 1996: BST from 01:00 on the last Sunday of March to 02:00 on the last Sunday of October.
-_LONDON_TIMEZONE = [
-    "BEGIN:VTIMEZONE",
-    "TZID:Europe/London",
-    "BEGIN:DAYLIGHT",
-    "TZOFFSETFROM:+0000",
-    "TZOFFSETTO:+0100",
-    "TZNAME:BST",
-    "DTSTART:19700329T010000",
-    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-    "END:DAYLIGHT",
-    "BEGIN:STANDARD",
-    "TZOFFSETFROM:+0100",
-    "TZOFFSETTO:+0000",
-    "TZNAME:GMT",
-    "DTSTART:19701025T020000",
-    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
-    "END:STANDARD",
-    "END:VTIMEZONE",
-]
+TIMEZONE = "Europe/London"
 
 
-def escape_text(text: str) -> str:
-    """RFC 5545 TEXT escaping."""
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n").replace("\n", "\\n")
+def london_timezone() -> icalendar.Timezone:
+    """Europe/London since 1996, as two yearly rules: BST from 01:00 on the last Sunday of March to 02:00 on
+    the last Sunday of October. (Calendar apps need the rules, not a list of every change.)"""
+    zone = icalendar.Timezone()
+    zone.add("TZID", TIMEZONE)
+    for kind, name, starts, offset_from, offset_to, month in (
+        (icalendar.TimezoneDaylight, "BST", datetime(1970, 3, 29, 1), 0, 1, 3),
+        (icalendar.TimezoneStandard, "GMT", datetime(1970, 10, 25, 2), 1, 0, 10),
+    ):
+        observance = kind()
+        observance.add("TZOFFSETFROM", timedelta(hours=offset_from))
+        observance.add("TZOFFSETTO", timedelta(hours=offset_to))
+        observance.add("TZNAME", name)
+        observance.add("DTSTART", starts)
+        observance.add("RRULE", {"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": "-1SU"})
+        zone.add_component(observance)
+    return zone
 
 
-def fold(line: str) -> str:
-    """Fold a content line at 75 octets without splitting a UTF-8 character."""
-    encoded = line.encode("utf-8")
-    if len(encoded) <= 75:
-        return line
-    parts: list[str] = []
-    current = ""
-    limit = 75
-    for character in line:
-        if len((current + character).encode("utf-8")) > limit:
-            parts.append(current)
-            current = character
-            limit = 74  # continuation lines start with a space
-        else:
-            current += character
-    parts.append(current)
-    return "\r\n ".join(parts)
-
-
-def _all_day(day: date) -> list[str]:
-    return [f"DTSTART;VALUE=DATE:{day:%Y%m%d}", f"DTEND;VALUE=DATE:{day + timedelta(days=1):%Y%m%d}"]
-
-
-def _timed(moment: datetime, duration: str) -> list[str]:
-    return [f"DTSTART;TZID=Europe/London:{moment:%Y%m%dT%H%M%S}", f"DURATION:{duration}"]
-
-
-def _event(uid: str, stamp: date, when: list[str], summary: str, description: str, alarm: bool = False) -> list[str]:
-    lines = [
-        "BEGIN:VEVENT",
-        f"UID:{uid}@{UID_DOMAIN}",
-        f"DTSTAMP:{stamp:%Y%m%d}T000000Z",
-        *when,
-        f"SUMMARY:{escape_text(summary)}",
-        f"DESCRIPTION:{escape_text(description)}",
-        "TRANSP:TRANSPARENT",
-    ]
+def _event(
+    uid: str,
+    stamp: date,
+    starts: date | datetime,
+    summary: str,
+    description: str,
+    duration: timedelta | None = None,
+    alarm: bool = False,
+) -> icalendar.Event:
+    """An all-day event when `starts` is a date; else one that lasts `duration`, in London time."""
+    event = icalendar.Event()
+    event.add("UID", f"{uid}@{UID_DOMAIN}")
+    event.add("DTSTAMP", datetime.combine(stamp, time(), tzinfo=UTC))
+    if isinstance(starts, datetime):
+        event.add("DTSTART", starts.replace(tzinfo=None), parameters={"TZID": TIMEZONE})
+        event.add("DURATION", duration)
+    else:
+        event.add("DTSTART", starts)
+        event.add("DTEND", starts + timedelta(days=1))
+    event.add("SUMMARY", summary)
+    event.add("DESCRIPTION", description)
+    event.add("TRANSP", "TRANSPARENT")
     if alarm:
-        lines += [
-            "BEGIN:VALARM",
-            "ACTION:DISPLAY",
-            "TRIGGER:-P7D",
-            f"DESCRIPTION:{escape_text('One week to go: ' + summary)}",
-            "END:VALARM",
-        ]
-    return [*lines, "END:VEVENT"]
+        reminder = icalendar.Alarm()
+        reminder.add("ACTION", "DISPLAY")
+        reminder.add("TRIGGER", timedelta(days=-7))
+        reminder.add("DESCRIPTION", f"One week to go: {summary}")
+        event.add_component(reminder)
+    return event
 
 
 def calendar_feed(key_dates: KeyDates, site_name: str = "SEND and Inclusion Quality Mark") -> str:
     """Every cycle's registration date, deadline and events as one iCalendar file (CRLF line ends)."""
     stamp = key_dates.updated
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODUCT_ID}",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-        f"X-WR-CALNAME:{escape_text(site_name + ': key dates')}",
-        "X-WR-TIMEZONE:Europe/London",
-        *_LONDON_TIMEZONE,
-    ]
+    calendar = icalendar.Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", PRODUCT_ID)
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    calendar.add("X-WR-CALNAME", f"{site_name}: key dates")
+    calendar.add("X-WR-TIMEZONE", TIMEZONE)
+    calendar.add_component(london_timezone())
     for cycle in key_dates.cycles:
-        lines += _event(
-            f"{cycle.id}-registration-opens",
-            stamp,
-            _all_day(cycle.registration_opens),
-            f"{site_name}: registration opens ({cycle.title})",
-            "Schools can register for the Quality Mark online from today.",
+        calendar.add_component(
+            _event(
+                f"{cycle.id}-registration-opens",
+                stamp,
+                cycle.registration_opens,
+                f"{site_name}: registration opens ({cycle.title})",
+                "Schools can register for the Quality Mark online from today.",
+            )
         )
-        lines += _event(
-            f"{cycle.id}-submission-deadline",
-            stamp,
-            _timed(cycle.submission_deadline, "PT1M"),
-            f"{site_name}: self-evaluation deadline ({cycle.title})",
-            "Submit your school's self-evaluation by this time (UK time).",
-            alarm=True,
+        calendar.add_component(
+            _event(
+                f"{cycle.id}-submission-deadline",
+                stamp,
+                cycle.submission_deadline,
+                f"{site_name}: self-evaluation deadline ({cycle.title})",
+                "Submit your school's self-evaluation by this time (UK time).",
+                duration=timedelta(minutes=1),
+                alarm=True,
+            )
         )
         for event in cycle.events:
-            starts = event.starts_at
-            when = _timed(starts, "PT1H") if starts else _all_day(event.date)
-            lines += _event(f"{cycle.id}-{event.id}", stamp, when, f"{site_name}: {event.title}", event.description)
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+            calendar.add_component(
+                _event(
+                    f"{cycle.id}-{event.id}",
+                    stamp,
+                    event.starts_at or event.date,
+                    f"{site_name}: {event.title}",
+                    event.description,
+                    duration=timedelta(hours=1),
+                )
+            )
+    return calendar.to_ical().decode("utf-8")
