@@ -326,8 +326,7 @@ def export_csv(urn: str) -> Response:
     setting = _setting(urn)
     document = actions.load(get_store(), urn, setting.cycle.id)
     text = actions.to_csv(setting.framework, actions.actions_of(document))
-    # A byte-order mark makes Excel read the file as UTF-8 (names with accents, curly quotes).
-    response = Response("\ufeff" + text, mimetype="text/csv")
+    response = Response(text, mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="action-plan-{urn}-{setting.cycle.id}.csv"'
     return response
 

@@ -12,8 +12,6 @@ without a browser.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
 from collections.abc import Iterable, Mapping
@@ -22,7 +20,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from quality_mark.model import Content, Criterion, Cycle, Framework, Heading
-from quality_mark.spreadsheet import csv_safe
+from quality_mark.spreadsheet import csv_text
 
 from . import clock, self_evaluation
 from .form_fields import Problems, checked_text, field_text
@@ -390,27 +388,23 @@ CSV_COLUMNS = (
 )
 
 
-neutralise = csv_safe  # a cell a spreadsheet shows as text, never runs as a formula
-
-
 def to_csv(framework: Framework, actions: Iterable[dict[str, Any]]) -> str:
     """The plan as CSV, one row per action, grouped by heading, every cell safe to open in a spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    rows: list[tuple[str, ...]] = [CSV_COLUMNS]
     for heading, group in grouped_by_heading(framework, actions):
         for action in group:
             criterion = criterion_or_none(framework, action.get("criterion_id"))
-            row = (
-                heading.title if heading else "",
-                action.get("criterion_id") or "",
-                " ".join(criterion.statement.split()) if criterion else "",
-                action["what"],
-                action["lead"],
-                action["by_when"],
-                action["success_criteria"],
-                STATUSES.get(action["status"], action["status"]),
-                action["updated_at"],
+            rows.append(
+                (
+                    heading.title if heading else "",
+                    action.get("criterion_id") or "",
+                    " ".join(criterion.statement.split()) if criterion else "",
+                    action["what"],
+                    action["lead"],
+                    action["by_when"],
+                    action["success_criteria"],
+                    STATUSES.get(action["status"], action["status"]),
+                    action["updated_at"],
+                )
             )
-            writer.writerow([neutralise(str(cell)) for cell in row])
-    return buffer.getvalue()
+    return csv_text(rows)

@@ -8,10 +8,8 @@ with. The figures come from `quality_mark.analysis`, the same functions the LA's
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -22,7 +20,7 @@ from markupsafe import Markup
 from quality_mark import site_map
 from quality_mark.analysis import Analysis, Answers, analyse, group_average, is_reviewed
 from quality_mark.model import LONDON, Content, Criterion, Cycle, Framework
-from quality_mark.spreadsheet import csv_safe
+from quality_mark.spreadsheet import csv_safe, csv_text
 from quality_mark.text import printable
 from quality_mark.wording import clock_time, long_date, short_date
 
@@ -218,13 +216,6 @@ def export_rows(evaluation: SchoolSelfEvaluation, names: Mapping[str, str]) -> l
             ]
             rows.append([csv_safe(cell) for cell in row])
     return rows
-
-
-def csv_text(rows: Sequence[Sequence[str]]) -> str:
-    """CSV text that Excel opens as UTF-8 (it needs the byte order mark)."""
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(rows)
-    return "\ufeff" + buffer.getvalue()
 
 
 def _download(body: str, mimetype: str, evaluation: SchoolSelfEvaluation, extension: str) -> Response:

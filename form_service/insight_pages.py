@@ -19,10 +19,9 @@ from wtforms import Form, SelectField, ValidationError
 from quality_mark import insight
 from quality_mark.analysis import MINIMUM_GROUP
 from quality_mark.model import Framework
-from quality_mark.spreadsheet import csv_safe
+from quality_mark.spreadsheet import csv_safe, csv_text
 
 from . import accounts, insight_index, programme, school_exports, self_evaluation
-from .analysis_pages import csv_text
 from .auth import la_only
 from .charts import score_text
 from .clock import today

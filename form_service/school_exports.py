@@ -7,7 +7,6 @@ a leading quote, and XLSX cells are written as typed values (text as text), neve
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,15 +17,13 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
 from quality_mark.model import LONDON, Content, Cycle
-from quality_mark.spreadsheet import csv_safe
+from quality_mark.spreadsheet import Cell, csv_text
 from quality_mark.text import printable
 
 from . import insight_index
 from .programme import ProgrammeIndex, ProgrammeRow
 from .store import Store
 from .workflow import latest_award
-
-Cell = str | int | float | None
 
 
 @dataclass(frozen=True)
@@ -111,21 +108,9 @@ def export_table(content: Content, cycle: Cycle, records: Sequence[SchoolRecord]
     return rows
 
 
-def _csv_cell(cell: Cell) -> str:
-    if cell is None:
-        return ""
-    if isinstance(cell, str):
-        return csv_safe(cell)
-    return f"{cell:g}" if isinstance(cell, float) else str(cell)
-
-
 def csv_bytes(rows: Sequence[Sequence[Cell]]) -> bytes:
     """UTF-8 CSV with a byte order mark (so Excel reads it as UTF-8), every text cell made formula-safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow([_csv_cell(cell) for cell in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_text(rows).encode("utf-8")
 
 
 def xlsx_bytes(rows: Sequence[Sequence[Cell]], sheet_title: str) -> bytes:

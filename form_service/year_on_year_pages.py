@@ -21,11 +21,11 @@ from wtforms import Form, SelectField, ValidationError
 
 from quality_mark.analysis import MINIMUM_GROUP
 from quality_mark.model import Content, Cycle, Framework
-from quality_mark.spreadsheet import csv_safe
+from quality_mark.spreadsheet import csv_safe, csv_text
 from quality_mark.year_on_year import Comparison, CycleRatings, LaComparison, compare, la_compare, la_rows
 
 from . import self_evaluation, workflow, year_on_year_index
-from .analysis_pages import READ, STATUS_NAMES, csv_text
+from .analysis_pages import READ, STATUS_NAMES
 from .auth import la_only, school_member
 from .charts import score_text
 from .clock import today

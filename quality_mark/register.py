@@ -11,8 +11,6 @@ quality_mark/schemas/register.schema.json; an entry is {urn, name, phase, framew
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -24,7 +22,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from .model import LONDON
-from .spreadsheet import csv_safe
+from .spreadsheet import csv_text
 
 # A register file bigger than this is not a register: refuse it before reading it into memory.
 MAX_REGISTER_BYTES = 10 * 1024 * 1024
@@ -62,12 +60,7 @@ def register_json(register: Mapping[str, Any]) -> str:
 def register_csv(register: Mapping[str, Any]) -> str:
     """The register as CSV with a header row, every cell safe to open in a spreadsheet. It starts with a
     byte order mark, which Excel needs to read UTF-8 (names such as St Aidan’s)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for entry in register["schools"]:
-        writer.writerow([csv_safe(str(entry[name])) for name in ENTRY_FIELDS])
-    return "\ufeff" + buffer.getvalue()
+    return csv_text([CSV_COLUMNS, *([str(entry[name]) for name in ENTRY_FIELDS] for entry in register["schools"])])
 
 
 def updated_at(register: Mapping[str, Any]) -> datetime:
