@@ -89,8 +89,10 @@ def load(store: Store, urn: str, cycle_id: str) -> dict[str, Any] | None:
     answers: dict[str, Any] = {}
     history: dict[str, Any] = {}
     flags: dict[str, Any] = {}
-    for heading_id in document.get("parts", []):
-        part = store.read(ANSWERS, part_key(urn, cycle_id, heading_id)) or {}
+    keys = [part_key(urn, cycle_id, heading_id) for heading_id in document.get("parts", [])]
+    parts = store.read_many(ANSWERS, keys)
+    for part_name in keys:
+        part = parts.get(part_name) or {}
         answers |= part.get("answers", {})
         history |= part.get("history", {})
         flags |= part.get("flags", {})

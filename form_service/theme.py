@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,14 @@ LA_SECTIONS = (
 )
 
 
+@lru_cache(maxsize=4096)
+def guidance_html(text: str) -> Markup:
+    """Guidance written by the LA's editors (reviewed in pull requests), as on the public site. The same few
+    hundred texts are shown again and again, and making a Markdown parser costs more than using it: each text
+    is converted once per worker."""
+    return Markup(markdown.markdown(text))
+
+
 def init_app(app: Flask) -> None:
     def school_sections() -> list[tuple[str, str]]:
         return [(endpoint, title) for endpoint, title in SCHOOL_SECTIONS if endpoint in app.view_functions]
@@ -78,10 +86,7 @@ def init_app(app: Flask) -> None:
             if endpoint in app.view_functions and la_role in roles
         ]
 
-    @app.template_filter("markdown")
-    def render_markdown(text: str) -> Markup:
-        """Guidance written by the LA's editors (reviewed in pull requests), as on the public site."""
-        return Markup(markdown.markdown(text or ""))
+    app.add_template_filter(lambda text: guidance_html(text or ""), "markdown")
 
     @app.template_filter("london_time")
     def london_time(moment: str | datetime) -> str:

@@ -136,6 +136,12 @@ def test_write_read_delete_keys_scan_round_trip(store: SQLStore) -> None:
     assert store.keys("schools") == ["urn-100", "urn-200", "urn-300"]
     assert list(store.scan("schools")) == sorted(documents.items())
     assert store.keys("reviews") == []
+    assert store.read_many("schools", ["urn-300", "urn-999", "urn-100", "urn-300"]) == {
+        "urn-300": documents["urn-300"],
+        "urn-100": documents["urn-100"],
+    }
+    assert store.read_many("schools", []) == {}
+    assert store.read_many("reviews", ["urn-100"]) == {}
 
     store.write("schools", "urn-100", {"name": "One, rewritten"})
     assert store.read("schools", "urn-100") == {"name": "One, rewritten"}
