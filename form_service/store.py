@@ -70,6 +70,11 @@ ChangePosition = tuple[int, int]  # (the database's epoch, the last change numbe
 Expiry = Callable[[dict[str, Any]], float | None]
 _EXPIRIES: dict[str, Expiry] = {}
 _PURGE_BATCH = 500  # expired documents deleted per transaction, so saves never wait long behind a purge
+# Summary rows kept beside the documents (form_service/summaries.py): `refresh(connection, written)` runs just before
+# each transaction commits, `rebuild(connection)` after a restore. See `keep_summaries`.
+Refresh = Callable[[Connection, dict[tuple[str, str], str | None]], None]
+Rebuild = Callable[[Connection], None]
+_SUMMARIES: list[tuple[Refresh, Rebuild]] = []
 _FILE_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -173,6 +178,16 @@ def expires(collection: str, when: Expiry) -> None:
     moment in the document's row (`documents.expires_at`, indexed), so `purge_expired` finds expired documents by
     query. The modules that own such collections declare it when they are imported."""
     _EXPIRIES[_check_collection(collection)] = when
+
+
+def keep_summaries(refresh: Refresh, rebuild: Rebuild) -> None:
+    """Keep rows derived from documents in the same transactions as the documents: every transaction that writes
+    calls `refresh(connection, written)` on its own connection just before it commits, where `written` maps each
+    (collection, key) it wrote to the document's JSON text (None where it deleted it; writes undone by a rolled-back
+    inner block are left out). If `refresh` raises, the whole transaction is undone. A restore calls
+    `rebuild(connection)` once its documents are in. Declared once, when the module keeping the rows is imported."""
+    if (refresh, rebuild) not in _SUMMARIES:
+        _SUMMARIES.append((refresh, rebuild))
 
 
 def expiring_collections() -> list[str]:
@@ -437,6 +452,7 @@ class SQLStore:
         self._ready = False
         self._ready_lock = threading.Lock()
         weakref.finalize(self, engine.dispose)
+        from form_service import summaries  # noqa: F401 - declares the summary rows this store keeps
 
     # Schema ---------------------------------------------------------------------------------------------------
 
@@ -465,13 +481,14 @@ class SQLStore:
         connection: Connection | None = getattr(local, "connection", None)
         if connection is not None:
             savepoint = connection.begin_nested()
-            callbacks = len(local.after_commit)
+            callbacks, written = len(local.after_commit), len(local.written)
             try:
                 yield
             except BaseException:
                 if savepoint.is_active:
                     savepoint.rollback()
                 del local.after_commit[callbacks:]  # what the undone changes asked for is undone too
+                del local.written[written:]  # and their documents keep no summary row changed
                 raise
             savepoint.commit()
             return
@@ -484,11 +501,16 @@ class SQLStore:
             with connection.begin():
                 # The one writer lock: see the module's docstring.
                 connection.execute(_LOCK_WRITERS)
-                local.connection, local.held, local.after_commit = connection, set(), []
+                local.connection, local.held, local.after_commit, local.written = connection, set(), [], []
                 try:
                     yield
+                    if local.written:
+                        # The summary rows of what was written, worked out before the COMMIT, on its connection.
+                        written = {(collection, key): body for collection, key, body in local.written}
+                        for refresh, _ in _SUMMARIES:
+                            refresh(connection, written)
                 finally:
-                    local.connection = None
+                    local.connection, local.written = None, []
         except sa.exc.DBAPIError as error:
             local.after_commit = []
             raise StoreError(f"the database {self._where()} refused a change: {_reason(error)}") from error
@@ -506,6 +528,12 @@ class SQLStore:
         rows kept beside the documents (the outbox): they commit together with the documents or not at all."""
         with self.transaction():
             return work(self._local.connection)
+
+    def query(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` on the thread's transaction's connection, or in a short read transaction of its own (one
+        snapshot for all its queries), for reading rows kept beside the documents (the summary rows)."""
+        with self._reading() as connection:
+            return work(connection)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the thread's transaction has committed (at once if none is open); never if it
@@ -699,6 +727,7 @@ class SQLStore:
                 connection.execute(_DELETE_DOCUMENT, rows)
                 connection.execute(_DELETE_TOMBSTONE, rows)
                 connection.execute(_INSERT_TOMBSTONE, rows)
+                self._local.written.extend((collection, key, None) for key in keys)
             purged += len(keys)
 
     # Evidence files -------------------------------------------------------------------------------------------
@@ -857,6 +886,8 @@ class SQLStore:
                                 "SELECT setval(pg_get_serial_sequence('outbox', 'id'), (SELECT max(id) FROM outbox))"
                             )
                         )
+                    for _, rebuild in _SUMMARIES:
+                        rebuild(connection)  # summary rows are not in a backup: worked out from what it holds
                     seq = connection.execute(sa.select(store_state.c.seq).where(_ONE)).scalar_one()
                     # A new epoch: every follower of changes() rebuilds from the restored documents.
                     connection.execute(
@@ -890,6 +921,7 @@ class SQLStore:
         self, connection: Connection, collection: str, key: str, body: str, exists: bool | None, expires_at: int | None
     ) -> None:
         row = {"c": collection, "k": key, "b": body, "s": self._next_seq(connection), "e": expires_at}
+        self._local.written.append((collection, key, body))
         if exists is not False and connection.execute(_UPDATE_DOCUMENT, row).rowcount:
             return
         connection.execute(_INSERT_DOCUMENT, row)
@@ -900,6 +932,7 @@ class SQLStore:
         if not connection.execute(_DELETE_DOCUMENT, row).rowcount:
             return False
         row["s"] = self._next_seq(connection)
+        self._local.written.append((collection, key, None))
         if not connection.execute(_UPDATE_TOMBSTONE, row).rowcount:
             connection.execute(_INSERT_TOMBSTONE, row)
         return True
