@@ -235,10 +235,8 @@ def overview_of(rows: Sequence[ProgrammeRow]) -> Overview:
 # --- reading the summary rows --------------------------------------------------------------------------------
 
 
-def summarised_facts(store: SQLStore, content: Content, cycle: Cycle) -> list[SchoolFacts]:
-    """Every school's facts this cycle, by URN, from the summary rows the store keeps with each write (see
-    `summaries`): one query, and no document read. What depends on the content (how many criteria a framework
-    version has) is worked out here, so a new version or a new cycle never leaves a stale number behind."""
+def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
+    """Every school's summary row joined to its self-evaluation's row for the cycle (if any), by URN, as tuples."""
     school, evaluation = summaries.school_summaries, summaries.evaluation_summaries
     query = (
         sa.select(
@@ -249,69 +247,148 @@ def summarised_facts(store: SQLStore, content: Content, cycle: Cycle) -> list[Sc
             school.c.stage,
             school.c.award,
             school.c.activity_at,
+            evaluation.c.parts,
             evaluation.c.status,
             evaluation.c.framework,
             evaluation.c.framework_version,
             evaluation.c.extension_until,
-            evaluation.c.activity_at.label("evaluation_activity_at"),
+            evaluation.c.activity_at,
             evaluation.c.answered,
             evaluation.c.reviewed,
             evaluation.c.answered_at,
-            evaluation.c.parts,
         )
         .select_from(
             school.outerjoin(evaluation, sa.and_(evaluation.c.urn == school.c.urn, evaluation.c.cycle == cycle.id))
         )
         .order_by(school.c.urn)
     )
-    rows = store.query(lambda connection: connection.execute(query).all())
-    criteria: dict[tuple[Any, Any], int] = {}
+    return store.query(lambda connection: connection.execute(query).tuples().all())
 
-    def count(framework_id: Any, version: Any = None) -> int:
-        if (framework_id, version) not in criteria:
-            framework = content.framework(framework_id) if version is None else content.framework(framework_id, version)
-            criteria[(framework_id, version)] = len(framework.criteria)
-        return criteria[(framework_id, version)]
 
+class _Criteria:
+    """How many criteria each framework version has, in this content (looked up once per version per view)."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self.counts: dict[tuple[Any, Any], int] = {}
+
+    def __call__(self, framework_id: Any, version_json: str | None) -> int:
+        found = self.counts.get((framework_id, version_json))
+        if found is None:
+            if version_json is None:
+                framework = self.content.framework(framework_id)
+            else:
+                framework = self.content.framework(framework_id, summaries.loads(version_json))
+            found = self.counts[(framework_id, version_json)] = len(framework.criteria)
+        return found
+
+
+def _latest(*moments: float | None) -> float | None:
+    known = [moment for moment in moments if moment is not None]
+    return max(known) if known else None
+
+
+def rows(store: SQLStore, content: Content, today: date) -> list[ProgrammeRow]:
+    """Every school's row on `today`, by URN, from the summary rows the store keeps with each write (see
+    `summaries`): one query, and no document read. What depends on the content (how many criteria a framework
+    version has) and on the day (an award expiring) is worked out here, so it is never stale."""
+    cycle = self_evaluation.current_cycle(content, today)
+    criteria = _Criteria(content)
     found = []
-    for row in rows:
-        details = summaries.loads(row.details)
-        started = row.parts is not None
-        moments = [at for at in (row.activity_at, row.evaluation_activity_at, row.answered_at) if at is not None]
-        award = summaries.loads(row.award)
+    loads, status_of, deadline = summaries.loads, workflow.programme_status, cycle.submission_deadline
+    for (
+        urn,
+        details,
+        has_members,
+        pending,
+        stage,
+        award,
+        activity_at,
+        parts,
+        status,
+        framework_id,
+        version,
+        extension_until,
+        evaluation_at,
+        answered,
+        reviewed,
+        answered_at,
+    ) in _summary_rows(store, cycle):
+        school = loads(details)
+        started = parts is not None
+        latest = _latest(activity_at, evaluation_at, answered_at)
+        found.append(
+            ProgrammeRow(
+                urn=urn,
+                name=school.get("name", ""),
+                phase=school.get("phase", ""),
+                framework=school.get("framework", ""),
+                stage=stage,
+                reviewed=reviewed or 0,
+                criteria=criteria(framework_id, version) if started else criteria(school.get("framework"), None),
+                status=status_of(
+                    {"members": has_members},
+                    {"status": status} if started else None,
+                    {"decisions": [loads(award)]} if award else None,
+                    today,
+                    answered=bool(answered),
+                ),
+                deadline=datetime.fromisoformat(extension_until) if started and extension_until else deadline,
+                extended=bool(started and extension_until),
+                last_activity=None if latest is None else datetime.fromtimestamp(latest, UTC),
+                pending=pending,
+            )
+        )
+    return found
+
+
+def summarised_facts(store: SQLStore, content: Content, cycle: Cycle) -> list[SchoolFacts]:
+    """Every school's facts this cycle, by URN, from the summary rows (for the exports, which show more)."""
+    criteria = _Criteria(content)
+    found = []
+    for (
+        urn,
+        details,
+        has_members,
+        pending,
+        stage,
+        award,
+        activity_at,
+        parts,
+        status,
+        framework_id,
+        version,
+        extension_until,
+        evaluation_at,
+        answered,
+        reviewed,
+        answered_at,
+    ) in _summary_rows(store, cycle):
+        school = summaries.loads(details)
+        started = parts is not None
+        latest = _latest(activity_at, evaluation_at, answered_at)
+        evaluation = {"status": status, "framework": framework_id, "framework_version": summaries.loads(version)}
+        if extension_until is not None:
+            evaluation["extension_until"] = extension_until
         found.append(
             SchoolFacts(
-                school={"urn": row.urn, **details, "members": bool(row.has_members), "pending": row.pending},
-                evaluation={
-                    "status": row.status,
-                    "framework": row.framework,
-                    "framework_version": summaries.loads(row.framework_version),
-                    **({"extension_until": row.extension_until} if row.extension_until is not None else {}),
-                }
-                if started
-                else None,
-                answered=row.answered or 0,
-                reviewed=row.reviewed or 0,
-                criteria=count(row.framework, summaries.loads(row.framework_version))
-                if started
-                else count(details.get("framework")),
-                awards={"decisions": [award]} if award else None,
-                stage=row.stage,
-                last_activity=datetime.fromtimestamp(max(moments), UTC).isoformat() if moments else None,
+                school={"urn": urn, **school, "members": bool(has_members), "pending": pending},
+                evaluation=evaluation if started else None,
+                answered=answered or 0,
+                reviewed=reviewed or 0,
+                criteria=criteria(framework_id, version) if started else criteria(school.get("framework"), None),
+                awards={"decisions": [summaries.loads(award)]} if award else None,
+                stage=stage,
+                last_activity=None if latest is None else datetime.fromtimestamp(latest, UTC).isoformat(),
             )
         )
     return found
 
 
 def records(store: SQLStore, content: Content, today: date) -> list[tuple[SchoolFacts, ProgrammeRow]]:
-    """Every school's facts and its row on `today`, by URN (for the dashboard and the exports)."""
+    """Every school's facts and its row on `today`, by URN (for the exports)."""
     cycle = self_evaluation.current_cycle(content, today)
     return [(facts, row_for(facts, cycle, today)) for facts in summarised_facts(store, content, cycle)]
-
-
-def rows(store: SQLStore, content: Content, today: date) -> list[ProgrammeRow]:
-    """Every school's row on `today`, by URN."""
-    return [row for _, row in records(store, content, today)]
 
 
 class Dashboard:
