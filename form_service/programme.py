@@ -262,7 +262,7 @@ def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
         )
         .order_by(school.c.urn)
     )
-    return store.query(lambda connection: connection.execute(query).tuples().all())
+    return store.query(lambda connection: connection.execute(query).all())
 
 
 class _Criteria:

@@ -13,6 +13,9 @@ Tables (migrations in `form_service/migrations`)::
     store_state        one row: seq, the last change number handed out; epoch, new after every restore
     evidence_files     id (the server-made name) -> urn, bytes, size, sha256, created_at: uploaded evidence
     outbox             emails queued by changes, in their transactions, until a sender delivers them (outbox.py)
+    *_summaries, submitted_ratings   rows derived from documents for the LA's pages (summaries.py), changed just
+                       before each transaction commits, from the documents it wrote (see `keep_summaries`). Not in
+                       backups: a restore works them out again from the documents.
 
 Every change (write, modify, delete) takes the next number from `store_state.seq` in its own transaction, and
 every transaction that writes locks that row first (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE

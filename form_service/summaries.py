@@ -347,39 +347,64 @@ _LISTED = sa.select(evaluation_summaries.c.parts).where(
 )
 
 
+_HEADING = sa.and_(
+    heading_summaries.c.urn == sa.bindparam("u"),
+    heading_summaries.c.cycle == sa.bindparam("c"),
+    heading_summaries.c.heading == sa.bindparam("h"),
+)
+_COUNTS = {"listed": "n_listed", "answered": "n_answered", "reviewed": "n_reviewed", "answered_at": "n_answered_at"}
+_UPDATE_HEADING = (
+    heading_summaries.update()
+    .where(_HEADING)
+    .values(**{column: sa.bindparam(name) for column, name in _COUNTS.items()})
+)
+_INSERT_HEADING = heading_summaries.insert().values(
+    urn=sa.bindparam("u"),
+    cycle=sa.bindparam("c"),
+    heading=sa.bindparam("h"),
+    **{column: sa.bindparam(name) for column, name in _COUNTS.items()},
+)
+_DELETE_HEADING = heading_summaries.delete().where(_HEADING)
+_LISTED_HEADINGS = (
+    sa.select(heading_summaries)
+    .where(
+        heading_summaries.c.urn == sa.bindparam("u"),
+        heading_summaries.c.cycle == sa.bindparam("c"),
+        heading_summaries.c.listed,
+    )
+    .subquery()
+)
+_SUM_HEADINGS = (
+    evaluation_summaries.update()
+    .where(evaluation_summaries.c.urn == sa.bindparam("u"), evaluation_summaries.c.cycle == sa.bindparam("c"))
+    .values(
+        answered=sa.select(sa.func.coalesce(sa.func.sum(_LISTED_HEADINGS.c.answered), 0)).scalar_subquery(),
+        reviewed=sa.select(sa.func.coalesce(sa.func.sum(_LISTED_HEADINGS.c.reviewed), 0)).scalar_subquery(),
+        answered_at=sa.select(sa.func.max(_LISTED_HEADINGS.c.answered_at)).scalar_subquery(),
+    )
+)
+
+
 def _refresh_heading(
     connection: Connection, read: Callable[[str, str], dict | None], urn: str, cycle: str, heading: str
 ) -> None:
-    """One heading's row (an autosave): its answers counted, and whether its self-evaluation lists it."""
+    """One heading's row (an autosave): its answers counted, and whether its self-evaluation lists it. The
+    statements are built once: this runs in every autosave's transaction."""
+    key = {"u": urn, "c": cycle, "h": heading}
     part = read(ANSWERS, f"{urn}-{cycle}-{heading}")
     if part is None:
-        _delete(connection, heading_summaries, urn=urn, cycle=cycle, heading=heading)
+        connection.execute(_DELETE_HEADING, key)
         return
-    parts = connection.execute(_LISTED, {"u": urn, "c": cycle}).scalar()
-    listed = parts is not None and heading in loads(parts)
-    _upsert(
-        connection,
-        heading_summaries,
-        {"urn": urn, "cycle": cycle, "heading": heading, "listed": listed} | heading_counts(part),
-    )
+    parts = connection.execute(_LISTED, key).scalar()
+    counts = heading_counts(part) | {"listed": parts is not None and heading in loads(parts)}
+    row = key | {name: counts[column] for column, name in _COUNTS.items()}
+    if not connection.execute(_UPDATE_HEADING, row).rowcount:
+        connection.execute(_INSERT_HEADING, row)
 
 
 def _sum_headings(connection: Connection, urn: str, cycle: str) -> None:
     """Add up the evaluation's listed headings' counts into its row, in SQL."""
-    headings = (
-        sa.select(heading_summaries)
-        .where(heading_summaries.c.urn == urn, heading_summaries.c.cycle == cycle, heading_summaries.c.listed)
-        .subquery()
-    )
-    connection.execute(
-        evaluation_summaries.update()
-        .where(evaluation_summaries.c.urn == urn, evaluation_summaries.c.cycle == cycle)
-        .values(
-            answered=sa.select(sa.func.coalesce(sa.func.sum(headings.c.answered), 0)).scalar_subquery(),
-            reviewed=sa.select(sa.func.coalesce(sa.func.sum(headings.c.reviewed), 0)).scalar_subquery(),
-            answered_at=sa.select(sa.func.max(headings.c.answered_at)).scalar_subquery(),
-        )
-    )
+    connection.execute(_SUM_HEADINGS, {"u": urn, "c": cycle})
 
 
 def _refresh_submitted(connection: Connection, read: Callable[[str, str], dict | None], urn: str, cycle: str) -> None:

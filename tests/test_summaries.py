@@ -314,3 +314,29 @@ def test_the_dashboard_of_a_second_application_shows_a_save_made_through_the_fir
     assert "In progress" in after and "2%" in after  # 1 of 42 criteria reviewed
     with b.app_context():
         get_store().engine.dispose()
+
+
+# --- backup and restore ----------------------------------------------------------------------------------------
+
+
+def test_a_restore_into_the_other_engine_works_the_summary_rows_out_again_from_the_documents(
+    service_on: Any, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from form_service.commands import seed_demo
+    from form_service.store import open_store
+    from tests.test_store import url_of
+
+    app = service_on("sqlite", tmp_path / "data", seed=False)
+    with app.app_context():
+        seed_demo(app, programme=True)
+        store, content = get_store(), get_content()
+        kept = summary_tables(store)
+        shown = programme.rows(store, content, TODAY)
+        counts = store.backup_counted(tmp_path / "backup.tar.gz")
+    assert not set(counts) & {table.name for table in summaries.TABLES}  # derived rows are not in the backup
+
+    restored = open_store(database_url=url_of("postgresql", tmp_path, request, "restored"))
+    request.addfinalizer(restored.engine.dispose)
+    restored.restore(tmp_path / "backup.tar.gz")
+    assert summary_tables(restored) == kept
+    assert programme.rows(restored, content, TODAY) == shown
