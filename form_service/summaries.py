@@ -352,7 +352,7 @@ _HEADING = sa.and_(
     heading_summaries.c.cycle == sa.bindparam("c"),
     heading_summaries.c.heading == sa.bindparam("h"),
 )
-_COUNTS = {"listed": "n_listed", "answered": "n_answered", "reviewed": "n_reviewed", "answered_at": "n_answered_at"}
+_COUNTS = {"answered": "n_answered", "reviewed": "n_reviewed", "answered_at": "n_answered_at"}
 _UPDATE_HEADING = (
     heading_summaries.update()
     .where(_HEADING)
@@ -362,6 +362,7 @@ _INSERT_HEADING = heading_summaries.insert().values(
     urn=sa.bindparam("u"),
     cycle=sa.bindparam("c"),
     heading=sa.bindparam("h"),
+    listed=sa.bindparam("n_listed"),
     **{column: sa.bindparam(name) for column, name in _COUNTS.items()},
 )
 _DELETE_HEADING = heading_summaries.delete().where(_HEADING)
@@ -395,11 +396,13 @@ def _refresh_heading(
     if part is None:
         connection.execute(_DELETE_HEADING, key)
         return
-    parts = connection.execute(_LISTED, key).scalar()
-    counts = heading_counts(part) | {"listed": parts is not None and heading in loads(parts)}
+    counts = heading_counts(part)
     row = key | {name: counts[column] for column, name in _COUNTS.items()}
     if not connection.execute(_UPDATE_HEADING, row).rowcount:
-        connection.execute(_INSERT_HEADING, row)
+        # A new heading row: whether it counts depends on its self-evaluation listing it. (A row already there
+        # keeps its `listed`, which changes only with the self-evaluation, and `_refresh_evaluation` sets it.)
+        parts = connection.execute(_LISTED, key).scalar()
+        connection.execute(_INSERT_HEADING, row | {"n_listed": parts is not None and heading in loads(parts)})
 
 
 def _sum_headings(connection: Connection, urn: str, cycle: str) -> None:
