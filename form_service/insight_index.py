@@ -11,6 +11,7 @@ from the documents.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,11 +35,19 @@ def framework_of(content: Content, framework_id: Any, version: Any) -> Framework
         return None
 
 
+@lru_cache(maxsize=100_000)
+def _scored(framework: Framework, ratings_text: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(ratings, heading scores) of a submission's stored ratings against a framework version. Pure, so it is
+    remembered by its arguments (the framework version itself, content and all): it can never be stale."""
+    ratings = summaries.loads(ratings_text)
+    return ratings, heading_scores(framework, ratings)
+
+
 def summary_row(
     content: Content, details: dict[str, Any], cycle_id: str, submitted: Any, framework: Framework
 ) -> dict[str, Any]:
     """A school's insight row from its details and its `submitted_ratings` row (pure)."""
-    ratings = summaries.loads(submitted.ratings)
+    ratings, scores = _scored(framework, submitted.ratings)
     return {
         "urn": submitted.urn,
         **{name: details.get(name) for name in SCHOOL_FIELDS},
@@ -47,7 +56,7 @@ def summary_row(
         "cycle": cycle_id,
         "reference": submitted.reference,
         "ratings": ratings,
-        "heading_scores": heading_scores(framework, ratings),
+        "heading_scores": scores,
         "moderated": bool(submitted.moderated),
     }
 
