@@ -125,7 +125,8 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("rebuild-insight")
     def rebuild_insight() -> None:
-        """Rebuild every school's insight summary from its latest submission and moderation."""
+        """Work every summary row (dashboard, insight, year on year) out again from the documents. The store keeps
+        them with every write, so this is only needed after changing documents outside the service."""
         count = insight_index.rebuild(get_store(), get_content())
         click.echo(f"Insight rebuilt: {count} schools have a submitted self-evaluation.")
 

@@ -2,7 +2,7 @@
 the exports. Read-only, LA reviewers and admins only. Filters are GET forms, so every page works without
 JavaScript and can be bookmarked; anything not in the lists gets a plain message (400), never an error page.
 
-Figures come from the insight index (`insight_index`, one row per school that has submitted) and the pure
+Figures come from the insight summary (`insight_index`, one row per school that has submitted) and the pure
 functions in `quality_mark.insight`. The LA sees every group and small groups are marked; the shareable
 summary, meant for schools and others beyond the LA, hides any group of fewer than five schools.
 """
@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from wtforms import Form, SelectField, ValidationError
 
 from quality_mark import insight
@@ -21,7 +21,7 @@ from quality_mark.analysis import MINIMUM_GROUP
 from quality_mark.model import Framework
 from quality_mark.spreadsheet import csv_safe, csv_text
 
-from . import accounts, insight_index, programme, school_exports, self_evaluation
+from . import accounts, insight_index, school_exports, self_evaluation
 from .auth import la_only
 from .charts import score_text
 from .clock import today
@@ -224,7 +224,7 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
 def _export_rows() -> list[list[school_exports.Cell]]:
     store, content, day = get_store(), get_content(), today()
     cycle = self_evaluation.current_cycle(content, day)
-    records = school_exports.read_records(programme.index_of(current_app), store, content, day)
+    records = school_exports.read_records(store, content, day)
     return school_exports.export_table(content, cycle, records, day)
 
 

@@ -6,7 +6,7 @@ import functools
 import secrets
 from datetime import date, datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 
 from quality_mark.model import LONDON
 
@@ -27,12 +27,12 @@ IMPORTS = "school_imports"
 def dashboard() -> str:
     """Every school in one table: filter and sort by any column, a page at a time."""
     store, content, day = get_store(), get_content(), today()
-    index = programme.index_of(current_app)
-    overview = index.overview(store, content, day)
+    rows = programme.rows(store, content, day)  # one query: the summary rows, as committed
+    overview = programme.overview_of(rows)
     selection = programme.read_selection(
         request.args.to_dict(), content.framework_ids(), overview.phases, len(content.timeline.stages)
     )
-    chosen = index.select(store, content, day, selection)
+    chosen = programme.select(rows, selection)
     pages = max(1, -(-len(chosen) // programme.PAGE_SIZE))
     page = min(selection.page, pages)
     shown = chosen[(page - 1) * programme.PAGE_SIZE : page * programme.PAGE_SIZE]

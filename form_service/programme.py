@@ -1,33 +1,28 @@
-"""The LA's programme dashboard: every school in one table, kept up to date without reading everything each time.
+"""The LA's programme dashboard: every school in one table, read from summary rows in the database.
 
 Pure part: `SchoolFacts` (what the store holds about one school) becomes a `ProgrammeRow` for a given day;
-`select` filters, sorts and pages rows. I/O part: `ProgrammeIndex` keeps every school's facts in memory and,
-on each view, reads again only the schools whose documents changed since (the store's record of changes),
-so a view costs the same whether a few or thousands of schools have been busy since the last one.
+`select` filters, sorts and pages rows. I/O part: `records` reads every school's facts from the summary rows
+(`form_service.summaries`), which the store keeps in the same transaction as every write, so each view on any
+worker or host shows every change committed before it, at a cost of one query. `read_facts` works the same
+facts out from the documents themselves (what the summary rows must always agree with).
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import threading
-import time
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, replace
-from datetime import date, datetime
-from pathlib import Path
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
+
+import sqlalchemy as sa
 
 from quality_mark.analysis import is_reviewed
 from quality_mark.model import Content, Cycle
 
-from . import accounts, self_evaluation, workflow
+from . import accounts, self_evaluation, summaries, workflow
 from . import stages as stages_module
-from .store import ChangePosition, Store
+from .store import SQLStore, Store
 from .workflow import AWARDS
-
-_log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 
@@ -36,7 +31,7 @@ PAGE_SIZE = 100
 class SchoolFacts:
     """What the store holds about one school that the dashboard shows, read in one go."""
 
-    school: dict[str, Any]  # the school list entry, with `members` cut down to whether there are any
+    school: dict[str, Any]  # the school list entry, `members` cut down to whether there are any, `pending` to how many
     evaluation: dict[str, Any] | None  # this cycle's self-evaluation, without its answers
     answered: int
     reviewed: int
@@ -87,7 +82,7 @@ def row_for(facts: SchoolFacts, cycle: Cycle, today: date) -> ProgrammeRow:
         deadline=self_evaluation.deadline_for(evaluation, cycle) if evaluation else cycle.submission_deadline,
         extended=bool(evaluation and evaluation.get("extension_until")),
         last_activity=datetime.fromisoformat(facts.last_activity) if facts.last_activity else None,
-        pending=len(school.get("pending") or {}),
+        pending=school.get("pending") or 0,
     )
 
 
@@ -204,8 +199,8 @@ def read_facts(store: Store, content: Content, cycle: Cycle, urn: str) -> School
     moments += [entry.get("recorded_at") for entry in ((stages or {}).get("reached") or {}).values() if entry]
     known = [moment for moment in moments if isinstance(moment, str) and moment]
     return SchoolFacts(
-        school={key: value for key, value in school.items() if key != "members"}
-        | {"members": bool(school.get("members"))},
+        school={key: value for key, value in school.items() if key not in ("members", "pending")}
+        | {"members": bool(school.get("members")), "pending": len(school.get("pending") or {})},
         evaluation={key: value for key, value in evaluation.items() if key not in ("answers", "history")}
         if evaluation
         else None,
@@ -219,15 +214,6 @@ def read_facts(store: Store, content: Content, cycle: Cycle, urn: str) -> School
     )
 
 
-def _urn_of(collection: str, key: str) -> str | None:
-    """The school a changed document belongs to, or None if it does not change any dashboard row."""
-    if collection in (accounts.SCHOOLS, AWARDS, stages_module.COLLECTION):
-        return key
-    if collection in (self_evaluation.COLLECTION, self_evaluation.ANSWERS):
-        return key.split("-", 1)[0]
-    return None
-
-
 @dataclass(frozen=True)
 class Overview:
     total: int
@@ -236,168 +222,186 @@ class Overview:
     waiting: tuple[ProgrammeRow, ...]  # schools with registrations waiting for approval
 
 
-class ProgrammeIndex:
-    """Every school's facts, in memory, brought up to date from the store's record of changes on each view.
-
-    One per app (so per worker process). Rows depend on the day too, so they are worked out again when it
-    changes. Reading every school is slow with thousands of them, so the facts are also kept in a snapshot
-    file (`snapshot`), with the position in the record of changes they are true at: a new worker process
-    starts from it and reads only what changed since. The snapshot is only a copy: if it is missing, from
-    other content or another cycle, or the record of changes was started again, every school is read.
-    """
-
-    SNAPSHOT_AFTER_CHANGES = 500
-    SNAPSHOT_AFTER_SECONDS = 300.0
-
-    def __init__(self, snapshot: Path | None = None) -> None:
-        self._lock = threading.Lock()
-        self._snapshot = snapshot
-        self._position: ChangePosition | None = None
-        self._cycle_id: str | None = None
-        self._facts: dict[str, SchoolFacts] = {}
-        self._rows: dict[str, ProgrammeRow] = {}
-        self._day: date | None = None
-        self._version = 0  # goes up whenever any row changes, so a selection worked out earlier can be reused
-        self._selected: dict[Selection, tuple[int, list[ProgrammeRow]]] = {}
-        self._overview: tuple[int, Overview] | None = None
-        self._unsaved = 0
-        self._saved_at = time.monotonic()
-        self._writing = threading.Lock()  # held while a snapshot is being written
-
-    def rows(self, store: Store, content: Content, today: date) -> list[ProgrammeRow]:
-        with self._lock:
-            self._refresh(store, content, today)
-            return list(self._rows.values())
-
-    def select(self, store: Store, content: Content, today: date, selection: Selection) -> list[ProgrammeRow]:
-        """The rows the selection asks for, in its order; worked out again only if a row changed since."""
-        selection = replace(selection, page=1, problems=())  # one ordering serves every page
-        with self._lock:
-            self._refresh(store, content, today)
-            cached = self._selected.get(selection)
-            if cached is None or cached[0] != self._version:
-                if len(self._selected) > 64:
-                    self._selected.clear()
-                cached = self._selected[selection] = (self._version, select(self._rows.values(), selection))
-            return cached[1]
-
-    def records(self, store: Store, content: Content, today: date) -> list[tuple[SchoolFacts, ProgrammeRow]]:
-        """Every school's facts and row, by URN (for exports)."""
-        with self._lock:
-            self._refresh(store, content, today)
-            return [(self._facts[urn], self._rows[urn]) for urn in sorted(self._rows)]
-
-    def overview(self, store: Store, content: Content, today: date) -> Overview:
-        """How many schools there are and have each status, their phases, and those with registrations waiting."""
-        with self._lock:
-            self._refresh(store, content, today)
-            if self._overview is None or self._overview[0] != self._version:
-                rows = self._rows.values()
-                overview = Overview(
-                    total=len(self._rows),
-                    counts=status_counts(rows),
-                    phases=tuple(sorted({row.phase for row in rows if row.phase})),
-                    waiting=tuple(sorted((row for row in rows if row.pending), key=lambda row: row.name)),
-                )
-                self._overview = (self._version, overview)
-            return self._overview[1]
-
-    def _refresh(self, store: Store, content: Content, today: date) -> None:
-        cycle = self_evaluation.current_cycle(content, today)
-        stamp = _content_stamp(content)
-        if self._position is None:
-            self._load_snapshot(cycle.id, stamp)
-        # The position is taken before reading, so a write made during the reading shows up next time.
-        position, changes = store.changes(self._position)
-        if changes is None or cycle.id != self._cycle_id:
-            self._facts = {}
-            for urn in store.keys(accounts.SCHOOLS):
-                if (facts := read_facts(store, content, cycle, urn)) is not None:
-                    self._facts[urn] = facts
-            self._rows, self._day, self._cycle_id = {}, None, cycle.id
-            self._unsaved = self.SNAPSHOT_AFTER_CHANGES
-        else:
-            for urn in {urn for collection, key in changes if (urn := _urn_of(collection, key))}:
-                facts = read_facts(store, content, cycle, urn)
-                if facts is None:
-                    self._facts.pop(urn, None)
-                    self._rows.pop(urn, None)
-                else:
-                    self._facts[urn] = facts
-                    self._rows[urn] = row_for(facts, cycle, today)
-                self._version += 1
-                self._unsaved += 1
-        self._position = position
-        if self._day != today:
-            self._rows = {urn: row_for(facts, cycle, today) for urn, facts in self._facts.items()}
-            self._day = today
-            self._version += 1
-        if self._unsaved and (
-            self._unsaved >= self.SNAPSHOT_AFTER_CHANGES
-            or time.monotonic() - self._saved_at > self.SNAPSHOT_AFTER_SECONDS
-        ):
-            self._save_snapshot(stamp)
-
-    def _load_snapshot(self, cycle_id: str, stamp: str) -> None:
-        if self._snapshot is None:
-            return
-        try:
-            saved = json.loads(self._snapshot.read_bytes())
-            if saved.get("cycle") != cycle_id or saved.get("content") != stamp:
-                return
-            facts = {urn: SchoolFacts(**fields) for urn, fields in saved["facts"].items()}
-            position = (int(saved["position"][0]), int(saved["position"][1]))
-        except (OSError, ValueError, TypeError, KeyError, IndexError):
-            return  # no snapshot, or not one this code can use: every school is read instead
-        self._facts, self._position, self._cycle_id, self._day = facts, position, cycle_id, None
-
-    def _save_snapshot(self, stamp: str) -> None:
-        """Write the snapshot in the background: with thousands of schools it takes a second or more."""
-        self._unsaved, self._saved_at = 0, time.monotonic()
-        if self._snapshot is None or self._position is None or not self._writing.acquire(blocking=False):
-            return  # (one snapshot at a time: the thread releases the lock when it has written)
-        saved = {
-            "cycle": self._cycle_id,
-            "content": stamp,
-            "position": list(self._position),
-            "facts": dict(self._facts),  # a copy of the mapping; the facts themselves never change
-        }
-        threading.Thread(target=self._write_snapshot, args=(saved,), daemon=True).start()
-
-    def _write_snapshot(self, saved: dict[str, Any]) -> None:
-        assert self._snapshot is not None
-        try:
-            saved["facts"] = {urn: asdict(facts) for urn, facts in saved["facts"].items()}
-            temp = self._snapshot.with_name(f".{self._snapshot.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-            try:
-                self._snapshot.parent.mkdir(parents=True, exist_ok=True)
-                temp.write_bytes(json.dumps(saved, separators=(",", ":")).encode())
-                os.replace(temp, self._snapshot)  # atomic: a reader sees the old snapshot or the new one
-            except OSError as error:
-                _log.warning("could not save the programme snapshot %s: %s", self._snapshot, error)
-        finally:
-            self._writing.release()
-
-    def wait_for_snapshot(self) -> None:
-        """Block until a snapshot being written has been written (for tests and benchmarks)."""
-        with self._writing:
-            pass
+def overview_of(rows: Sequence[ProgrammeRow]) -> Overview:
+    """How many schools there are and have each status, their phases, and those with registrations waiting."""
+    return Overview(
+        total=len(rows),
+        counts=status_counts(rows),
+        phases=tuple(sorted({row.phase for row in rows if row.phase})),
+        waiting=tuple(sorted((row for row in rows if row.pending), key=lambda row: row.name)),
+    )
 
 
-def _content_stamp(content: Content) -> str:
-    """Which content the facts were read with (criteria counts come from it)."""
-    return ";".join(f"{f.id}:{f.version}:{f.content_hash}" for f in content.frameworks)
+# --- reading the summary rows --------------------------------------------------------------------------------
 
 
-EXTENSION = "quality_mark.programme"
+def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
+    """Every school's summary row joined to its self-evaluation's row for the cycle (if any), by URN, as tuples."""
+    school, evaluation = summaries.school_summaries, summaries.evaluation_summaries
+    query = (
+        sa.select(
+            school.c.urn,
+            school.c.details,
+            school.c.has_members,
+            school.c.pending,
+            school.c.stage,
+            school.c.award,
+            school.c.activity_at,
+            evaluation.c.parts,
+            evaluation.c.status,
+            evaluation.c.framework,
+            evaluation.c.framework_version,
+            evaluation.c.extension_until,
+            evaluation.c.activity_at,
+            evaluation.c.answered,
+            evaluation.c.reviewed,
+            evaluation.c.answered_at,
+        )
+        .select_from(
+            school.outerjoin(evaluation, sa.and_(evaluation.c.urn == school.c.urn, evaluation.c.cycle == cycle.id))
+        )
+        .order_by(school.c.urn)
+    )
+    return store.query(lambda connection: connection.execute(query).all())
 
 
-SNAPSHOT = Path("cache") / "programme-index.json"  # in DATA_DIR, beside (not in) the store
+class _Criteria:
+    """How many criteria each framework version has, in this content (looked up once per version per view)."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
+        self.counts: dict[tuple[Any, Any], int] = {}
+
+    def __call__(self, framework_id: Any, version_json: str | None) -> int:
+        found = self.counts.get((framework_id, version_json))
+        if found is None:
+            if version_json is None:
+                framework = self.content.framework(framework_id)
+            else:
+                framework = self.content.framework(framework_id, summaries.loads(version_json))
+            found = self.counts[(framework_id, version_json)] = len(framework.criteria)
+        return found
 
 
-def index_of(app: Any) -> ProgrammeIndex:
-    """The app's programme index (one per worker process), made on first use."""
-    index = app.extensions.get(EXTENSION)
-    if index is None:
-        index = app.extensions.setdefault(EXTENSION, ProgrammeIndex(Path(app.config["DATA_DIR"]) / SNAPSHOT))
-    return index
+def _latest(*moments: float | None) -> float | None:
+    known = [moment for moment in moments if moment is not None]
+    return max(known) if known else None
+
+
+def rows(store: SQLStore, content: Content, today: date) -> list[ProgrammeRow]:
+    """Every school's row on `today`, by URN, from the summary rows the store keeps with each write (see
+    `summaries`): one query, and no document read. What depends on the content (how many criteria a framework
+    version has) and on the day (an award expiring) is worked out here, so it is never stale."""
+    cycle = self_evaluation.current_cycle(content, today)
+    criteria = _Criteria(content)
+    found = []
+    loads, status_of, deadline = summaries.loads, workflow.programme_status, cycle.submission_deadline
+    for (
+        urn,
+        details,
+        has_members,
+        pending,
+        stage,
+        award,
+        activity_at,
+        parts,
+        status,
+        framework_id,
+        version,
+        extension_until,
+        evaluation_at,
+        answered,
+        reviewed,
+        answered_at,
+    ) in _summary_rows(store, cycle):
+        school = loads(details)
+        started = parts is not None
+        latest = _latest(activity_at, evaluation_at, answered_at)
+        found.append(
+            ProgrammeRow(
+                urn=urn,
+                name=school.get("name", ""),
+                phase=school.get("phase", ""),
+                framework=school.get("framework", ""),
+                stage=stage,
+                reviewed=reviewed or 0,
+                criteria=criteria(framework_id, version) if started else criteria(school.get("framework"), None),
+                status=status_of(
+                    {"members": has_members},
+                    {"status": status} if started else None,
+                    {"decisions": [loads(award)]} if award else None,
+                    today,
+                    answered=bool(answered),
+                ),
+                deadline=datetime.fromisoformat(extension_until) if started and extension_until else deadline,
+                extended=bool(started and extension_until),
+                last_activity=None if latest is None else datetime.fromtimestamp(latest, UTC),
+                pending=pending,
+            )
+        )
+    return found
+
+
+def summarised_facts(store: SQLStore, content: Content, cycle: Cycle) -> list[SchoolFacts]:
+    """Every school's facts this cycle, by URN, from the summary rows (for the exports, which show more)."""
+    criteria = _Criteria(content)
+    found = []
+    for (
+        urn,
+        details,
+        has_members,
+        pending,
+        stage,
+        award,
+        activity_at,
+        parts,
+        status,
+        framework_id,
+        version,
+        extension_until,
+        evaluation_at,
+        answered,
+        reviewed,
+        answered_at,
+    ) in _summary_rows(store, cycle):
+        school = summaries.loads(details)
+        started = parts is not None
+        latest = _latest(activity_at, evaluation_at, answered_at)
+        evaluation = {"status": status, "framework": framework_id, "framework_version": summaries.loads(version)}
+        if extension_until is not None:
+            evaluation["extension_until"] = extension_until
+        found.append(
+            SchoolFacts(
+                school={"urn": urn, **school, "members": bool(has_members), "pending": pending},
+                evaluation=evaluation if started else None,
+                answered=answered or 0,
+                reviewed=reviewed or 0,
+                criteria=criteria(framework_id, version) if started else criteria(school.get("framework"), None),
+                awards={"decisions": [summaries.loads(award)]} if award else None,
+                stage=stage,
+                last_activity=None if latest is None else datetime.fromtimestamp(latest, UTC).isoformat(),
+            )
+        )
+    return found
+
+
+def records(store: SQLStore, content: Content, today: date) -> list[tuple[SchoolFacts, ProgrammeRow]]:
+    """Every school's facts and its row on `today`, by URN (for the exports)."""
+    cycle = self_evaluation.current_cycle(content, today)
+    return [(facts, row_for(facts, cycle, today)) for facts in summarised_facts(store, content, cycle)]
+
+
+class Dashboard:
+    """The dashboard's rows, read from the database on every call: nothing is kept between calls, so every
+    worker and every host shows every change at once."""
+
+    def rows(self, store: SQLStore, content: Content, today: date) -> list[ProgrammeRow]:
+        return rows(store, content, today)
+
+    def records(self, store: SQLStore, content: Content, today: date) -> list[tuple[SchoolFacts, ProgrammeRow]]:
+        return records(store, content, today)
+
+
+def index_of(app: Any) -> Dashboard:
+    """The dashboard's reader (it holds nothing, so any app's will do)."""
+    return Dashboard()

@@ -20,9 +20,9 @@ from quality_mark.model import LONDON, Content, Cycle
 from quality_mark.spreadsheet import Cell, csv_text
 from quality_mark.text import printable
 
-from . import insight_index
-from .programme import ProgrammeIndex, ProgrammeRow
-from .store import Store
+from . import insight_index, programme
+from .programme import ProgrammeRow
+from .store import SQLStore
 from .workflow import latest_award
 
 
@@ -38,8 +38,8 @@ class SchoolRecord:
     summary: dict[str, Any] | None  # the school's insight index row (latest submission, moderated)
 
 
-def read_records(index: ProgrammeIndex, store: Store, content: Content, today: date) -> list[SchoolRecord]:
-    """Every school in the list, by URN: its dashboard row, awards and insight summary (no per-school reads)."""
+def read_records(store: SQLStore, content: Content, today: date) -> list[SchoolRecord]:
+    """Every school in the list, by URN: its dashboard row, awards and insight summary (from the summary rows)."""
     summaries = {row["urn"]: row for row in insight_index.all_rows(store, content)}
     return [
         SchoolRecord(
@@ -50,7 +50,7 @@ def read_records(index: ProgrammeIndex, store: Store, content: Content, today: d
             awards=facts.awards,
             summary=summaries.get(row.urn),
         )
-        for facts, row in index.records(store, content, today)
+        for facts, row in programme.records(store, content, today)
     ]
 
 

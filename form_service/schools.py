@@ -14,7 +14,7 @@ from typing import Any
 
 from quality_mark import text
 
-from . import accounts, insight_index
+from . import accounts
 from .forms import EMAIL
 from .store import Store
 
@@ -220,7 +220,5 @@ def apply_import(store: Store, schools: list[dict[str, Any]]) -> dict[str, int]:
             return updated, "changed"
 
         outcome = store.modify(accounts.SCHOOLS, school["urn"], upsert)
-        if outcome == "changed" and (updated := accounts.get_school(store, school["urn"])):
-            insight_index.update_school_details(store, updated)
         counts[outcome] += 1
     return counts

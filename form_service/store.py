@@ -13,6 +13,9 @@ Tables (migrations in `form_service/migrations`)::
     store_state        one row: seq, the last change number handed out; epoch, new after every restore
     evidence_files     id (the server-made name) -> urn, bytes, size, sha256, created_at: uploaded evidence
     outbox             emails queued by changes, in their transactions, until a sender delivers them (outbox.py)
+    *_summaries, submitted_ratings   rows derived from documents for the LA's pages (summaries.py), changed just
+                       before each transaction commits, from the documents it wrote (see `keep_summaries`). Not in
+                       backups: a restore works them out again from the documents.
 
 Every change (write, modify, delete) takes the next number from `store_state.seq` in its own transaction, and
 every transaction that writes locks that row first (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE
@@ -70,6 +73,11 @@ ChangePosition = tuple[int, int]  # (the database's epoch, the last change numbe
 Expiry = Callable[[dict[str, Any]], float | None]
 _EXPIRIES: dict[str, Expiry] = {}
 _PURGE_BATCH = 500  # expired documents deleted per transaction, so saves never wait long behind a purge
+# Summary rows kept beside the documents (form_service/summaries.py): `refresh(connection, written)` runs just before
+# each transaction commits, `rebuild(connection)` after a restore. See `keep_summaries`.
+Refresh = Callable[[Connection, dict[tuple[str, str], str | None]], None]
+Rebuild = Callable[[Connection], None]
+_SUMMARIES: list[tuple[Refresh, Rebuild]] = []
 _FILE_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -177,6 +185,16 @@ def expires(collection: str, when: Expiry) -> None:
     moment in the document's row (`documents.expires_at`, indexed), so `purge_expired` finds expired documents by
     query. The modules that own such collections declare it when they are imported."""
     _EXPIRIES[_check_collection(collection)] = when
+
+
+def keep_summaries(refresh: Refresh, rebuild: Rebuild) -> None:
+    """Keep rows derived from documents in the same transactions as the documents: every transaction that writes
+    calls `refresh(connection, written)` on its own connection just before it commits, where `written` maps each
+    (collection, key) it wrote to the document's JSON text (None where it deleted it; writes undone by a rolled-back
+    inner block are left out). If `refresh` raises, the whole transaction is undone. A restore calls
+    `rebuild(connection)` once its documents are in. Declared once, when the module keeping the rows is imported."""
+    if (refresh, rebuild) not in _SUMMARIES:
+        _SUMMARIES.append((refresh, rebuild))
 
 
 def expiring_collections() -> list[str]:
@@ -441,6 +459,7 @@ class SQLStore:
         self._ready = False
         self._ready_lock = threading.Lock()
         weakref.finalize(self, engine.dispose)
+        from form_service import summaries  # noqa: F401 - declares the summary rows this store keeps
 
     # Schema ---------------------------------------------------------------------------------------------------
 
@@ -469,13 +488,14 @@ class SQLStore:
         connection: Connection | None = getattr(local, "connection", None)
         if connection is not None:
             savepoint = connection.begin_nested()
-            callbacks = len(local.after_commit)
+            callbacks, written = len(local.after_commit), len(local.written)
             try:
                 yield
             except BaseException:
                 if savepoint.is_active:
                     savepoint.rollback()
                 del local.after_commit[callbacks:]  # what the undone changes asked for is undone too
+                del local.written[written:]  # and their documents keep no summary row changed
                 raise
             savepoint.commit()
             return
@@ -483,11 +503,16 @@ class SQLStore:
         connection, began = self._begin_writing()
         try:
             with began:
-                local.connection, local.held, local.after_commit = connection, set(), []
+                local.connection, local.held, local.after_commit, local.written = connection, set(), [], []
                 try:
                     yield
+                    if local.written:
+                        # The summary rows of what was written, worked out before the COMMIT, on its connection.
+                        written = {(collection, key): body for collection, key, body in local.written}
+                        for refresh, _ in _SUMMARIES:
+                            refresh(connection, written)
                 finally:
-                    local.connection = None
+                    local.connection, local.written = None, []
         except sa.exc.DBAPIError as error:
             local.after_commit = []
             raise StoreError(f"the database {self._where()} refused a change: {_reason(error)}") from error
@@ -528,6 +553,24 @@ class SQLStore:
         rows kept beside the documents (the outbox): they commit together with the documents or not at all."""
         with self.transaction():
             return work(self._local.connection)
+
+    def query(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` on the thread's transaction's connection, or in a short read transaction of its own (one
+        snapshot for all its queries), for reading rows kept beside the documents (the summary rows). Tried once
+        more on a new connection if the database dropped the pooled one."""
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            return work(connection)
+        self.upgrade()
+        snapshot = {} if db.is_sqlite(self.engine) else {"isolation_level": "REPEATABLE READ"}
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect().execution_options(**snapshot) as connection, connection.begin():
+                    return work(connection)
+            except sa.exc.DBAPIError as error:
+                if not (attempt == 1 and error.connection_invalidated):
+                    raise StoreError(f"cannot read from the database {self._where()}: {_reason(error)}") from error
+        raise AssertionError("unreachable")
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the thread's transaction has committed (at once if none is open); never if it
@@ -738,6 +781,7 @@ class SQLStore:
                 connection.execute(_DELETE_DOCUMENT, rows)
                 connection.execute(_DELETE_TOMBSTONE, rows)
                 connection.execute(_INSERT_TOMBSTONE, rows)
+                self._local.written.extend((collection, key, None) for key in keys)
             purged += len(keys)
 
     # Evidence files -------------------------------------------------------------------------------------------
@@ -895,6 +939,8 @@ class SQLStore:
                                 "SELECT setval(pg_get_serial_sequence('outbox', 'id'), (SELECT max(id) FROM outbox))"
                             )
                         )
+                    for _, rebuild in _SUMMARIES:
+                        rebuild(connection)  # summary rows are not in a backup: worked out from what it holds
                     seq = connection.execute(sa.select(store_state.c.seq).where(_ONE)).scalar_one()
                     # A new epoch: every follower of changes() rebuilds from the restored documents.
                     connection.execute(
@@ -928,6 +974,7 @@ class SQLStore:
         self, connection: Connection, collection: str, key: str, body: str, exists: bool | None, expires_at: int | None
     ) -> None:
         row = {"c": collection, "k": key, "b": body, "s": self._next_seq(connection), "e": expires_at}
+        self._local.written.append((collection, key, body))
         if exists is not False and connection.execute(_UPDATE_DOCUMENT, row).rowcount:
             return
         connection.execute(_INSERT_DOCUMENT, row)
@@ -938,6 +985,7 @@ class SQLStore:
         if not connection.execute(_DELETE_DOCUMENT, row).rowcount:
             return False
         row["s"] = self._next_seq(connection)
+        self._local.written.append((collection, key, None))
         if not connection.execute(_UPDATE_TOMBSTONE, row).rowcount:
             connection.execute(_INSERT_TOMBSTONE, row)
         return True

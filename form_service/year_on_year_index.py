@@ -1,7 +1,7 @@
 """The LA's year-on-year figures need every school's counted submission in every cycle. Reading them all
 (each self-evaluation, its latest snapshot and the LA's moderation) on every request grows with the number
-of schools; this per-worker index reads them all once, then follows the store's record of changes and reads
-again only the self-evaluations whose documents changed.
+of schools, so `submissions` reads them from the `submitted_ratings` summary rows instead (see
+`form_service.summaries`); the functions that read the documents themselves serve a single school's page.
 
 A submission counts for the self-evaluation `self_evaluations/<URN>-<cycle>` and its moderation
 `moderation/<URN>-<cycle>`; a new snapshot in `submissions` is always recorded in the self-evaluation too,
@@ -10,20 +10,16 @@ so a change to either of the first two is all the index has to watch.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask
+import sqlalchemy as sa
 
 from quality_mark.model import Content, Framework
 from quality_mark.year_on_year import Submitted
 
-from . import moderation, self_evaluation, workflow
-from .store import ChangePosition, Store
-
-EXTENSION = "quality_mark.year_on_year_index"
-WATCHED = frozenset({self_evaluation.COLLECTION, moderation.COLLECTION})
+from . import moderation, self_evaluation, summaries, workflow
+from .store import SQLStore, Store
 
 
 def framework_version(content: Content, framework_id: Any, version: Any) -> Framework | None:
@@ -74,35 +70,15 @@ def submission_in(store: Store, content: Content, document: dict[str, Any] | Non
     return Submitted(str(document["urn"]), str(document["cycle"]), framework, ratings)
 
 
-class SubmittedIndex:
-    """Every self-evaluation's counted submission, by self-evaluation key, kept current from the store's changes."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._position: ChangePosition | None = None
-        self._entries: dict[str, Submitted] = {}
-
-    def submissions(self, store: Store, content: Content) -> list[Submitted]:
-        with self._lock:
-            # The position is taken before anything is read, so a write that lands meanwhile is read again
-            # next time rather than missed.
-            position, changes = store.changes(self._position)
-            if changes is None:
-                self._entries = dict(every_submission(store, content))
-            else:
-                for key in {key for collection, key in changes if collection in WATCHED}:
-                    counted = submission_of(store, content, key)
-                    if counted is None:
-                        self._entries.pop(key, None)
-                    else:
-                        self._entries[key] = counted
-            self._position = position
-            return list(self._entries.values())
-
-
-def index_of(app: Flask) -> SubmittedIndex:
-    """The app's index (one per worker process), made on first use."""
-    index = app.extensions.get(EXTENSION)
-    if index is None:
-        index = app.extensions.setdefault(EXTENSION, SubmittedIndex())
-    return index
+def submissions(store: SQLStore, content: Content) -> list[Submitted]:
+    """Every self-evaluation's counted submission, in every cycle, from the `submitted_ratings` summary rows (kept
+    by the store in the transaction of each submission and moderation): one query, nothing kept between views."""
+    table = summaries.submitted_ratings
+    query = sa.select(table).order_by(table.c.urn, table.c.cycle)
+    rows = store.query(lambda connection: connection.execute(query).all())
+    found = []
+    for row in rows:
+        framework = framework_version(content, row.framework, summaries.loads(row.framework_version))
+        if row.framework is not None and framework is not None:
+            found.append(Submitted(row.urn, row.cycle, framework, summaries.loads(row.ratings)))
+    return found

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request
 from markupsafe import Markup
 from wtforms import Form, SelectField, ValidationError
 
@@ -153,9 +153,7 @@ def _la_view() -> LaView:
     if not valid:
         form.framework.data = framework_id
     cycles = [(cycle.id, cycle.title) for cycle in cycles_oldest_first(content)]
-    comparison = la_compare(
-        content, framework_id, cycles, year_on_year_index.index_of(current_app).submissions(store, content)
-    )
+    comparison = la_compare(content, framework_id, cycles, year_on_year_index.submissions(store, content))
     return LaView(form, valid, content.framework(framework_id), comparison)
 
 

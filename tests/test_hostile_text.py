@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from form_service import accounts, actions, evidence, insight_index, schools, self_evaluation
+from form_service import accounts, actions, evidence, schools, self_evaluation
 from form_service.content import get_content
 from form_service.store import get_store
 from quality_mark import text
@@ -263,7 +263,6 @@ def _store_hostile_answers(app: Any, urn: str = OAKFIELD) -> None:
         document["history"] = {}
         self_evaluation.store_whole(store, content, document)
         store.modify(accounts.SCHOOLS, urn, lambda school: ({**school, "name": "Oakfield " + STORED}, None))
-        insight_index.update_school_details(store, accounts.get_school(store, urn))
         cycle = content.key_dates.cycle(CYCLE)
         draft = actions.ActionDraft(
             "PRI-LEAD-01", "Act " + STORED, "Lead " + STORED, cycle.submission_deadline.date(), STORED, "not_started"

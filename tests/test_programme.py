@@ -15,7 +15,7 @@ import pytest
 
 from form_service import accounts, db, programme, self_evaluation, workflow
 from form_service.content import get_content
-from form_service.store import get_store
+from form_service.store import SQLStore, get_store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 11, 23)  # the app fixture's TODAY
@@ -136,18 +136,10 @@ def test_an_award_made_on_29_february_runs_out_on_28_february() -> None:
 # --- the rows follow changes ---------------------------------------------------------------------------------
 
 
-def test_a_save_shows_on_the_next_view_and_only_that_school_is_read_again(
+def test_a_save_shows_on_the_next_view_which_reads_no_document(
     programme_app: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert rows_by_urn(programme_app)["900002"].reviewed == 17
-    read: list[str] = []
-    real_read_facts = programme.read_facts
-
-    def counting(store: Any, content: Any, cycle: Any, urn: str) -> Any:
-        read.append(urn)
-        return real_read_facts(store, content, cycle, urn)
-
-    monkeypatch.setattr(programme, "read_facts", counting)
     with programme_app.app_context():
         store, content = get_store(), get_content()
         cycle = self_evaluation.current_cycle(content, TODAY)
@@ -155,8 +147,12 @@ def test_a_save_shows_on_the_next_view_and_only_that_school_is_read_again(
         answer = {"rating": 3, "commentary": "Established.", "evidence": []}
         result = self_evaluation.save_answer(store, content, cycle, "900002", criterion, answer, 0, "someone")
         assert result.status == "saved"
+    read: list[str] = []
+    real_read, real_scan = SQLStore.read, SQLStore.scan
+    monkeypatch.setattr(SQLStore, "read", lambda self, c, k: read.append(k) or real_read(self, c, k))
+    monkeypatch.setattr(SQLStore, "scan", lambda self, c: read.append(c) or real_scan(self, c))
     assert rows_by_urn(programme_app)["900002"].reviewed == 18
-    assert read == ["900002"]
+    assert read == []  # the summary rows, kept with the save, say it all
 
 
 def test_a_change_made_by_another_process_shows_on_the_next_view(programme_app: Any) -> None:
@@ -270,37 +266,6 @@ def test_only_la_staff_see_the_table(programme_app: Any, client: Any, sign_in: A
     assert client.get("/la/").status_code == 302  # to sign in
     sign_in(SENCO)
     assert client.get("/la/").status_code == 403
-
-
-def test_a_new_worker_starts_from_the_snapshot_and_reads_only_what_changed_since(
-    programme_app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    snapshot = programme_app.config["DATA_DIR"] / programme.SNAPSHOT
-    with programme_app.app_context():
-        store, content = get_store(), get_content()
-        first = programme.ProgrammeIndex(snapshot)
-        assert len(first.rows(store, content, TODAY)) == 13  # reads every school and saves a snapshot
-        first.wait_for_snapshot()
-        assert snapshot.is_file()
-        store.modify(accounts.SCHOOLS, "900008", lambda d: ({**d, "name": "Elm Tree Junior Academy"}, None))
-
-        read: list[str] = []
-        real_read_facts = programme.read_facts
-        monkeypatch.setattr(programme, "read_facts", lambda *args: read.append(args[3]) or real_read_facts(*args))
-        second = programme.ProgrammeIndex(snapshot)  # as a new worker process would
-        rows = {row.urn: row for row in second.rows(store, content, TODAY)}
-        assert read == ["900008"]
-        assert rows["900008"].name == "Elm Tree Junior Academy"
-        assert {urn: row.status for urn, row in rows.items()} == EXPECTED_STATUS
-
-        second.wait_for_snapshot()
-        for damaged in ('{"cycle": "2026-27", "content": "something else", "facts": {}}', "not json"):
-            snapshot.write_text(damaged)
-            read.clear()
-            another = programme.ProgrammeIndex(snapshot)
-            assert len(another.rows(store, content, TODAY)) == 13
-            assert len(read) == 13  # a snapshot from other content, or unreadable, is not used
-            another.wait_for_snapshot()  # it writes a good one again
 
 
 def test_many_answers_to_check_are_listed_by_heading_with_how_many_in_each(programme_app: Any, client, sign_in) -> None:
