@@ -47,21 +47,22 @@ def seed_demo(app: Flask, programme: bool = False) -> bool:
 
     With `programme`, also more demo schools at every stage of the programme (see demo_programme.py)."""
     store = get_store()
-    if store.keys(accounts.USERS):
-        return False
-    preview = schools.read_gias_csv((DEMO_FOLDER / "schools.csv").read_bytes(), set(get_content().framework_ids()))
-    schools.apply_import(store, preview.schools)
-    for email, name, job_title, la_role, urn, role in DEMO_PEOPLE:
-        user = accounts.ensure_user(store, email, name, job_title, la_role=la_role)
-        if urn and role:
-            accounts.add_member(store, urn, user.id, role, added_by=None)
-    if programme:
-        from .clock import today
-        from .demo_programme import seed_programme
+    with store.transaction():  # the demo data and its audit entry: all or nothing
+        if store.keys(accounts.USERS):
+            return False
+        preview = schools.read_gias_csv((DEMO_FOLDER / "schools.csv").read_bytes(), set(get_content().framework_ids()))
+        schools.apply_import(store, preview.schools)
+        for email, name, job_title, la_role, urn, role in DEMO_PEOPLE:
+            user = accounts.ensure_user(store, email, name, job_title, la_role=la_role)
+            if urn and role:
+                accounts.add_member(store, urn, user.id, role, added_by=None)
+        if programme:
+            from .clock import today
+            from .demo_programme import seed_programme
 
-        seed_programme(store, get_content(), today())
-    audit.record(store, None, "demo data created", "store", "command line")
-    return True
+            seed_programme(store, get_content(), today())
+        audit.record(store, None, "demo data created", "store", "command line")
+        return True
 
 
 def _documents_and_files(counts: dict[str, int]) -> str:

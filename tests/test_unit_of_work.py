@@ -233,6 +233,39 @@ def test_approving_a_registration_whose_audit_entry_fails_changes_nothing_and_em
     assert subjects_to(app, NEWCOMER) == [*told_before, "You can now sign in for Oakfield Primary School"]
 
 
+# --- signing in and out -----------------------------------------------------------------------------------------
+
+
+def test_a_sign_in_whose_audit_entry_fails_signs_nobody_in_and_leaves_the_link_usable(app: Any) -> None:
+    browser = app.test_client()
+    outbox_folder = Outbox(Path(app.config["DATA_DIR"]) / "outbox")
+    signing_in = SignIn(browser, outbox_folder)
+    assert browser.post("/sign-in", data={"email": SENCO, "csrf_token": signing_in.csrf("/sign-in")}).status_code == 302
+    token = outbox_folder.link_to(SENCO).rpartition("token=")[2]
+    page = "/sign-in/continue?token=" + token
+
+    def press_continue() -> Any:
+        return browser.post("/sign-in/continue", data={"token": token, "csrf_token": signing_in.csrf(page)})
+
+    refused_whole(app, press_continue)
+    assert browser.get(f"/school/{OAKFIELD}/").status_code != 200  # not signed in
+
+    assert press_continue().status_code == 302  # the link was not used up
+    assert browser.get(f"/school/{OAKFIELD}/").status_code == 200
+    assert audit_actions(app).count("signed in") == 1
+
+
+def test_a_sign_out_whose_audit_entry_fails_leaves_the_person_signed_in(app: Any) -> None:
+    browser = person(app, SENCO)
+
+    refused_whole(app, lambda: post(browser, "/sign-out", token_from=SCHOOL + "/"))
+    assert browser.get(f"/school/{OAKFIELD}/").status_code == 200
+
+    assert post(browser, "/sign-out", token_from=SCHOOL + "/").status_code == 302
+    assert browser.get(f"/school/{OAKFIELD}/").status_code != 200
+    assert audit_actions(app).count("signed out") == 1
+
+
 # --- accounts: one address, one account, decided by the database ------------------------------------------------
 
 
