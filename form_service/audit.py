@@ -14,10 +14,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from . import clock
-from .store import SQLStore, audit_entries
+from .store import Store, audit_entries
 
 
-def record(store: SQLStore, actor: str | None, action: str, target: str, client: str | None, **details: Any) -> None:
+def record(store: Store, actor: str | None, action: str, target: str, client: str | None, **details: Any) -> None:
     """Add an entry to the log, in the thread's store transaction (or one of its own)."""
     row = {
         "at": clock.now().astimezone(UTC).replace(microsecond=0),
@@ -42,7 +42,7 @@ def _entry(row: Any) -> dict[str, Any]:
     }
 
 
-def recent(store: SQLStore, days: int = 30, limit: int | None = None) -> list[dict[str, Any]]:
+def recent(store: Store, days: int = 30, limit: int | None = None) -> list[dict[str, Any]]:
     """The entries of the last `days` days (by the service's clock), newest first (at most `limit`)."""
     since = clock.now().astimezone(UTC) - timedelta(days=days)
     query = (

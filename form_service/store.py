@@ -155,6 +155,15 @@ class Store(Protocol):
         Other writers wait until it ends, so keep it short."""
         ...
 
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` inside the thread's transaction (or one of its own), for rows kept beside the
+        documents (the outbox, the audit log): they commit together with the documents or not at all."""
+        ...
+
+    def query(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` on the thread's transaction's connection, or a short read-only one."""
+        ...
+
     def purge_expired(self, collection: str, now: float) -> int:
         """Delete the collection's documents whose expiry (see `expires`) is before `now` (epoch seconds), found
         by query; returns how many. Each deletion is a change like any other."""
