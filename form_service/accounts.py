@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from . import clock
-from .store import Store
+from .store import SQLStore, Store
 
 SchoolRole = Literal["admin", "contributor", "viewer"]
 LARole = Literal["reviewer", "admin"]
@@ -95,15 +95,32 @@ def find_user_by_email(store: Store, email: str) -> User | None:
     return user if user and not user.removed else None
 
 
-def ensure_user(store: Store, email: str, name: str, job_title: str = "", la_role: LARole | None = None) -> User:
-    """The active user with this email, created if there is none. An existing user keeps their details."""
+def ensure_user(store: SQLStore, email: str, name: str, job_title: str = "", la_role: LARole | None = None) -> User:
+    """The active user with this email, created if there is none. An existing user keeps their details.
+
+    One transaction: the address's index row (`user_by_email`, keyed by the address) and the user document are
+    stored together or not at all. Of two people creating an account for one address at once, the index row's
+    primary key lets exactly one claim it; the other gets the winner's account, and no user document is ever
+    made for the loser."""
     email = normalise_email(email)
-    existing = find_user_by_email(store, email)
-    if existing:
-        if la_role and existing.la_role != la_role:
-            return set_la_role(store, existing.id, la_role)
-        return existing
-    user_id = uuid.uuid4().hex
+    with store.transaction():
+        existing = find_user_by_email(store, email)
+        if existing:
+            if la_role and existing.la_role != la_role:
+                return set_la_role(store, existing.id, la_role)
+            return existing
+        if store.read(EMAIL_INDEX, email) is not None:
+            store.delete(EMAIL_INDEX, email)  # left by an account that is gone: the address is free again
+        user_id = uuid.uuid4().hex
+        if not store.create(EMAIL_INDEX, email, {"user_id": user_id}):
+            winner = find_user_by_email(store, email)  # claimed by another writer a moment ago
+            if winner is None:
+                raise AccountError("That email address is being registered at this moment. Try again.")
+            return winner
+        return _new_user(store, user_id, email, name, job_title, la_role)
+
+
+def _new_user(store: Store, user_id: str, email: str, name: str, job_title: str, la_role: LARole | None) -> User:
     document = {
         "id": user_id,
         "email": email,
@@ -116,18 +133,7 @@ def ensure_user(store: Store, email: str, name: str, job_title: str = "", la_rol
         "removed_at": None,
     }
     store.write(USERS, user_id, document)
-
-    def claim(index: dict | None) -> tuple[dict, str]:
-        if index and (other := store.read(USERS, index["user_id"])) and not other.get("removed_at"):
-            return index, index["user_id"]  # someone registered the same address a moment earlier
-        return {"user_id": user_id}, user_id
-
-    winner = store.modify(EMAIL_INDEX, email, claim)
-    if winner != user_id:
-        store.delete(USERS, user_id)
-    user = get_user(store, winner)
-    assert user is not None
-    return user
+    return User.from_document(document)
 
 
 def _change_user(store: Store, user_id: str, change: Any) -> User:
@@ -184,24 +190,25 @@ def end_all_sessions(store: Store, user_id: str) -> User:
 
 
 def remove_account(store: Store, user_id: str) -> None:
-    """Remove a user from every school and end their sessions; the record stays for the audit trail."""
-    user = get_user(store, user_id)
-    if user is None:
-        return
-    for urn in school_urns_of(store, user_id):
-        remove_member(store, urn, user_id)
+    """Remove a user from every school, end their sessions and free their address, in one transaction (all of it
+    or none, for example when they are the last lead of a school); the record stays for the audit trail."""
 
     def change(document: dict) -> None:
         document["removed_at"] = now_utc()
         document["session_version"] = document.get("session_version", 1) + 1
         document["sessions"] = {}
 
-    _change_user(store, user_id, change)
-
     def release(index: dict | None) -> tuple[dict | None, None]:
         return (None if index and index["user_id"] == user_id else index), None
 
-    store.modify(EMAIL_INDEX, user.email, release)
+    with store.transaction():
+        user = get_user(store, user_id)
+        if user is None:
+            return
+        for urn in school_urns_of(store, user_id):
+            remove_member(store, urn, user_id)
+        _change_user(store, user_id, change)
+        store.modify(EMAIL_INDEX, user.email, release)
 
 
 # Schools and their members ----------------------------------------------------------------------------

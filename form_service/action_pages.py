@@ -188,18 +188,22 @@ def new(urn: str) -> str | Response | tuple[str, int]:
         draft, problems = actions.check(request.form, setting.framework, setting.cycle)
         if draft is not None:
             store = get_store()
-            result = actions.add(store, urn, setting.cycle, setting.framework, draft, g.user.id, locked=setting.locked)
-            if result.status == "saved" and result.action:
-                audit.record(
-                    store,
-                    g.user.id,
-                    "action plan: action added",
-                    result.action["id"],
-                    client_address(),
-                    school=urn,
-                    cycle=setting.cycle.id,
-                    criterion=draft.criterion_id,
+            with store.transaction():  # the action and its audit entry: both or neither
+                result = actions.add(
+                    store, urn, setting.cycle, setting.framework, draft, g.user.id, locked=setting.locked
                 )
+                if result.status == "saved" and result.action:
+                    audit.record(
+                        store,
+                        g.user.id,
+                        "action plan: action added",
+                        result.action["id"],
+                        client_address(),
+                        school=urn,
+                        cycle=setting.cycle.id,
+                        criterion=draft.criterion_id,
+                    )
+            if result.status == "saved" and result.action:
                 flash("The action has been added to the plan.", "success")
                 return redirect(url_for("actions.plan", urn=urn))
             problems = [("what", message) for message in result.messages]
@@ -235,18 +239,22 @@ def edit(urn: str, action_id: str) -> str | Response | tuple[str, int]:
         _show_problems(form, problems)
         return _render_form(setting, form, action), 400
     revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
-    result = actions.update(store, urn, setting.cycle.id, action_id, draft, revision, g.user.id, locked=setting.locked)
-    if result.status == "saved" and result.action:
-        audit.record(
-            store,
-            g.user.id,
-            "action plan: action changed",
-            action_id,
-            client_address(),
-            school=urn,
-            cycle=setting.cycle.id,
-            revision=result.action["revision"],
+    with store.transaction():  # the change and its audit entry: both or neither
+        result = actions.update(
+            store, urn, setting.cycle.id, action_id, draft, revision, g.user.id, locked=setting.locked
         )
+        if result.status == "saved" and result.action:
+            audit.record(
+                store,
+                g.user.id,
+                "action plan: action changed",
+                action_id,
+                client_address(),
+                school=urn,
+                cycle=setting.cycle.id,
+                revision=result.action["revision"],
+            )
+    if result.status == "saved" and result.action:
         flash("The action has been updated.", "success")
         return redirect(url_for("actions.plan", urn=urn))
     if result.status == "unchanged":
@@ -281,17 +289,19 @@ def delete(urn: str, action_id: str) -> str | Response | tuple[str, int]:
     error = None
     if request.method == "POST" and form.validate_on_submit():
         revision = int(form.revision.data) if (form.revision.data or "").isdigit() else None
-        result = actions.delete(store, urn, setting.cycle.id, action_id, revision, locked=setting.locked)
+        with store.transaction():  # the deletion and its audit entry: both or neither
+            result = actions.delete(store, urn, setting.cycle.id, action_id, revision, locked=setting.locked)
+            if result.status == "saved":
+                audit.record(
+                    store,
+                    g.user.id,
+                    "action plan: action deleted",
+                    action_id,
+                    client_address(),
+                    school=urn,
+                    cycle=setting.cycle.id,
+                )
         if result.status == "saved":
-            audit.record(
-                store,
-                g.user.id,
-                "action plan: action deleted",
-                action_id,
-                client_address(),
-                school=urn,
-                cycle=setting.cycle.id,
-            )
             flash("The action has been deleted.", "success")
             return redirect(url_for("actions.plan", urn=urn))
         if result.status == "locked":

@@ -108,8 +108,10 @@ def overview(urn: str) -> str:
 def start(urn: str) -> Response:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    document = self_evaluation.start(get_store(), get_content(), g.school, _cycle(), today())
-    audit.record(get_store(), g.user.id, "started the self-evaluation", f"school {urn}", client_address())
+    store = get_store()
+    with store.transaction():  # the self-evaluation and its audit entry: both or neither
+        document = self_evaluation.start(store, get_content(), g.school, _cycle(), today())
+        audit.record(store, g.user.id, "started the self-evaluation", f"school {urn}", client_address())
     first = _framework(urn, document).headings[0]
     return redirect(url_for("answers.heading", urn=urn, heading_id=first.id))
 
@@ -393,7 +395,19 @@ def confirm(urn: str, criterion_id: str) -> Response | tuple[str, int]:
         if criterion_id not in (document.get("flags") or {}):
             flash("Your answers are saved.", "success")  # the answer was changed, which settles its flag
             return redirect(url_for("answers.heading", urn=urn, heading_id=section.id) + f"#{criterion_id.lower()}")
-    status, message = self_evaluation.confirm_answer(store, content, _cycle(), urn, criterion_id, revision, g.user.id)
+    with store.transaction():  # the confirmation and its audit entry: both or neither
+        status, message = self_evaluation.confirm_answer(
+            store, content, _cycle(), urn, criterion_id, revision, g.user.id
+        )
+        if status == "confirmed":
+            audit.record(
+                store,
+                g.user.id,
+                "confirmed an answer is still right",
+                f"school {urn}",
+                client_address(),
+                criterion=criterion_id,
+            )
     if status in ("unknown_criterion", "not_started"):
         abort(404)
     if status == "locked":
@@ -402,14 +416,6 @@ def confirm(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     framework = _framework(urn, document)
     heading_id = framework.heading_of(criterion_id).id
     if status == "confirmed":
-        audit.record(
-            store,
-            g.user.id,
-            "confirmed an answer is still right",
-            f"school {urn}",
-            client_address(),
-            criterion=criterion_id,
-        )
         flash(f"You confirmed your answer to {criterion_id} is still right.", "success")
     else:
         flash(f"{criterion_id}: {message}.", "error")
@@ -439,26 +445,28 @@ def confirm_heading(urn: str, heading_id: str) -> Response | tuple[str, int]:
         return with_errors
     store, content, cycle = get_store(), get_content(), _cycle()
     confirmed, refused = [], []
-    for criterion in section.criteria:
-        if criterion.id not in (document.get("flags") or {}):
-            continue
-        status, message = self_evaluation.confirm_answer(
-            store, content, cycle, urn, criterion.id, _revision(criterion.id), g.user.id
-        )
-        if status == "confirmed":
-            confirmed.append(criterion.id)
-        else:
-            refused.append(f"{criterion.id}: {message}")
+    with store.transaction():  # the confirmations and their audit entry: all or none
+        for criterion in section.criteria:
+            if criterion.id not in (document.get("flags") or {}):
+                continue
+            status, message = self_evaluation.confirm_answer(
+                store, content, cycle, urn, criterion.id, _revision(criterion.id), g.user.id
+            )
+            if status == "confirmed":
+                confirmed.append(criterion.id)
+            else:
+                refused.append(f"{criterion.id}: {message}")
+        if confirmed:
+            audit.record(
+                store,
+                g.user.id,
+                "confirmed answers are still right",
+                f"school {urn}",
+                client_address(),
+                heading=section.id,
+                criteria=confirmed,
+            )
     if confirmed:
-        audit.record(
-            store,
-            g.user.id,
-            "confirmed answers are still right",
-            f"school {urn}",
-            client_address(),
-            heading=section.id,
-            criteria=confirmed,
-        )
         count = len(confirmed)
         flash(f"You confirmed {count} {'answer is' if count == 1 else 'answers are'} still right.", "success")
     for message in refused:
@@ -475,25 +483,33 @@ def submit(urn: str) -> Response | tuple[str, int]:
     moment = clock.now()
     reference = self_evaluation.new_reference(urn, cycle.id)
 
-    outcome, message = self_evaluation.submit(store, content, cycle, urn, g.user.id, moment, reference)
+    # The submission, its audit entry and the emails to the school's leads: all or nothing.
+    with store.transaction():
+        outcome, message = self_evaluation.submit(store, content, cycle, urn, g.user.id, moment, reference)
+        if outcome == "ok":
+            audit.record(
+                store,
+                g.user.id,
+                "submitted the self-evaluation",
+                f"school {urn}",
+                client_address(),
+                reference=reference,
+            )
+            for person, role in accounts.team(store, urn):
+                if role == "admin":
+                    send_email(
+                        person.email,
+                        f"{g.school['name']}: self-evaluation submitted ({reference})",
+                        "submitted",
+                        user=person,
+                        school=g.school,
+                        reference=reference,
+                        by=g.user.name,
+                        link=service_link("answers.submitted", urn=urn),
+                    )
     if outcome != "ok":
         flash(message, "error")
         return redirect(url_for("answers.check", urn=urn))
-    audit.record(
-        store, g.user.id, "submitted the self-evaluation", f"school {urn}", client_address(), reference=reference
-    )
-    for person, role in accounts.team(store, urn):
-        if role == "admin":
-            send_email(
-                person.email,
-                f"{g.school['name']}: self-evaluation submitted ({reference})",
-                "submitted",
-                user=person,
-                school=g.school,
-                reference=reference,
-                by=g.user.name,
-                link=service_link("answers.submitted", urn=urn),
-            )
     return redirect(url_for("answers.submitted", urn=urn))
 
 

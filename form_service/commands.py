@@ -47,21 +47,22 @@ def seed_demo(app: Flask, programme: bool = False) -> bool:
 
     With `programme`, also more demo schools at every stage of the programme (see demo_programme.py)."""
     store = get_store()
-    if store.keys(accounts.USERS):
-        return False
-    preview = schools.read_gias_csv((DEMO_FOLDER / "schools.csv").read_bytes(), set(get_content().framework_ids()))
-    schools.apply_import(store, preview.schools)
-    for email, name, job_title, la_role, urn, role in DEMO_PEOPLE:
-        user = accounts.ensure_user(store, email, name, job_title, la_role=la_role)
-        if urn and role:
-            accounts.add_member(store, urn, user.id, role, added_by=None)
-    if programme:
-        from .clock import today
-        from .demo_programme import seed_programme
+    with store.transaction():  # the demo data and its audit entry: all or nothing
+        if store.keys(accounts.USERS):
+            return False
+        preview = schools.read_gias_csv((DEMO_FOLDER / "schools.csv").read_bytes(), set(get_content().framework_ids()))
+        schools.apply_import(store, preview.schools)
+        for email, name, job_title, la_role, urn, role in DEMO_PEOPLE:
+            user = accounts.ensure_user(store, email, name, job_title, la_role=la_role)
+            if urn and role:
+                accounts.add_member(store, urn, user.id, role, added_by=None)
+        if programme:
+            from .clock import today
+            from .demo_programme import seed_programme
 
-        seed_programme(store, get_content(), today())
-    audit.record(store, None, "demo data created", "store", "command line")
-    return True
+            seed_programme(store, get_content(), today())
+        audit.record(store, None, "demo data created", "store", "command line")
+        return True
 
 
 def _documents_and_files(counts: dict[str, int]) -> str:
@@ -80,8 +81,9 @@ def init_app(app: Flask) -> None:
         if not EMAIL.match(email.strip()):
             raise click.BadParameter(f"'{email}' is not an email address.", param_hint="EMAIL")
         store = get_store()
-        user = accounts.ensure_user(store, email, name, la_role="admin")
-        audit.record(store, None, "made LA admin", user.id, "command line")
+        with store.transaction():  # the account and its audit entry: both or neither
+            user = accounts.ensure_user(store, email, name, la_role="admin")
+            audit.record(store, None, "made LA admin", user.id, "command line")
         click.echo(f"{user.email} is an LA admin. They sign in at /app/sign-in with that address.")
 
     @app.cli.command("remove-account")
@@ -93,10 +95,11 @@ def init_app(app: Flask) -> None:
         if user is None:
             raise click.ClickException(f"There is no account for {email}.")
         try:
-            accounts.remove_account(store, user.id)
+            with store.transaction():  # the removal and its audit entry: both or neither
+                accounts.remove_account(store, user.id)
+                audit.record(store, None, "account removed", user.id, "command line")
         except accounts.AccountError as error:
             raise click.ClickException(str(error)) from error
-        audit.record(store, None, "account removed", user.id, "command line")
         click.echo(f"The account for {user.email} is removed and all its sessions have ended.")
 
     @app.cli.command("import-schools")
@@ -108,8 +111,10 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(preview.file_error)
         for line, urn, message in preview.row_errors:
             click.echo(f"{csv_file}:{line}: URN {urn or '?'}: {message}", err=True)
-        counts = schools.apply_import(get_store(), preview.schools)
-        audit.record(get_store(), None, "imported schools", "school list", "command line", **counts)
+        store = get_store()
+        with store.transaction():  # the schools and the audit entry: all or nothing
+            counts = schools.apply_import(store, preview.schools)
+            audit.record(store, None, "imported schools", "school list", "command line", **counts)
         click.echo(
             f"{counts['new']} added, {counts['changed']} updated, {counts['unchanged']} unchanged, "
             f"{len(preview.row_errors)} rows with problems, {len(preview.skipped)} closed schools skipped."
@@ -196,7 +201,8 @@ def init_app(app: Flask) -> None:
                 )
 
         if urn is not None:
-            each(urn, move(store, content, urn, cycle.id, target.version, None, moment))
+            with store.transaction():  # the move and its audit entry: both or neither
+                each(urn, move(store, content, urn, cycle.id, target.version, None, moment))
             return
         summary = move_all(store, content, framework_id, cycle.id, target.version, None, moment, each)
         click.echo(f"{summary.count('moved')} self-evaluations moved to version {target.version}.")

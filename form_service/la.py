@@ -112,9 +112,10 @@ def confirm_import(import_id: str) -> Response:
     pending = store.read(IMPORTS, import_id) if len(import_id) == 32 and import_id.isalnum() else None
     if pending is None or pending["by"] != g.user.id:
         abort(404)
-    counts = schools.apply_import(store, pending["schools"])
-    store.delete(IMPORTS, import_id)
-    audit.record(store, g.user.id, "imported schools", "school list", client_address(), **counts)
+    with store.transaction():  # the schools, the finished import and the audit entry: all or nothing
+        counts = schools.apply_import(store, pending["schools"])
+        store.delete(IMPORTS, import_id)
+        audit.record(store, g.user.id, "imported schools", "school list", client_address(), **counts)
     flash(
         f"Import complete: {counts['new']} schools added, {counts['changed']} updated, "
         f"{counts['unchanged']} unchanged.",
@@ -127,7 +128,7 @@ def confirm_import(import_id: str) -> Response:
 @la_only("admin")
 def audit_log() -> str:
     store = get_store()
-    entries = audit.recent(store, days=30)[:500]
+    entries = audit.recent(store, days=30, limit=500)
     names = {}
     for entry in entries:
         for user_id in (entry["actor"], entry["target"]):
@@ -156,17 +157,18 @@ def extension(urn: str) -> str | Response | tuple[str, int]:
             if until <= cycle.submission_deadline:
                 form.day.errors = [*form.day.errors, "The new deadline must be after the usual deadline"]
             else:
-                self_evaluation.start(store, content, school, cycle)
-                self_evaluation.grant_extension(store, urn, cycle.id, until, form.reason.data, g.user.id)
-                audit.record(
-                    store,
-                    g.user.id,
-                    "granted an extension",
-                    f"school {urn}",
-                    client_address(),
-                    until=until.isoformat(),
-                    reason=form.reason.data,
-                )
+                with store.transaction():  # the extension and its audit entry: both or neither
+                    self_evaluation.start(store, content, school, cycle)
+                    self_evaluation.grant_extension(store, urn, cycle.id, until, form.reason.data, g.user.id)
+                    audit.record(
+                        store,
+                        g.user.id,
+                        "granted an extension",
+                        f"school {urn}",
+                        client_address(),
+                        until=until.isoformat(),
+                        reason=form.reason.data,
+                    )
                 flash(
                     f"{school['name']} can now submit until 11:59pm on {new_date:%A} {new_date.day} {new_date:%B %Y}.",
                     "success",

@@ -162,10 +162,11 @@ def start(urn: str) -> Response | tuple[str, int]:
     _school_or_404(urn)
     store = get_store()
     try:
-        moderation.start_review(store, urn, _cycle_id(), g.user.id)
+        with store.transaction():  # the change and its audit entry: both or neither
+            moderation.start_review(store, urn, _cycle_id(), g.user.id)
+            audit.record(store, g.user.id, "started the review", f"school {urn}", client_address(), cycle=_cycle_id())
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {})
-    audit.record(store, g.user.id, "started the review", f"school {urn}", client_address(), cycle=_cycle_id())
     flash("Review started. The school's self-evaluation stays read-only while you review it.", "success")
     return redirect(url_for("review.overview", urn=urn))
 
@@ -177,12 +178,13 @@ def agree_rest(urn: str) -> Response | tuple[str, int]:
     _school_or_404(urn)
     store = get_store()
     try:
-        agreed = moderation.agree_with_the_rest(store, get_content(), urn, _cycle_id(), g.user.id)
+        with store.transaction():  # the change and its audit entry: both or neither
+            agreed = moderation.agree_with_the_rest(store, get_content(), urn, _cycle_id(), g.user.id)
+            audit.record(
+                store, g.user.id, "agreed with the school's ratings", f"school {urn}", client_address(), criteria=agreed
+            )
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {})
-    audit.record(
-        store, g.user.id, "agreed with the school's ratings", f"school {urn}", client_address(), criteria=agreed
-    )
     flash(f"You agreed with the school's rating for {len(agreed)} more criteria.", "success")
     return redirect(url_for("review.overview", urn=urn))
 
@@ -201,20 +203,23 @@ def return_for_amendments(urn: str) -> Response | tuple[str, int]:
     try:
         if problems:
             raise moderation.ModerationRefused({"message": problems})
-        moderation.return_for_amendments(store, urn, _cycle_id(), message, g.user.id)
+        with store.transaction():  # the change, its audit entry and the emails to the school: all or nothing
+            moderation.return_for_amendments(store, urn, _cycle_id(), message, g.user.id)
+            audit.record(
+                store, g.user.id, "returned for amendments", f"school {urn}", client_address(), cycle=_cycle_id()
+            )
+            for person in _school_admins(urn):
+                send_email(
+                    person.email,
+                    f"{school['name']}: self-evaluation returned for amendments",
+                    "returned",
+                    user=person,
+                    school=school,
+                    message=message,
+                    link=service_link("feedback.page", urn=urn),
+                )
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {"message": message})
-    audit.record(store, g.user.id, "returned for amendments", f"school {urn}", client_address(), cycle=_cycle_id())
-    for person in _school_admins(urn):
-        send_email(
-            person.email,
-            f"{school['name']}: self-evaluation returned for amendments",
-            "returned",
-            user=person,
-            school=school,
-            message=message,
-            link=service_link("feedback.page", urn=urn),
-        )
     flash(
         f"{school['name']}'s self-evaluation has been returned for amendments. We have emailed the school.", "success"
     )
@@ -228,10 +233,11 @@ def send_to_panel(urn: str) -> Response | tuple[str, int]:
     school = _school_or_404(urn)
     store = get_store()
     try:
-        moderation.send_to_panel(store, get_content(), urn, _cycle_id(), g.user.id)
+        with store.transaction():  # the change and its audit entry: both or neither
+            moderation.send_to_panel(store, get_content(), urn, _cycle_id(), g.user.id)
+            audit.record(store, g.user.id, "sent to panel", f"school {urn}", client_address(), cycle=_cycle_id())
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {})
-    audit.record(store, g.user.id, "sent to panel", f"school {urn}", client_address(), cycle=_cycle_id())
     flash(f"{school['name']}'s submission has been sent to panel.", "success")
     return redirect(url_for("review.panel", urn=urn))
 
@@ -275,32 +281,34 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
     if request.method == "POST":
         _csrf_or_400()
         posted = _criterion_posted(request.form)
+        store = get_store()
         try:
-            stored = moderation.record_decision(
-                get_store(),
-                get_content(),
-                urn,
-                _cycle_id(),
-                item.id,
-                posted["decision"],
-                posted["rating"],
-                posted["comment"],
-                g.user.id,
-                g.user.name,
-            )
+            with store.transaction():  # the decision and its audit entry: both or neither
+                stored = moderation.record_decision(
+                    store,
+                    get_content(),
+                    urn,
+                    _cycle_id(),
+                    item.id,
+                    posted["decision"],
+                    posted["rating"],
+                    posted["comment"],
+                    g.user.id,
+                    g.user.name,
+                )
+                audit.record(
+                    store,
+                    g.user.id,
+                    "moderated a criterion",
+                    f"school {urn}",
+                    client_address(),
+                    criterion=item.id,
+                    decision=stored["decision"],
+                    rating=stored["rating"],
+                )
         except moderation.ModerationRefused as refusal:
             errors = refusal.errors
         else:
-            audit.record(
-                get_store(),
-                g.user.id,
-                "moderated a criterion",
-                f"school {urn}",
-                client_address(),
-                criterion=item.id,
-                decision=stored["decision"],
-                rating=stored["rating"],
-            )
             flash(f"Your decision on {item.id} is saved.", "success")
             return redirect(url_for("review.overview", urn=urn) + f"#{item.id.lower()}")
     error_links = [
@@ -354,42 +362,44 @@ def panel(urn: str) -> str | Response | tuple[str, int]:
         if not errors and decided_on is not None:
             store = get_store()
             try:
-                decision = moderation.record_panel_decision(
-                    store,
-                    urn,
-                    _cycle_id(),
-                    posted["outcome"],
-                    posted["reasons"],
-                    posted["conditions"],
-                    decided_on,
-                    posted["panel"],
-                    get_content().timeline.reaccreditation.every_years,
-                    g.user.id,
-                )
+                # The decision (and any award), its audit entry and the emails to the school: all or nothing.
+                with store.transaction():
+                    decision = moderation.record_panel_decision(
+                        store,
+                        urn,
+                        _cycle_id(),
+                        posted["outcome"],
+                        posted["reasons"],
+                        posted["conditions"],
+                        decided_on,
+                        posted["panel"],
+                        get_content().timeline.reaccreditation.every_years,
+                        g.user.id,
+                    )
+                    audit.record(
+                        store,
+                        g.user.id,
+                        "recorded the panel decision",
+                        f"school {urn}",
+                        client_address(),
+                        outcome=decision["outcome"],
+                        decided_on=decision["decided_on"],
+                    )
+                    for person in _school_admins(urn):
+                        send_email(
+                            person.email,
+                            f"{school['name']}: Quality Mark panel decision",
+                            "panel_decision",
+                            user=person,
+                            school=school,
+                            decision=decision,
+                            outcome_label=OUTCOMES[decision["outcome"]],
+                            panel_roles=[PANEL_ROLES[role] for role in decision["panel"]],
+                            link=service_link("school.home", urn=urn),
+                        )
             except moderation.ModerationRefused as refusal:
                 errors = refusal.errors
             else:
-                audit.record(
-                    store,
-                    g.user.id,
-                    "recorded the panel decision",
-                    f"school {urn}",
-                    client_address(),
-                    outcome=decision["outcome"],
-                    decided_on=decision["decided_on"],
-                )
-                for person in _school_admins(urn):
-                    send_email(
-                        person.email,
-                        f"{school['name']}: Quality Mark panel decision",
-                        "panel_decision",
-                        user=person,
-                        school=school,
-                        decision=decision,
-                        outcome_label=OUTCOMES[decision["outcome"]],
-                        panel_roles=[PANEL_ROLES[role] for role in decision["panel"]],
-                        link=service_link("school.home", urn=urn),
-                    )
                 flash(f"The panel decision for {school['name']} is recorded. We have emailed the school.", "success")
                 return redirect(url_for("review.overview", urn=urn))
     targets = {"outcome": "outcome-awarded", "panel": "panel-chair", "": "panel-status"}
@@ -458,10 +468,13 @@ def reply(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     try:
         if problems:
             raise moderation.ModerationRefused({"text": problems})
-        moderation.add_comment(store, urn, _cycle_id(), criterion_id, "school", g.user.id, g.user.name, text)
+        with store.transaction():  # the reply and its audit entry: both or neither
+            moderation.add_comment(store, urn, _cycle_id(), criterion_id, "school", g.user.id, g.user.name, text)
+            audit.record(
+                store, g.user.id, "replied to a comment", f"school {urn}", client_address(), criterion=criterion_id
+            )
     except moderation.ModerationRefused as refusal:
         message = next(message for messages in refusal.errors.values() for message in messages)
         return _feedback_page(urn, {criterion_id: message}, {criterion_id: text}), 400
-    audit.record(store, g.user.id, "replied to a comment", f"school {urn}", client_address(), criterion=criterion_id)
     flash("Your reply is saved. The local authority will see it.", "success")
     return redirect(url_for("feedback.page", urn=urn) + f"#{criterion_id.lower()}")

@@ -95,19 +95,20 @@ def sign_in() -> str | Response:
         user = accounts.find_user_by_email(store, email)
         # Known and unknown addresses get the same answer, and each gets an email, so neither the page
         # nor its timing tells anyone whether an address has an account.
-        if user:
-            token = issue_token(store, user.id, current_app.config["SIGN_IN_LINK_MINUTES"])
-            link = service_link("public.continue_sign_in", token=token)
-            send_email(email, "Your sign-in link", "sign_in", user=user, link=link)
-        else:
-            # A token for nobody: the same store write as for a known address, and it can never sign in.
-            issue_token(store, None, current_app.config["SIGN_IN_LINK_MINUTES"])
-            send_email(
-                email,
-                "Signing in to the Quality Mark service",
-                "sign_in_unknown",
-                register_link=service_link("public.register"),
-            )
+        with store.transaction():  # the token and the email carrying it: both or neither
+            if user:
+                token = issue_token(store, user.id, current_app.config["SIGN_IN_LINK_MINUTES"])
+                link = service_link("public.continue_sign_in", token=token)
+                send_email(email, "Your sign-in link", "sign_in", user=user, link=link)
+            else:
+                # A token for nobody: the same store write as for a known address, and it can never sign in.
+                issue_token(store, None, current_app.config["SIGN_IN_LINK_MINUTES"])
+                send_email(
+                    email,
+                    "Signing in to the Quality Mark service",
+                    "sign_in_unknown",
+                    register_link=service_link("public.register"),
+                )
         return redirect(url_for("public.check_email"))
     return render_template("sign_in.html", form=form)
 
@@ -132,22 +133,26 @@ def continue_sign_in() -> str | Response | tuple[str, int]:
         return render_template("continue.html", form=form)
     if not form.validate_on_submit():
         return render_template("sign_in_problem.html", message=TOKEN_PROBLEMS["unknown"]), 400
-    user_id, problem = consume_token(store, form.token.data)
-    user = accounts.get_user(store, user_id) if user_id else None
+    wanted = safe_next(session.get("after_sign_in"))
+    with store.transaction():  # the used token, the new session and the audit entry: all or nothing
+        user_id, problem = consume_token(store, form.token.data)
+        user = accounts.get_user(store, user_id) if user_id else None
+        if user is not None and not user.removed:
+            start_session(user)
+            audit.record(store, user.id, "signed in", user.id, client_address())
     if user is None or user.removed:
         return render_template("sign_in_problem.html", message=TOKEN_PROBLEMS[problem or "unknown"]), 400
-    wanted = safe_next(session.get("after_sign_in"))
-    start_session(user)
-    audit.record(store, user.id, "signed in", user.id, client_address())
     # `wanted` is a path within the service (as `request.path` gives it); the service's mount (/app) goes first.
     return redirect(wanted or home_for(user))
 
 
 @public.post("/sign-out")
 def sign_out() -> Response:
-    if g.user is not None:
-        audit.record(get_store(), g.user.id, "signed out", g.user.id, client_address())
-    end_session()
+    store = get_store()
+    with store.transaction():  # the ended session and the audit entry: both or neither
+        if g.user is not None:
+            audit.record(store, g.user.id, "signed out", g.user.id, client_address())
+        end_session()
     flash("You have signed out.", "success")
     return redirect(url_for("public.sign_in"))
 
@@ -156,9 +161,10 @@ def sign_out() -> Response:
 @signed_in
 def sign_out_everywhere() -> Response:
     store = get_store()
-    accounts.end_all_sessions(store, g.user.id)
-    audit.record(store, g.user.id, "signed out everywhere", g.user.id, client_address())
-    end_session()
+    with store.transaction():  # the ended sessions and the audit entry: both or neither
+        accounts.end_all_sessions(store, g.user.id)
+        audit.record(store, g.user.id, "signed out everywhere", g.user.id, client_address())
+        end_session()
     flash("You have signed out on every device.", "success")
     return redirect(url_for("public.sign_in"))
 
@@ -249,12 +255,23 @@ def register_confirm() -> str | tuple[str, int]:
     if not allowed:
         return render_template("register.html", form=form, rate_limited=True), 429
     try:
-        result = registration.register(store, form.urn.data, form.name.data, form.job_title.data, email)
+        # The account, the request or membership, the audit entry and every email: all or nothing.
+        with store.transaction():
+            result = _register(store, school, form, email)
     except registration.LocalAuthorityAccount:
         return _answer_la_account(store, school, email)
     except accounts.AccountError as error:
         form.email.errors = [*form.email.errors, str(error)]
         return render_template("register.html", form=form), 400
+    user = result.user
+    return render_template(
+        "registered.html", outcome=result.outcome, school=school, email=user.email, has_lead=result.school_has_lead
+    )
+
+
+def _register(store: Store, school: dict, form: RegistrationForm, email: str) -> registration.Registration:
+    """Register the person, tell those who need to know, and record it in the audit log."""
+    result = registration.register(store, form.urn.data, form.name.data, form.job_title.data, email)
     user = result.user
     if result.outcome == "pending":
         told = _ask_for_approval(store, school, user, result.school_has_lead)
@@ -270,9 +287,7 @@ def register_confirm() -> str | tuple[str, int]:
         token = issue_token(store, user.id, current_app.config["SIGN_IN_LINK_MINUTES"])
         link = service_link("public.continue_sign_in", token=token)
         send_email(user.email, "Your school is registered: sign in", "registered", user=user, school=school, link=link)
-    return render_template(
-        "registered.html", outcome=result.outcome, school=school, email=user.email, has_lead=result.school_has_lead
-    )
+    return result
 
 
 def _ask_for_approval(store: Store, school: dict, user: accounts.User, has_lead: bool) -> list[str]:
@@ -320,18 +335,19 @@ def _tell_la_about_new_lead(
 def _answer_la_account(store: Store, school: dict, email: str) -> str:
     """The page anyone registering for this school with an address the school does not trust sees, so the page
     never tells which addresses are LA accounts; the email to the address says why nothing happened."""
-    send_email(
-        email,
-        "Registering for a school with a local authority account",
-        "registration_la_account",
-        school=school,
-        register_link=service_link("public.register"),
-    )
-    la_user = accounts.find_user_by_email(store, email)
-    actor = la_user.id if la_user else None
-    audit.record(
-        store, actor, "registration refused: local authority account", f"school {school['urn']}", client_address()
-    )
+    with store.transaction():  # the email and the audit entry: both or neither
+        send_email(
+            email,
+            "Registering for a school with a local authority account",
+            "registration_la_account",
+            school=school,
+            register_link=service_link("public.register"),
+        )
+        la_user = accounts.find_user_by_email(store, email)
+        actor = la_user.id if la_user else None
+        audit.record(
+            store, actor, "registration refused: local authority account", f"school {school['urn']}", client_address()
+        )
     return render_template(
         "registered.html", outcome="pending", school=school, email=email, has_lead=accounts.has_lead(school)
     )

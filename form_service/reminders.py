@@ -3,19 +3,14 @@
 `flask --app form_service send-reminders` is run by a scheduler (once a day is enough); `--dry-run` lists who
 would receive what and sends and records nothing.
 
-Once only. Each reminder has a key (school, cycle or award, point, recipient). Before sending, a run claims the
-key in `reminders_sent` with an atomic `store.modify` (status "sending"); only the run that created the claim
-sends, and it marks the claim "sent" afterwards. So a second run, or two runs at once, never send a reminder
-twice. The trade-off, chosen because a repeated reminder is worse than a missed nudge:
-
-* If the mail system refuses a message or cannot be reached (an SMTP error, a refused connection, a full disk
-  for the outbox), the claim is removed, the failure is printed, the command exits non-zero, and the next run
-  tries again (while the point's window lasts).
-* If the process stops between claiming and marking (a crash, a kill), the claim stays "sending" and is never
-  retried automatically: that one reminder may not have gone. The Reminders page shows such a run as not
-  finished, so the LA can check with the school.
-* An SMTP server that accepts a message and then fails to say goodbye properly is reported as a failure, and
-  the next run sends that reminder again. This is rare and costs one duplicate, never a lost reminder.
+Once only, and never claimed without being sent. Each reminder has a key (school, cycle or award, point,
+recipient). A run claims the key in `reminders_sent` (an atomic `store.modify`, status "queued") and queues the
+reminder's email in the outbox in the same transaction: both commit, or neither does. A second run, or two runs
+at once, find the claim and queue nothing; a run that stops part-way has queued every reminder it claimed, and the
+next run queues the rest. The outbox delivers the emails (the command sends what is due before it ends; after
+that `send-outbox` or a worker's background sender), trying again with backoff while the mail server refuses or
+cannot be reached, and lists any it gives up on on the LA's Reminders page. See outbox.py for what a crash
+between sending and recording does (the email is sent again: at least once).
 
 Each real run also writes a summary to `reminder_runs/<date>.<time>` (what was sent, what failed), which the
 LA's Reminders page lists.
@@ -24,7 +19,6 @@ LA's Reminders page lists.
 from __future__ import annotations
 
 import secrets
-import smtplib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,7 +30,7 @@ from flask import Flask, current_app, render_template
 from quality_mark.model import Content, Cycle
 from quality_mark.wording import long_date, short_date
 
-from . import accounts, clock, mail, self_evaluation
+from . import accounts, clock, mail, outbox, self_evaluation
 from .content import get_content
 from .reminder_plan import (
     Recipient,
@@ -48,7 +42,7 @@ from .reminder_plan import (
     describe,
     plan_reminders,
 )
-from .store import Store, get_store
+from .store import SQLStore, Store, get_store
 from .workflow import AWARDS
 
 SENT = "reminders_sent"
@@ -118,8 +112,7 @@ def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
 
 @dataclass
 class RunReport:
-    sent: list[Reminder] = field(default_factory=list)
-    failed: list[tuple[Reminder, str]] = field(default_factory=list)
+    queued: list[Reminder] = field(default_factory=list)  # claimed, and its email in the outbox
     already_claimed: list[Reminder] = field(default_factory=list)  # another run claimed it meanwhile
 
 
@@ -143,21 +136,25 @@ def _record(reminder: Reminder, status: str) -> dict[str, Any]:
 
 
 def claim(store: Store, reminder: Reminder) -> bool:
-    """Record that this run is sending `reminder`; False if it is already recorded (sent, or being sent)."""
+    """Record that `reminder` is sent (its email queued); False if it is already recorded. Call it in the
+    transaction that queues the email (see `queue_reminder`)."""
 
     def take(current: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
         if current is not None:
             return current, False
-        return _record(reminder, "sending"), True
+        return _record(reminder, "queued"), True
 
     return store.modify(SENT, reminder.key, take)
 
 
-def mark_sent(store: Store, reminder: Reminder) -> None:
-    def done(current: dict[str, Any] | None) -> tuple[dict[str, Any], None]:
-        return {**(current or _record(reminder, "sending")), "status": "sent", "sent_at": _now()}, None
-
-    store.modify(SENT, reminder.key, done)
+def queue_reminder(store: SQLStore, reminder: Reminder, email: mail.Email) -> bool:
+    """Claim the reminder and queue its email in the outbox, in one transaction; False (nothing queued) if another
+    run has claimed it."""
+    with store.transaction():
+        if not claim(store, reminder):
+            return False
+        outbox.queue(store, email)
+        return True
 
 
 def _entry(reminder: Reminder, error: str | None = None) -> dict[str, Any]:
@@ -171,32 +168,19 @@ def _entry(reminder: Reminder, error: str | None = None) -> dict[str, Any]:
     return entry | {"error": error} if error else entry
 
 
-def send_reminders(
-    store: Store, mailer: mail.Mailer, emails: list[tuple[Reminder, mail.Email]], today: date
-) -> RunReport:
-    """Send each email whose reminder this run can claim; record the outcome of each, and of the run."""
+def send_reminders(store: SQLStore, emails: list[tuple[Reminder, mail.Email]], today: date) -> RunReport:
+    """Queue the email of each reminder this run can claim (claim and email in one transaction); record the run."""
     report = RunReport()
     run_key = f"{today.isoformat()}.{clock.now():%H%M%S%f}-{secrets.token_hex(3)}"
     run: dict[str, Any] = {"today": today.isoformat(), "started_at": _now(), "finished_at": None, "due": len(emails)}
     store.write(RUNS, run_key, run)
     for reminder, email in emails:
-        if not claim(store, reminder):
+        if queue_reminder(store, reminder, email):
+            report.queued.append(reminder)
+        else:
             report.already_claimed.append(reminder)
-            continue
-        try:
-            mailer.send(email)
-        except (smtplib.SMTPException, OSError) as error:
-            # Not delivered, as far as we can tell: release the claim so the next run tries again.
-            store.delete(SENT, reminder.key)
-            report.failed.append((reminder, str(error)[:300] or type(error).__name__))
-            continue
-        mark_sent(store, reminder)
-        report.sent.append(reminder)
-    run |= {
-        "finished_at": _now(),
-        "sent": [_entry(reminder) for reminder in report.sent],
-        "failed": [_entry(reminder, error) for reminder, error in report.failed],
-    }
+    # "sent": handed to the outbox, which delivers it (any it gives up on is listed on the Reminders page).
+    run |= {"finished_at": _now(), "sent": [_entry(reminder) for reminder in report.queued], "failed": []}
     store.write(RUNS, run_key, run)
     return report
 
@@ -285,21 +269,21 @@ def init_app(app: Flask) -> None:
             click.echo(line)
         with current_app.test_request_context():  # for links built with url_for
             emails = [(reminder, compose(reminder, day, content)) for reminder in plan.reminders]
-        report = send_reminders(store, current_app.extensions[mail.EXTENSION], emails, day)
-        click.echo(f"\nSent {_count(len(report.sent), 'reminder', 'reminders')}.")
+        report = send_reminders(store, emails, day)
+        click.echo(f"\nSent {_count(len(report.queued), 'reminder', 'reminders')} to the outbox.")
         if report.already_claimed:
             click.echo(
                 f"{_count(len(report.already_claimed), 'reminder was', 'reminders were')} "
                 "already sent by another run meanwhile."
             )
-        if report.failed:
+        delivered = outbox.send_due_now(current_app._get_current_object())  # type: ignore[attr-defined]
+        click.echo(f"Delivered {_count(len(delivered.sent), 'email', 'emails')} from the outbox.")
+        waiting = [*delivered.failed, *delivered.given_up]
+        if waiting:
             click.echo(
-                f"{_count(len(report.failed), 'reminder', 'reminders')} could not be sent; "
-                "each will be tried again on the next run:",
+                f"{_count(len(waiting), 'email', 'emails')} could not be delivered yet; the outbox tries again "
+                "later (flask --app form_service send-outbox):",
                 err=True,
             )
-            for reminder, error in report.failed:
-                click.echo(
-                    f"  {reminder.recipient.email} ({reminder.school_name}, {describe(reminder)}): {error}", err=True
-                )
-            raise click.exceptions.Exit(1)
+            for email, error in waiting:
+                click.echo(f"  {email.to} ({email.subject}): {error}", err=True)

@@ -83,12 +83,20 @@ def invite(urn: str) -> str | Response | tuple[str, int]:
     form = InviteForm()
     if form.validate_on_submit():
         store = get_store()
-        person = accounts.ensure_user(store, form.email.data, form.name.data)
-        if person.is_la:
+        try:
+            # The account (if new), the membership, the audit entry and the email: all or nothing.
+            with store.transaction():
+                person = accounts.ensure_user(store, form.email.data, form.name.data)
+                if person.is_la:
+                    raise LAAccount(person)
+                accounts.join(store, urn, person.id, form.role.data, added_by=g.user.id)
+                audit.record(
+                    store, g.user.id, f"added to team as {form.role.data}", person.id, client_address(), school=urn
+                )
+                _email_added(person, form.role.data, f"You have been added to {g.school['name']}'s Quality Mark team")
+        except LAAccount:
             form.email.errors = [*form.email.errors, "This is a local authority account: it cannot join a school team"]
             return render_template("school/invite.html", form=form, school=g.school), 400
-        try:
-            accounts.join(store, urn, person.id, form.role.data, added_by=g.user.id)
         except accounts.AlreadyMember as member:
             # Inviting someone again never changes their role: that is "Change role", on purpose.
             role_name = SCHOOL_ROLE_NAMES[member.role].lower()
@@ -100,8 +108,6 @@ def invite(urn: str) -> str | Response | tuple[str, int]:
         except AccountError as error:
             form.role.errors = [*form.role.errors, str(error)]
             return render_template("school/invite.html", form=form, school=g.school), 400
-        audit.record(store, g.user.id, f"added to team as {form.role.data}", person.id, client_address(), school=urn)
-        _email_added(person, form.role.data, f"You have been added to {g.school['name']}'s Quality Mark team")
         flash(
             f"{person.name} has been added as {SCHOOL_ROLE_NAMES[form.role.data].lower()}. We have emailed them.",
             "success",
@@ -128,13 +134,19 @@ def change_role(urn: str, user_id: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         store = get_store()
         try:
-            accounts.add_member(store, urn, user_id, form.role.data, added_by=g.user.id)
+            with store.transaction():  # the change and its audit entry: both or neither
+                accounts.add_member(store, urn, user_id, form.role.data, added_by=g.user.id)
+                audit.record(
+                    store,
+                    g.user.id,
+                    f"role changed from {role} to {form.role.data}",
+                    user_id,
+                    client_address(),
+                    school=urn,
+                )
         except AccountError as error:
             form.role.errors = [*form.role.errors, str(error)]
             return render_template("school/change_role.html", form=form, school=g.school, person=person), 400
-        audit.record(
-            store, g.user.id, f"role changed from {role} to {form.role.data}", user_id, client_address(), school=urn
-        )
         flash(f"{person.name} is now {SCHOOL_ROLE_NAMES[form.role.data].lower()}.", "success")
         return redirect(url_for("school.team", urn=urn))
     status = 400 if form.is_submitted() else 200
@@ -150,12 +162,13 @@ def remove(urn: str, user_id: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         store = get_store()
         try:
-            accounts.remove_member(store, urn, user_id)
+            with store.transaction():  # the removal, the ended sessions and the audit entry: all or nothing
+                accounts.remove_member(store, urn, user_id)
+                accounts.end_all_sessions(store, user_id)
+                audit.record(store, g.user.id, "removed from team", user_id, client_address(), school=urn)
         except AccountError as problem:
             error = str(problem)
         else:
-            accounts.end_all_sessions(store, user_id)
-            audit.record(store, g.user.id, "removed from team", user_id, client_address(), school=urn)
             flash(f"{person.name} has been removed from the team.", "success")
             return redirect(url_for("school.team", urn=urn))
     status = 400 if error or form.is_submitted() else 200
@@ -173,11 +186,12 @@ def hand_over(urn: str, user_id: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         store = get_store()
         try:
-            accounts.hand_over_admin(store, urn, g.user.id, user_id, by=g.user.id)
+            with store.transaction():  # the change and its audit entry: both or neither
+                accounts.hand_over_admin(store, urn, g.user.id, user_id, by=g.user.id)
+                audit.record(store, g.user.id, "handed over school admin", user_id, client_address(), school=urn)
         except AccountError as problem:
             error = str(problem)
         else:
-            audit.record(store, g.user.id, "handed over school admin", user_id, client_address(), school=urn)
             flash(f"{person.name} is now the school lead (admin). You are a contributor.", "success")
             return redirect(url_for("school.team", urn=urn))
     status = 400 if error or form.is_submitted() else 200
@@ -198,8 +212,9 @@ def decide_request(urn: str, user_id: str, decision: str) -> Response | tuple[st
     if decision == "decline":
         if not ConfirmForm().validate_on_submit():
             abort(400)
-        accounts.decline_request(store, urn, user_id)
-        audit.record(store, g.user.id, "registration declined", user_id, client_address(), school=urn)
+        with store.transaction():  # the change and its audit entry: both or neither
+            accounts.decline_request(store, urn, user_id)
+            audit.record(store, g.user.id, "registration declined", user_id, client_address(), school=urn)
         flash(f"{person.name}'s request has been declined.", "success")
         return redirect(url_for("school.team", urn=urn))
     form = _approval_form(user_id, g.school, from_request=True)
@@ -207,14 +222,23 @@ def decide_request(urn: str, user_id: str, decision: str) -> Response | tuple[st
         return _team_page(urn, refused=(user_id, form)), 400
     role = form.role.data
     try:
-        accounts.approve_request(store, urn, user_id, role, by=g.user.id)
+        with store.transaction():  # the approval, its audit entry and the email: all or nothing
+            accounts.approve_request(store, urn, user_id, role, by=g.user.id)
+            audit.record(store, g.user.id, "registration approved", user_id, client_address(), school=urn, role=role)
+            _email_added(person, role, f"You can now sign in for {g.school['name']}")
     except AccountError as problem:  # approved or declined by someone else a moment ago
         flash(f"{person.name}: {problem}", "error")
         return redirect(url_for("school.team", urn=urn))
-    audit.record(store, g.user.id, "registration approved", user_id, client_address(), school=urn, role=role)
-    _email_added(person, role, f"You can now sign in for {g.school['name']}")
     flash(f"{person.name} is approved as {SCHOOL_ROLE_NAMES[role].lower()}.", "success")
     return redirect(url_for("school.team", urn=urn))
+
+
+class LAAccount(Exception):
+    """Inviting a local authority account into a school's team: refused, changing nothing."""
+
+    def __init__(self, person: accounts.User) -> None:
+        super().__init__(person.email)
+        self.person = person
 
 
 def _email_added(person: accounts.User, role: str, subject: str) -> None:

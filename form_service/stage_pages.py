@@ -178,16 +178,18 @@ def stage(urn: str, stage_number: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         draft, problems = stage_input.check_reached(request.form, today())
         if draft is not None:
-            outcome = stages.record_reached(store, urn, stage.number, draft, g.user.id)
+            with store.transaction():  # the change and its audit entry: both or neither
+                outcome = stages.record_reached(store, urn, stage.number, draft, g.user.id)
+                if outcome != "unchanged":
+                    _audit(
+                        f"stages: stage {stage.number} reached {outcome}",
+                        urn,
+                        stage=stage.number,
+                        reached_on=draft.reached_on.isoformat(),
+                    )
             if outcome == "unchanged":
                 flash(f"You did not change anything, so stage {stage.number} is as it was.", "info")
             else:
-                _audit(
-                    f"stages: stage {stage.number} reached {outcome}",
-                    urn,
-                    stage=stage.number,
-                    reached_on=draft.reached_on.isoformat(),
-                )
                 flash(
                     f"Stage {stage.number}, {stage.title}: reached on {stage_input.in_words(draft.reached_on)}.",
                     "success",
@@ -220,8 +222,12 @@ def clear(urn: str, stage_number: str) -> Response:
     stage = _stage(stage_number)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if stages.clear_reached(get_store(), urn, stage.number, g.user.id):
-        _audit(f"stages: stage {stage.number} reached cleared", urn, stage=stage.number)
+    store = get_store()
+    with store.transaction():  # the change and its audit entry: both or neither
+        cleared = stages.clear_reached(store, urn, stage.number, g.user.id)
+        if cleared:
+            _audit(f"stages: stage {stage.number} reached cleared", urn, stage=stage.number)
+    if cleared:
         flash(f"Stage {stage.number}, {stage.title}: the date reached has been cleared.", "success")
     else:
         flash(f"Stage {stage.number} had no date reached to clear.", "info")
@@ -264,9 +270,11 @@ def new_visit(urn: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         draft, problems = stage_input.check_visit(request.form, get_content().timeline, today())
         if draft is not None:
-            visit = stages.add_visit(get_store(), urn, draft, g.user.id)
+            with get_store().transaction():  # the visit and its audit entry: both or neither
+                visit = stages.add_visit(get_store(), urn, draft, g.user.id)
+                if visit is not None:
+                    _audit("stages: visit added", urn, visit=visit["id"], stage=draft.stage, hours=draft.hours)
             if visit is not None:
-                _audit("stages: visit added", urn, visit=visit["id"], stage=draft.stage, hours=draft.hours)
                 flash(f"The {stages.KINDS[draft.kind].lower()} has been recorded.", "success")
                 return redirect(url_for("la_stages.overview", urn=urn))
             problems = [("stage", f"A school can have at most {stages.MAX_VISITS} visits and meetings recorded")]
@@ -295,13 +303,15 @@ def edit_visit(urn: str, visit_id: str) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         draft, problems = stage_input.check_visit(request.form, get_content().timeline, today())
         if draft is not None:
-            outcome = stages.change_visit(get_store(), urn, visit_id, draft, g.user.id)
+            with get_store().transaction():  # the change and its audit entry: both or neither
+                outcome = stages.change_visit(get_store(), urn, visit_id, draft, g.user.id)
+                if outcome not in ("not_found", "unchanged"):
+                    _audit("stages: visit changed", urn, visit=visit_id, stage=draft.stage, hours=draft.hours)
             if outcome == "not_found":
                 flash("This visit was deleted by someone else while you were changing it. Nothing was saved.", "error")
             elif outcome == "unchanged":
                 flash("You did not change anything, so the visit is as it was.", "info")
             else:
-                _audit("stages: visit changed", urn, visit=visit_id, stage=draft.stage, hours=draft.hours)
                 flash(f"The {stages.KINDS[draft.kind].lower()} has been updated.", "success")
             return redirect(url_for("la_stages.overview", urn=urn))
         _show_problems(form, problems)
@@ -317,9 +327,11 @@ def delete_visit(urn: str, visit_id: str) -> str | Response:
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        removed = stages.delete_visit(get_store(), urn, visit_id)
+        with get_store().transaction():  # the deletion and its audit entry: both or neither
+            removed = stages.delete_visit(get_store(), urn, visit_id)
+            if removed is not None:
+                _audit("stages: visit deleted", urn, visit=visit_id, stage=removed["stage"], hours=removed["hours"])
         if removed is not None:
-            _audit("stages: visit deleted", urn, visit=visit_id, stage=removed["stage"], hours=removed["hours"])
             flash(f"The {stages.KINDS[removed['kind']].lower()} on {_day(removed)} has been deleted.", "success")
         else:
             flash("This visit had already been deleted.", "info")

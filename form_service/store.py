@@ -16,6 +16,7 @@ Tables (migrations in `form_service/migrations`)::
     *_summaries, submitted_ratings   rows derived from documents for the LA's pages (summaries.py), changed just
                        before each transaction commits, from the documents it wrote (see `keep_summaries`). Not in
                        backups: a restore works them out again from the documents.
+    audit_entries      the audit log, one row per entry, inserted in the transaction of the change (audit.py)
 
 Every change (write, modify, delete) takes the next number from `store_state.seq` in its own transaction, and
 every transaction that writes locks that row first (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE
@@ -112,6 +113,11 @@ class Store(Protocol):
         transaction it is part of commits)."""
         ...
 
+    def create(self, collection: str, key: str, document: dict[str, Any]) -> bool:
+        """Store the document only if there is none under (collection, key); True if it was stored. The database's
+        uniqueness decides between writers creating the same key at once."""
+        ...
+
     def modify(
         self, collection: str, key: str, change: Callable[[dict[str, Any] | None], tuple[dict[str, Any] | None, T]]
     ) -> T:
@@ -159,6 +165,15 @@ class Store(Protocol):
         """A context manager: every change made inside it, by this thread, commits together when it ends, or
         none does if it raises. Nesting is allowed (an inner block that raises undoes only its own changes).
         Other writers wait until it ends, so keep it short."""
+        ...
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` inside the thread's transaction (or one of its own), for rows kept beside the
+        documents (the outbox, the audit log): they commit together with the documents or not at all."""
+        ...
+
+    def query(self, work: Callable[[Connection], T]) -> T:
+        """`work(connection)` on the thread's transaction's connection, or a short read-only one."""
         ...
 
     def purge_expired(self, collection: str, now: float) -> int:
@@ -409,8 +424,22 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
 )
+# The audit log: one row per entry, inserted in the transaction of the change it records (see form_service/audit.py).
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("from", sa.Text, nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+)
 # What a backup holds, in the order a restore fills them in.
-BACKED_UP = (documents, deleted_documents, store_state, evidence_files, outbox)
+BACKED_UP = (documents, deleted_documents, store_state, evidence_files, outbox, audit_entries)
+# Tables numbered by the database (a restore moves PostgreSQL's sequence past the rows it brings back).
+_NUMBERED = (outbox, audit_entries)
 _ONE = store_state.c.id == 1
 
 
@@ -550,7 +579,8 @@ class SQLStore:
 
     def run(self, work: Callable[[Connection], T]) -> T:
         """`work(connection)` inside the thread's transaction (joining the one open, else in one of its own), for
-        rows kept beside the documents (the outbox): they commit together with the documents or not at all."""
+        rows kept beside the documents (the outbox, the audit log): they commit together with the documents or not
+        at all."""
         with self.transaction():
             return work(self._local.connection)
 
@@ -636,6 +666,26 @@ class SQLStore:
         with self.transaction():
             self._refuse_if_held(collection, key)
             self._put(self._local.connection, collection, key, body, exists=None, expires_at=expires_at)
+
+    def create(self, collection: str, key: str, document: dict[str, Any]) -> bool:
+        """Store the document only if there is none under (collection, key), and say whether it was stored.
+
+        The database's primary key decides, so of two writers creating the same key at once (in any process, on
+        any host) exactly one succeeds; the other's insert is undone alone (a savepoint), leaving the rest of its
+        transaction as it was."""
+        _check_collection(collection)
+        _check_key(key)
+        body = encode(_check_document(document))
+        expires_at = _expiry_of(collection, document)
+        with self.transaction():
+            self._refuse_if_held(collection, key)
+            connection = self._local.connection
+            try:
+                with self.transaction():
+                    self._put(connection, collection, key, body, exists=False, expires_at=expires_at)
+            except sa.exc.IntegrityError:
+                return False
+            return True
 
     def modify(
         self,
@@ -916,7 +966,8 @@ class SQLStore:
                         )
                     connection.execute(sa.delete(deleted_documents))
                     connection.execute(sa.delete(store_state))
-                    connection.execute(sa.delete(outbox))
+                    for table in _NUMBERED:
+                        connection.execute(sa.delete(table))
                     try:
                         counts = {
                             table.name: _load(connection, table, tar, members[f"{table.name}.jsonl"], refuse)
@@ -932,13 +983,15 @@ class SQLStore:
                         connection.execute(sa.select(sa.func.max(table.c.changed_seq))).scalar() or 0
                         for table in (documents, deleted_documents)
                     )
-                    if not db.is_sqlite(self.engine) and counts["outbox"]:
-                        # Rows came in with their numbers: new ones are numbered after them.
-                        connection.execute(
-                            sa.text(
-                                "SELECT setval(pg_get_serial_sequence('outbox', 'id'), (SELECT max(id) FROM outbox))"
+                    for table in _NUMBERED:
+                        if not db.is_sqlite(self.engine) and counts[table.name]:
+                            # Rows came in with their numbers: new ones are numbered after them.
+                            connection.execute(
+                                sa.text(
+                                    f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                    f"(SELECT max(id) FROM {table.name}))"
+                                )
                             )
-                        )
                     for _, rebuild in _SUMMARIES:
                         rebuild(connection)  # summary rows are not in a backup: worked out from what it holds
                     seq = connection.execute(sa.select(store_state.c.seq).where(_ONE)).scalar_one()
@@ -1150,6 +1203,14 @@ def _checked_row(table: sa.Table, row: object) -> dict[str, Any]:
         if not isinstance(row["body"], str):
             raise ValueError("body must be JSON text")
         _check_document(decode(row["body"]))
+    if table is audit_entries:
+        for name in ("actor", "action", "target", "from"):
+            if not isinstance(row[name], str):
+                raise ValueError(f"{name} must be text")
+        if not isinstance(row["details"], dict):
+            raise ValueError("details must be an object")
+        _check_json(row["details"], "details")
+        row["at"] = _moment(row["at"], "at", required=True)
     if table is outbox:
         for name in ("recipient", "subject", "text_body"):
             if not isinstance(row[name], str):

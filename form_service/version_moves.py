@@ -229,14 +229,16 @@ def move_all(
     on_each: Callable[[str, MoveOutcome], None] | None = None,
 ) -> MoveSummary:
     """Move every in-progress self-evaluation of the framework for the cycle that is on an older version,
-    one school at a time (each is complete before the next starts)."""
+    one school at a time (each is complete before the next starts). `on_each(urn, outcome)` runs in the
+    transaction of that school's move (its audit entry commits with the move, or neither does)."""
     summary = MoveSummary()
     for version, urns in sorted(in_progress_on(store, framework_id, cycle_id).items()):
         if int(version) >= to_version:
             continue
         for urn in urns:
-            outcome = move(store, content, urn, cycle_id, to_version, by, moment)
+            with store.transaction():
+                outcome = move(store, content, urn, cycle_id, to_version, by, moment)
+                if on_each:
+                    on_each(urn, outcome)
             summary.outcomes[urn] = outcome
-            if on_each:
-                on_each(urn, outcome)
     return summary

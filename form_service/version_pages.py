@@ -131,11 +131,13 @@ def school_version(urn: str) -> str | Response | tuple[str, int]:
             abort(400)
         if reason:
             return render_template("la/school_version.html", **page, reason=reason, form=form, error=reason), 400
-        outcome = version_moves.move(store, content, urn, cycle.id, newest.version, g.user.id, clock.now())
+        with store.transaction():  # the move and its audit entry: both or neither
+            outcome = version_moves.move(store, content, urn, cycle.id, newest.version, g.user.id, clock.now())
+            if outcome.status == "moved":
+                record_move(store, urn, outcome, newest.version)
         if outcome.status != "moved":
             message = outcome.message or "The self-evaluation could not be moved."
             return render_template("la/school_version.html", **page, reason=message, form=form, error=message), 400
-        record_move(store, urn, outcome, newest.version)
         flash(
             f"{school['name']}'s self-evaluation is now on version {newest.version}. "
             f"{outcome.flagged} criteria are flagged for the school to check.",

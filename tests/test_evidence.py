@@ -27,6 +27,7 @@ from form_service import accounts, audit, db, evidence, file_types, self_evaluat
 from form_service.content import get_content
 from form_service.store import get_store
 from tests import test_service_browser as service_browser
+from tests.audit_fault import break_audit_log
 from tests.test_service_browser import Axe, heading
 from tests.test_service_browser import sign_in as sign_in_with_a_browser
 
@@ -476,17 +477,15 @@ def test_a_file_that_is_not_allowed_is_refused_with_a_clear_message_and_nothing_
 
 
 def test_an_upload_or_delete_whose_audit_entry_cannot_be_written_changes_nothing(app, client, sign_in) -> None:
-    """The file, its metadata and its audit entry commit together: today's audit record damaged in the database
-    (a real fault, not a stand-in) stops the upload, or the delete, whole."""
+    """The file, its metadata and its audit entry commit together: the database refusing the audit entry (a real
+    fault, not a stand-in) stops the upload, or the delete, whole."""
     sign_in(SENCO)
     csrf = token(sign_in)
     assert upload(client, csrf, pdf(), "Attendance.pdf").status_code == 302
     link = download_links(client.get(PAGE))["Attendance.pdf"]
     before = (stored_document(app), stored_bytes(app))
-    with app.app_context(), get_store().engine.begin() as connection:
-        connection.execute(
-            sa.text("UPDATE documents SET body = 'not a document' WHERE collection = :c"), {"c": audit.COLLECTION}
-        )
+    with app.app_context():
+        break_audit_log(get_store().engine)
 
     assert upload(client, csrf, png(), "Display.png", item="provision-map").status_code == 500
     assert client.post(f"{link}/delete", data={"csrf_token": token(sign_in, f"{link}/delete")}).status_code == 500

@@ -5,23 +5,28 @@ every row reads back as it was.
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from form_service import db, insight_index, programme
-from form_service.store import SQLStore, get_store
+from form_service import audit, db, insight_index, programme
+from form_service.store import SQLStore, audit_entries, get_store
 from tests.conftest import REPO_ROOT
 from tests.test_store import ENGINES, url_of
 
 FIRST = "0001"
 
 
-def seeded_rows(tmp_path: Path) -> tuple[list[tuple[str, str, str, int]], tuple[int, int]]:
-    """Every document the demo data holds, as rows of the first schema, and the store's (seq, epoch)."""
+AuditEntry = dict[str, Any]
+
+
+def seeded_rows(tmp_path: Path) -> tuple[list[tuple[str, str, str, int]], tuple[int, int], list[AuditEntry]]:
+    """Every document the demo data holds, as rows of the first schema, the store's (seq, epoch), and the audit
+    log's entries, oldest first."""
     from form_service import create_app
     from form_service.commands import seed_demo
     from form_service.config import TestConfig
@@ -37,6 +42,13 @@ def seeded_rows(tmp_path: Path) -> tuple[list[tuple[str, str, str, int]], tuple[
     )
     with app.app_context():
         seed_demo(app, programme=True)  # every stage of the programme, as `make run` seeds it
+        store = get_store()
+        people = store.keys("users")
+        for number in range(60):  # a log over several days, as a service in use writes it
+            app.extensions["clock"].advance(timedelta(hours=5))
+            audit.record(
+                store, people[number % len(people)], f"action {number}", f"school {number}", "127.0.0.1", n=number
+            )
         engine = get_store().engine
         with engine.connect() as connection:
             rows = [
@@ -46,20 +58,52 @@ def seeded_rows(tmp_path: Path) -> tuple[list[tuple[str, str, str, int]], tuple[
                 )
             ]
             state = tuple(connection.execute(sa.text("SELECT seq, epoch FROM store_state")).one())
+        entries = list(reversed(audit.recent(store, days=3650)))
         engine.dispose()
-    return rows, state  # type: ignore[return-value]
+    return rows, state, entries  # type: ignore[return-value]
+
+
+def day_documents(entries: list[AuditEntry], first_seq: int) -> list[tuple[str, str, str, int]]:
+    """The audit log as the first schema kept it: one document per UTC day, {"date", "entries"}."""
+    days: dict[str, list[AuditEntry]] = {}
+    for entry in entries:
+        days.setdefault(entry["at"][:10], []).append(entry)
+    return [
+        ("audit", day, json.dumps({"date": day, "entries": logged}), first_seq + number)
+        for number, (day, logged) in enumerate(sorted(days.items()))
+    ]
+
+
+def logged(database: sa.Engine) -> list[AuditEntry]:
+    """Every row of the audit log, in the order written, as audit.recent gives entries."""
+    with database.connect() as connection:
+        rows = connection.execute(sa.select(audit_entries).order_by(audit_entries.c.id)).all()
+    return [
+        {
+            "at": (row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)).isoformat(timespec="seconds"),
+            "actor": row.actor,
+            "action": row.action,
+            "target": row.target,
+            "from": row._mapping["from"],
+            "details": row.details,
+        }
+        for row in rows
+    ]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothing(
     engine: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    rows, (seq, epoch) = seeded_rows(tmp_path)
+    rows, (seq, epoch), entries = seeded_rows(tmp_path)
     collections = {row[0] for row in rows}
-    assert (
-        len(rows) > 100
-        and {"schools", "users", "self_evaluations", "submissions", "moderation", "awards", "audit"} <= collections
+    assert len(rows) > 100 and {"schools", "users", "self_evaluations", "submissions", "moderation", "awards"} <= (
+        collections
     ), collections
+    # The audit log, as the first schema kept it: a document per day, more than one day and many entries each.
+    days = day_documents(entries, seq + 1)
+    assert len(entries) > 20 and len(days) > 1, (len(entries), len(days))
+    seq += len(days)
 
     database = db.create(url_of(engine, tmp_path, request, "old"))
     request.addfinalizer(database.dispose)
@@ -67,7 +111,7 @@ def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothi
     with database.begin() as connection:
         connection.execute(
             sa.text("INSERT INTO documents (collection, key, body, changed_seq) VALUES (:c, :k, :b, :s)"),
-            [{"c": c, "k": k, "b": b, "s": s} for c, k, b, s in rows],
+            [{"c": c, "k": k, "b": b, "s": s} for c, k, b, s in [*rows, *days]],
         )
         connection.execute(sa.text("UPDATE store_state SET seq = :seq, epoch = :epoch"), {"seq": seq, "epoch": epoch})
 
@@ -84,9 +128,11 @@ def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothi
         assert tuple(connection.execute(sa.text("SELECT seq, epoch FROM store_state")).one()) == (seq, epoch)
         for added in ("outbox", "evidence_files"):
             assert connection.execute(sa.text(f"SELECT count(*) FROM {added}")).scalar_one() == 0
+    # The day documents became rows: every entry, in the order it was written, and no day document is left.
     assert after == rows
-
+    assert logged(database) == entries
     store = SQLStore(database)
+
     read_back: dict[tuple[str, str], Any] = {(c, k): store.read(c, k) for c, k, _, _ in rows}
     assert all(document is not None for document in read_back.values())
     assert sorted(store.keys("schools")) == sorted(k for c, k, _, _ in rows if c == "schools")

@@ -1,6 +1,7 @@
-"""`flask --app form_service send-reminders`: the dry run lists who would get what; a real run sends each reminder
-once, through a real SMTP server on loopback or the outbox; a failed send is reported and tried again; the LA's
-Reminders page shows the next run and what recent runs sent.
+"""`flask --app form_service send-reminders`: the dry run lists who would get what; a real run records each reminder
+once and queues its email in the outbox in the same transaction, then delivers it, through a real SMTP server on
+loopback or the outbox folder; a failed send is reported and tried again by the outbox; the LA's Reminders page
+shows the next run and what recent runs sent.
 
 The demo data: Oakfield Primary School (900001) has a school lead and a governor (a viewer); Hillcrest Academy
 (900004) a school lead and a contributor; the other six schools have not registered. The 2026-27 deadline is
@@ -10,7 +11,7 @@ The demo data: Oakfield Primary School (900001) has a school lead and a governor
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -181,22 +182,23 @@ def test_a_real_run_sends_each_reminder_once_through_smtp_and_a_second_run_sends
     first = run(smtp, "--today", POINT_28)
 
     assert first.exit_code == 0, first.output
-    assert "Sent 3 reminders." in first.output
+    assert "Sent 3 reminders to the outbox." in first.output and "Delivered 3 emails from the outbox." in first.output
     assert handler.recipients() == EVERYONE_EMAILED
     records = stored(app, reminders.SENT)
-    assert len(records) == 3 and {record["status"] for record in records.values()} == {"sent"}
+    assert len(records) == 3 and {record["status"] for record in records.values()} == {"queued"}
     assert sorted(record["email"] for record in records.values()) == EVERYONE_EMAILED
 
     second = run(smtp, "--today", POINT_28)
     next_day = run(smtp, "--today", "2027-09-03")
 
     assert (second.exit_code, next_day.exit_code) == (0, 0)
-    assert "Sent 0 reminders." in second.output and "Sent 0 reminders." in next_day.output
+    assert "Sent 0 reminders to the outbox." in second.output
+    assert "Sent 0 reminders to the outbox." in next_day.output
     assert len(handler.envelopes) == 3, "a second run sent something again"
     assert run(smtp, "--dry-run", "--today", POINT_28).output.count("Would email") == 0
 
     at_7_days = run(smtp, "--today", POINT_7)
-    assert "Sent 3 reminders." in at_7_days.output
+    assert "Sent 3 reminders to the outbox." in at_7_days.output
     assert len(handler.envelopes) == 6
 
 
@@ -241,61 +243,84 @@ def test_an_award_running_out_is_emailed_with_the_period_from_the_content(app, o
     assert sorted(m["To"] for m in outbox.messages()) == [HILLCREST_LEAD, HILLCREST_MATHS]
 
 
-def test_a_refused_email_is_reported_exits_non_zero_and_is_sent_on_the_next_run(app, smtp_server) -> None:
+def test_a_refused_email_is_reported_and_the_outbox_sends_it_again_later(app, smtp_server) -> None:
     controller, handler = smtp_server
     smtp = smtp_app(app, controller)
     handler.refuse.add(HILLCREST_MATHS)
 
-    failed = run(smtp, "--today", POINT_28)
+    first = run(smtp, "--today", POINT_28)
 
-    assert failed.exit_code == 1
-    assert "Sent 2 reminders." in failed.output
-    assert "1 reminder could not be sent; each will be tried again on the next run:" in failed.output
-    assert f"  {HILLCREST_MATHS} (Hillcrest Academy, Not started: 28 days before the deadline" in failed.output
-    assert "550" in failed.output
+    assert first.exit_code == 0, first.output
+    assert "Sent 3 reminders to the outbox." in first.output and "Delivered 2 emails from the outbox." in first.output
+    assert "1 email could not be delivered yet; the outbox tries again later" in first.output
+    assert f"  {HILLCREST_MATHS} (Start your Quality Mark self-evaluation by 30 September 2027): " in first.output
+    assert "550" in first.output
     assert handler.recipients() == [HILLCREST_LEAD, OAKFIELD_SENCO]
-    assert sorted(record["email"] for record in stored(app, reminders.SENT).values()) == [
-        HILLCREST_LEAD,
-        OAKFIELD_SENCO,
-    ]
+    assert sorted(record["email"] for record in stored(app, reminders.SENT).values()) == EVERYONE_EMAILED
 
     handler.refuse.clear()
-    retried = run(smtp, "--today", "2027-09-03")
+    again = run(smtp, "--today", "2027-09-03")  # the reminder is recorded: a later run does not queue it again
+    assert "Sent 0 reminders to the outbox." in again.output
+    assert handler.recipients() == [HILLCREST_LEAD, OAKFIELD_SENCO]
+    smtp.extensions["clock"].advance(timedelta(minutes=2))  # the outbox's retry is due
+    retried = smtp.test_cli_runner().invoke(args=["send-outbox"])
 
     assert retried.exit_code == 0, retried.output
-    assert "Sent 1 reminder." in retried.output
+    assert "Sent 1 email." in retried.output
     assert handler.recipients() == EVERYONE_EMAILED
 
 
-def test_when_the_mail_server_cannot_be_reached_nothing_is_recorded_and_everything_is_retried(app, smtp_server) -> None:
-    unreachable = another_app(app, SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False)
+def test_when_the_mail_server_cannot_be_reached_every_reminder_waits_in_the_outbox_until_it_is_back(app) -> None:
+    port = free_port()
+    smtp = another_app(app, SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False)
 
-    down = run(unreachable, "--today", POINT_28)
+    down = run(smtp, "--today", POINT_28)
 
-    assert down.exit_code == 1
-    assert "Sent 0 reminders." in down.output
-    assert "3 reminders could not be sent; each will be tried again on the next run:" in down.output
-    assert stored(app, reminders.SENT) == {}
+    assert down.exit_code == 0, down.output
+    assert "Sent 3 reminders to the outbox." in down.output and "Delivered 0 emails from the outbox." in down.output
+    assert "3 emails could not be delivered yet; the outbox tries again later" in down.output
+    assert len(stored(app, reminders.SENT)) == 3
 
-    controller, handler = smtp_server
-    assert run(smtp_app(app, controller), "--today", POINT_28).exit_code == 0
+    handler = RefusingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)  # the mail server is back
+    controller.start()
+    try:
+        smtp.extensions["clock"].advance(timedelta(minutes=2))
+        assert run(smtp, "--today", POINT_28).exit_code == 0  # queues nothing new; delivers what waits
+    finally:
+        controller.stop()
     assert handler.recipients() == EVERYONE_EMAILED
 
 
-def test_a_reminder_claimed_by_a_run_that_stopped_is_never_sent_again(app, smtp_server) -> None:
-    """At most once: a run that crashed between claiming and sending leaves a claim that later runs respect."""
+def test_a_run_that_stops_part_way_sent_every_reminder_it_recorded_and_the_next_run_sends_the_rest(
+    app, smtp_server
+) -> None:
+    """A reminder is recorded and its email queued in one transaction: when queueing one email fails for real (the
+    database refuses the outbox row), that reminder is not recorded either, so the next run sends it."""
     controller, handler = smtp_server
-    with app.app_context():
-        _, plan = reminders.plan_for(get_store(), get_content(), date.fromisoformat(POINT_28))
-        crashed = next(r for r in plan.reminders if r.recipient.email == OAKFIELD_SENCO)
-        assert reminders.claim(get_store(), crashed) is True
-        assert reminders.claim(get_store(), crashed) is False  # a claim is taken once only
+    smtp = smtp_app(app, controller)
+    with app.app_context(), get_store().engine.begin() as connection:
+        connection.exec_driver_sql(
+            "CREATE TRIGGER outbox_refused BEFORE INSERT ON outbox "
+            f"WHEN NEW.recipient = '{OAKFIELD_SENCO}' BEGIN SELECT RAISE(ABORT, 'the outbox is full'); END"
+        )
 
-    result = run(smtp_app(app, controller), "--today", POINT_28)
+    stopped = run(smtp, "--today", POINT_28)
 
-    assert result.exit_code == 0
-    assert handler.recipients() == [HILLCREST_LEAD, HILLCREST_MATHS]
-    assert stored(app, reminders.SENT)[crashed.key]["status"] == "sending"
+    assert stopped.exit_code != 0
+    recorded = stored(app, reminders.SENT)
+    assert sorted(record["email"] for record in recorded.values()) == [HILLCREST_LEAD, HILLCREST_MATHS]
+    assert {record["status"] for record in recorded.values()} == {"queued"}
+    with app.app_context(), get_store().engine.begin() as connection:
+        queued = sorted(connection.exec_driver_sql("SELECT recipient FROM outbox WHERE subject LIKE '%self-%'"))
+        connection.exec_driver_sql("DROP TRIGGER outbox_refused")
+    assert [row[0] for row in queued] == [HILLCREST_LEAD, HILLCREST_MATHS]
+
+    finished = run(smtp, "--today", POINT_28)
+
+    assert finished.exit_code == 0, finished.output
+    assert "Sent 1 reminder to the outbox." in finished.output
+    assert handler.recipients() == EVERYONE_EMAILED  # each once: the two queued before, and the one left
 
 
 def test_each_real_run_is_summarised_for_the_reminders_page(app, outbox) -> None:

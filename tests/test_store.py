@@ -670,6 +670,7 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
         stop.set()
         saver.join()
     assert sorted(member.name for member, _ in members(archive)) == [
+        "audit_entries.jsonl",
         "deleted_documents.jsonl",
         "documents.jsonl",
         "evidence_files.jsonl",
@@ -736,6 +737,7 @@ def test_evidence_files_go_into_the_backup_whole_and_a_damaged_one_is_refused(
         "store_state": 1,
         "evidence_files": 4,
         "outbox": 0,
+        "audit_entries": 0,
     }
     for file_id, data in files.items():
         assert target.evidence_file(file_id, "900001") == data
@@ -808,8 +810,10 @@ def test_migrations_go_from_nothing_to_the_newest_schema_and_back(
     request.addfinalizer(database.dispose)
     assert db.current_revision(database) is None
     db.upgrade(database)
-    assert db.current_revision(database) == db.head_revision() == "0004"
-    assert {"documents", "deleted_documents", "store_state", "outbox"} <= set(sa.inspect(database).get_table_names())
+    assert db.current_revision(database) == db.head_revision() == "0005"
+    assert {"documents", "deleted_documents", "store_state", "outbox", "audit_entries"} <= set(
+        sa.inspect(database).get_table_names()
+    )
     store = SQLStore(database)
     store.write("schools", "900001", {"name": "Oakfield"})
     db.upgrade(database)  # again: nothing to do, nothing lost
@@ -875,9 +879,9 @@ def test_the_db_upgrade_command_brings_the_database_to_the_newest_schema(tmp_pat
     upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     assert upgraded.exit_code == 0, upgraded.output
-    assert "The database is at schema 0004, the newest." in upgraded.output
+    assert "The database is at schema 0005, the newest." in upgraded.output
     with app.app_context():
-        assert db.current_revision(get_store().engine) == "0004"
+        assert db.current_revision(get_store().engine) == "0005"
         get_store().write("schools", "900001", {"name": "Oakfield"})
         assert get_store().read("schools", "900001") == {"name": "Oakfield"}
 
