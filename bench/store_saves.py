@@ -19,7 +19,7 @@ small document plus one document per heading (6 here, about 10 KB each), so a sa
 Stores compared, on the same documents and the same saves:
 
 1. SQLStore on SQLite (form_service/store.py, the default): WAL, `synchronous=FULL`, BEGIN IMMEDIATE, the
-   change counter and the change record in the same transaction. Measured through save_answer, and as a
+   summary rows the LA's pages read changed in the same transaction. Measured through save_answer, and as a
    bare `modify` that only changes one answer's rating and commentary.
 2. SQLStore on PostgreSQL (`synchronous_commit=on`): a throwaway local server on a Unix socket (as the tests
    start one: tests/postgres.py), or the one `--database-url` names.

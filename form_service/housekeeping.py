@@ -2,29 +2,35 @@
 
 What expires is declared by the module that owns it (`store.expires`): sign-in links (a day after they stop
 working), rate-limit records (once their window has passed) and text kept from refused posts (after a week).
-Each is found through the indexed `documents.expires_at` column, never by reading every document. Sessions need
+Each is found through the indexed `documents.expires_at` column, never by reading every document. Emails sent
+more than 30 days ago leave the outbox too. Sessions need
 nothing here: a signed-in session is an id in its person's user document, removed when it ends (sign out, sign
 out everywhere, removal) and at most 20 per person; when it is idle is known only to its own cookie.
 """
 
 from __future__ import annotations
 
-from . import clock, kept_text, sign_in
-from .store import Store, expiring_collections
+from . import clock, kept_text, outbox, sign_in
+from .store import SQLStore, expiring_collections
+
+SENT_EMAILS = "outbox"
 
 # What each expiring collection is, in words, for what the purge reports: (one, many).
 WHAT = {
     sign_in.TOKENS: ("expired sign-in link", "expired sign-in links"),
     sign_in.RATE_LIMITS: ("rate-limit record whose time has passed", "rate-limit records whose time has passed"),
     kept_text.COLLECTION: ("piece of kept text past its week", "pieces of kept text past their week"),
+    SENT_EMAILS: ("email sent more than 30 days ago", "emails sent more than 30 days ago"),
 }
 
 
-def purge(store: Store) -> dict[str, int]:
-    """Delete every expired document of every expiring collection, as of the service's clock; returns how many
-    went from each collection."""
+def purge(store: SQLStore) -> dict[str, int]:
+    """Delete every expired document of every expiring collection, and old sent emails, as of the service's
+    clock; returns how many went from each collection (and the outbox)."""
     now = clock.seconds()
-    return {collection: store.purge_expired(collection, now) for collection in expiring_collections()}
+    counts = {collection: store.purge_expired(collection, now) for collection in expiring_collections()}
+    counts[SENT_EMAILS] = outbox.purge_sent(store, clock.now())
+    return counts
 
 
 def describe(counts: dict[str, int]) -> list[str]:

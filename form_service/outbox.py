@@ -13,7 +13,8 @@ write lock), counts the attempt and moves `next_attempt_at` a lease ahead, so no
 this one sends. Sending happens outside any transaction; then the row is marked sent (or its failure recorded).
 
 Delivery is at least once: if the sender dies after the mail server accepted a message and before it is marked
-sent, the claim runs out after `OUTBOX_LEASE_SECONDS` and the message is sent again.
+sent, the claim runs out after `OUTBOX_LEASE_SECONDS` and the message is sent again. A sent message is kept for
+30 days, then `flask --app form_service purge` deletes it (`purge_sent`).
 """
 
 from __future__ import annotations
@@ -223,6 +224,18 @@ def undelivered(engine: Engine, limit: int = 50) -> tuple[list[Undelivered], int
         for row in rows
     ]
     return found, waiting
+
+
+# --- housekeeping ---------------------------------------------------------------------------------------------
+
+SENT_KEPT = timedelta(days=30)  # how long a sent message is kept (for "did it go?") before housekeeping deletes it
+
+
+def purge_sent(store: SQLStore, now: datetime) -> int:
+    """Delete the messages sent more than `SENT_KEPT` before `now` (they hold people's names and addresses, and
+    sign-in links); returns how many. Messages not yet sent, or given up on, stay."""
+    old = outbox.delete().where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < _utc(now - SENT_KEPT))
+    return int(store.run(lambda connection: connection.execute(old).rowcount))
 
 
 # --- in the app -------------------------------------------------------------------------------------------------

@@ -7,10 +7,9 @@ in DATA_DIR) and PostgreSQL (when DATABASE_URL is set): see `form_service.db`.
 
 Tables (migrations in `form_service/migrations`)::
 
-    documents          (collection, key) -> body (the document as JSON text), changed_seq, expires_at (epoch
-                       seconds after which housekeeping may delete it, from the collection's `expires` rule)
-    deleted_documents  (collection, key) -> changed_seq of its deletion, so followers of changes() hear of it
-    store_state        one row: seq, the last change number handed out; epoch, new after every restore
+    documents          (collection, key) -> body (the document as JSON text), expires_at (epoch seconds after
+                       which housekeeping may delete it, from the collection's `expires` rule)
+    writer_lock        one row, which every writing transaction locks first (below)
     evidence_files     id (the server-made name) -> urn, bytes, size, sha256, created_at: uploaded evidence
     outbox             emails queued by changes, in their transactions, until a sender delivers them (outbox.py)
     *_summaries, submitted_ratings   rows derived from documents for the LA's pages (summaries.py), changed just
@@ -18,11 +17,12 @@ Tables (migrations in `form_service/migrations`)::
                        backups: a restore works them out again from the documents.
     audit_entries      the audit log, one row per entry, inserted in the transaction of the change (audit.py)
 
-Every change (write, modify, delete) takes the next number from `store_state.seq` in its own transaction, and
-every transaction that writes locks that row first (SELECT ... FOR UPDATE on PostgreSQL; BEGIN IMMEDIATE
-takes the database's write lock on SQLite). So writers commit one at a time, in the order of their numbers,
-on both engines: a follower that has seen number n has seen every change numbered up to n, and a modify can
-never lose another's update or deadlock.
+Every transaction that writes takes one lock first (BEGIN IMMEDIATE takes the database's write lock on SQLite;
+SELECT ... FOR UPDATE of the `writer_lock` row on PostgreSQL). So writers commit one at a time on both engines,
+across every process and host: a modify can never lose another's update, and no two writers can deadlock
+however many documents and rows each changes. Reads never wait for it. Nothing else is shared between writers:
+what the LA's pages show is kept in summary rows changed in each write's own transaction, not followed from a
+change log.
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ import logging
 import math
 import os
 import re
-import secrets
 import tarfile
 import tempfile
 import threading
@@ -69,7 +68,6 @@ _MANIFEST = "manifest.json"
 _RESTORE_BATCH = 500
 _RESTORE_BATCH_BYTES = 32 * 1024 * 1024  # and at most this much of the archive's text per insert (evidence files)
 
-ChangePosition = tuple[int, int]  # (the database's epoch, the last change number seen)
 # When a document may be purged: epoch seconds, or None for never (see `expires`).
 Expiry = Callable[[dict[str, Any]], float | None]
 _EXPIRIES: dict[str, Expiry] = {}
@@ -151,16 +149,6 @@ class Store(Protocol):
         nothing."""
         ...
 
-    def changes(self, since: ChangePosition | None) -> tuple[ChangePosition, list[tuple[str, str]] | None]:
-        """The (collection, key) of every document written or deleted after position `since`, each once, in
-        the order of its latest change.
-
-        For keeping a derived view (a dashboard's rows) up to date without reading everything again. Returns
-        the position to ask from next time and the changes, or None instead of the changes when the view
-        must be rebuilt from scratch (`since` is None, or from before a restore).
-        """
-        ...
-
     def transaction(self) -> Any:
         """A context manager: every change made inside it, by this thread, commits together when it ends, or
         none does if it raises. Nesting is allowed (an inner block that raises undoes only its own changes).
@@ -178,7 +166,7 @@ class Store(Protocol):
 
     def purge_expired(self, collection: str, now: float) -> int:
         """Delete the collection's documents whose expiry (see `expires`) is before `now` (epoch seconds), found
-        by query; returns how many. Each deletion is a change like any other."""
+        by query; returns how many. Each deletion is a change like any other (summary rows follow it)."""
         ...
 
     def add_evidence_file(self, file_id: str, urn: str, data: bytes, created_at: str) -> None:
@@ -382,23 +370,9 @@ documents = sa.Table(
     sa.Column("collection", sa.Text, primary_key=True),
     sa.Column("key", sa.Text, primary_key=True),
     sa.Column("body", sa.Text, nullable=False),
-    sa.Column("changed_seq", sa.BigInteger, nullable=False),
     sa.Column("expires_at", sa.BigInteger, nullable=True),
 )
-deleted_documents = sa.Table(
-    "deleted_documents",
-    metadata,
-    sa.Column("collection", sa.Text, primary_key=True),
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("changed_seq", sa.BigInteger, nullable=False),
-)
-store_state = sa.Table(
-    "store_state",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("epoch", sa.BigInteger, nullable=False),
-)
+writer_lock = sa.Table("writer_lock", metadata, sa.Column("id", sa.Integer, primary_key=True))
 evidence_files = sa.Table(
     "evidence_files",
     metadata,
@@ -437,10 +411,9 @@ audit_entries = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),
 )
 # What a backup holds, in the order a restore fills them in.
-BACKED_UP = (documents, deleted_documents, store_state, evidence_files, outbox, audit_entries)
+BACKED_UP = (documents, evidence_files, outbox, audit_entries)
 # Tables numbered by the database (a restore moves PostgreSQL's sequence past the rows it brings back).
 _NUMBERED = (outbox, audit_entries)
-_ONE = store_state.c.id == 1
 
 
 def _one_row(table: sa.Table) -> Any:
@@ -450,26 +423,14 @@ def _one_row(table: sa.Table) -> Any:
 
 _SELECT_BODY = sa.select(documents.c.body).where(_one_row(documents))
 _LOCK_BODY = _SELECT_BODY.with_for_update()
-_LOCK_WRITERS = sa.select(store_state.c.seq).where(_ONE).with_for_update()
-_NEXT_SEQ = store_state.update().where(_ONE).values(seq=store_state.c.seq + 1).returning(store_state.c.seq)
+_LOCK_WRITERS = sa.select(writer_lock.c.id).where(writer_lock.c.id == 1).with_for_update()
 _UPDATE_DOCUMENT = (
-    documents.update()
-    .where(_one_row(documents))
-    .values(body=sa.bindparam("b"), changed_seq=sa.bindparam("s"), expires_at=sa.bindparam("e"))
+    documents.update().where(_one_row(documents)).values(body=sa.bindparam("b"), expires_at=sa.bindparam("e"))
 )
 _INSERT_DOCUMENT = documents.insert().values(
-    collection=sa.bindparam("c"),
-    key=sa.bindparam("k"),
-    body=sa.bindparam("b"),
-    changed_seq=sa.bindparam("s"),
-    expires_at=sa.bindparam("e"),
+    collection=sa.bindparam("c"), key=sa.bindparam("k"), body=sa.bindparam("b"), expires_at=sa.bindparam("e")
 )
 _DELETE_DOCUMENT = documents.delete().where(_one_row(documents))
-_DELETE_TOMBSTONE = deleted_documents.delete().where(_one_row(deleted_documents))
-_UPDATE_TOMBSTONE = deleted_documents.update().where(_one_row(deleted_documents)).values(changed_seq=sa.bindparam("s"))
-_INSERT_TOMBSTONE = deleted_documents.insert().values(
-    collection=sa.bindparam("c"), key=sa.bindparam("k"), changed_seq=sa.bindparam("s")
-)
 
 
 # --- the store -----------------------------------------------------------------------------------------------
@@ -487,6 +448,7 @@ class SQLStore:
         self._local = threading.local()
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._lock_row = not db.is_sqlite(engine)
         weakref.finalize(self, engine.dispose)
         from form_service import summaries  # noqa: F401 - declares the summary rows this store keeps
 
@@ -565,9 +527,10 @@ class SQLStore:
                 connection = self.engine.connect().execution_options(**{db.WRITE: True})
             except sa.exc.DBAPIError as error:
                 raise StoreError(f"cannot reach the database {self._where()}: {_reason(error)}") from error
-            began = connection.begin()
+            began = connection.begin()  # SQLite: BEGIN IMMEDIATE, which is the lock
             try:
-                connection.execute(_LOCK_WRITERS)
+                if self._lock_row:
+                    connection.execute(_LOCK_WRITERS)
                 return connection, began
             except sa.exc.DBAPIError as error:
                 with suppress(sa.exc.DBAPIError):
@@ -770,39 +733,12 @@ class SQLStore:
             return False
         return True
 
-    def changes(self, since: ChangePosition | None) -> tuple[ChangePosition, list[tuple[str, str]] | None]:
-        """See `Store.changes`. The position is (the database's epoch, the last change number seen); a restore
-        gives the database a new epoch, so every follower rebuilds. The two statements need not see one
-        snapshot: a document changed again in between has a number above the position, so the next call has it."""
-
-        def read(connection: Connection) -> tuple[ChangePosition, list[tuple[str, str]] | None]:
-            seq, epoch = connection.execute(sa.select(store_state.c.seq, store_state.c.epoch).where(_ONE)).one()
-            position = (int(epoch), int(seq))
-            if since is None or since[0] != epoch or since[1] > seq:
-                return position, None
-            if since[1] == seq:
-                return position, []
-            changed = sa.union_all(
-                *(
-                    sa.select(table.c.collection, table.c.key, table.c.changed_seq).where(
-                        table.c.changed_seq > since[1], table.c.changed_seq <= seq
-                    )
-                    for table in (documents, deleted_documents)
-                )
-            ).subquery()
-            rows = connection.execute(
-                sa.select(changed.c.collection, changed.c.key).order_by(changed.c.changed_seq)
-            ).all()
-            return position, [(collection, key) for collection, key in rows]
-
-        return self._fetch(read)
-
     # Housekeeping ---------------------------------------------------------------------------------------------
 
     def purge_expired(self, collection: str, now: float) -> int:
         """See `Store.purge_expired`. Deletes in batches, each its own transaction (or part of the caller's):
-        the expired rows are found through the `documents_expires_at` index, and each deletion takes its change
-        number and leaves its record for followers of changes(), as `delete` does."""
+        the expired rows are found through the `documents_expires_at` index, and the summary rows follow the
+        deletions, as they follow `delete`."""
         _check_collection(collection)
         expired = (
             sa.select(documents.c.key)
@@ -821,16 +757,7 @@ class SQLStore:
                 keys = list(connection.execute(expired).scalars())
                 if not keys:
                     return purged
-                last = connection.execute(
-                    store_state.update()
-                    .where(_ONE)
-                    .values(seq=store_state.c.seq + len(keys))
-                    .returning(store_state.c.seq)
-                ).scalar_one()
-                rows = [{"c": collection, "k": key, "s": last - len(keys) + 1 + n} for n, key in enumerate(keys)]
-                connection.execute(_DELETE_DOCUMENT, rows)
-                connection.execute(_DELETE_TOMBSTONE, rows)
-                connection.execute(_INSERT_TOMBSTONE, rows)
+                connection.execute(_DELETE_DOCUMENT, [{"c": collection, "k": key} for key in keys])
                 self._local.written.extend((collection, key, None) for key in keys)
             purged += len(keys)
 
@@ -964,8 +891,6 @@ class SQLStore:
                             f"the database {self._where()} already holds {held} documents. A backup is only restored "
                             "into an empty database: a new DATA_DIR, or a new PostgreSQL database"
                         )
-                    connection.execute(sa.delete(deleted_documents))
-                    connection.execute(sa.delete(store_state))
                     for table in _NUMBERED:
                         connection.execute(sa.delete(table))
                     try:
@@ -975,14 +900,8 @@ class SQLStore:
                         }
                     except sa.exc.IntegrityError:
                         raise refuse("it holds the same row twice") from None
-                    if counts["store_state"] != 1:
-                        raise refuse("its store_state table must have exactly one row")
                     if counts != manifest["tables"]:
                         raise refuse(f"its manifest says {manifest['tables']} rows but it holds {counts}")
-                    highest = max(
-                        connection.execute(sa.select(sa.func.max(table.c.changed_seq))).scalar() or 0
-                        for table in (documents, deleted_documents)
-                    )
                     for table in _NUMBERED:
                         if not db.is_sqlite(self.engine) and counts[table.name]:
                             # Rows came in with their numbers: new ones are numbered after them.
@@ -994,11 +913,6 @@ class SQLStore:
                             )
                     for _, rebuild in _SUMMARIES:
                         rebuild(connection)  # summary rows are not in a backup: worked out from what it holds
-                    seq = connection.execute(sa.select(store_state.c.seq).where(_ONE)).scalar_one()
-                    # A new epoch: every follower of changes() rebuilds from the restored documents.
-                    connection.execute(
-                        store_state.update().where(_ONE).values(seq=max(seq, highest), epoch=secrets.randbelow(2**62))
-                    )
             except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
                 raise refuse(f"the archive is damaged ({error})") from None
         return counts
@@ -1020,27 +934,19 @@ class SQLStore:
                 f"document ({error}). Restore it from a backup, or write the document again."
             ) from None
 
-    def _next_seq(self, connection: Connection) -> int:
-        return connection.execute(_NEXT_SEQ).scalar_one()
-
     def _put(
         self, connection: Connection, collection: str, key: str, body: str, exists: bool | None, expires_at: int | None
     ) -> None:
-        row = {"c": collection, "k": key, "b": body, "s": self._next_seq(connection), "e": expires_at}
+        row = {"c": collection, "k": key, "b": body, "e": expires_at}
         self._local.written.append((collection, key, body))
         if exists is not False and connection.execute(_UPDATE_DOCUMENT, row).rowcount:
             return
         connection.execute(_INSERT_DOCUMENT, row)
-        connection.execute(_DELETE_TOMBSTONE, row)
 
     def _remove(self, connection: Connection, collection: str, key: str) -> bool:
-        row: dict[str, Any] = {"c": collection, "k": key}
-        if not connection.execute(_DELETE_DOCUMENT, row).rowcount:
+        if not connection.execute(_DELETE_DOCUMENT, {"c": collection, "k": key}).rowcount:
             return False
-        row["s"] = self._next_seq(connection)
         self._local.written.append((collection, key, None))
-        if not connection.execute(_UPDATE_TOMBSTONE, row).rowcount:
-            connection.execute(_INSERT_TOMBSTONE, row)
         return True
 
 
@@ -1189,13 +1095,10 @@ def _checked_row(table: sa.Table, row: object) -> dict[str, Any]:
         raise ValueError(f"it must have exactly the columns {', '.join(table.columns.keys())}")
     if table is evidence_files:
         return _checked_file_row(row)
-    for name in ("changed_seq", "seq", "epoch", "id"):
-        if name in row and (type(row[name]) is not int or row[name] < 0 or row[name] >= 2**63):
-            raise ValueError(f"{name} must be a whole number")
+    if "id" in row and (type(row["id"]) is not int or not 0 <= row["id"] < 2**63):
+        raise ValueError("id must be a whole number")
     if "expires_at" in row and row["expires_at"] is not None and type(row["expires_at"]) is not int:
         raise ValueError("expires_at must be a whole number or null")
-    if table is store_state and row["id"] != 1:
-        raise ValueError("the store's state has one row, numbered 1")
     if "collection" in row:
         _check_collection(row["collection"])
         _check_key(row["key"])
@@ -1276,7 +1179,6 @@ def get_store() -> SQLStore:
 
 __all__ = [
     "EXTENSION",
-    "ChangePosition",
     "DamagedDocument",
     "SQLStore",
     "Store",

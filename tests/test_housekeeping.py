@@ -1,6 +1,6 @@
-"""Housekeeping: `flask purge` deletes, by query, what has expired (sign-in links, rate-limit records, kept text)
-and nothing else, on both engines, as of the service's own clock. Records are made by the service's own code:
-the sign-in link and rate-limit functions, and kept text from a real refused post."""
+"""Housekeeping: `flask purge` deletes, by query, what has expired (sign-in links, rate-limit records, kept text,
+emails sent more than 30 days ago) and nothing else, on both engines, as of the service's own clock. Records are
+made by the service's own code: the sign-in link and rate-limit functions, and kept text from a real refused post."""
 
 from __future__ import annotations
 
@@ -77,6 +77,7 @@ def test_purge_deletes_only_what_has_expired(engine: str, tmp_path: Path, servic
         "Deleted 1 piece of kept text past its week.",
         "Deleted 1 rate-limit record whose time has passed.",
         "Deleted 1 expired sign-in link.",
+        "Deleted 0 emails sent more than 30 days ago.",
     ]
     with app.app_context():
         store = get_store()
@@ -93,11 +94,12 @@ def test_purge_deletes_only_what_has_expired(engine: str, tmp_path: Path, servic
         "Deleted 0 pieces of kept text past their week.",
         "Deleted 0 rate-limit records whose time has passed.",
         "Deleted 0 expired sign-in links.",
+        "Deleted 0 emails sent more than 30 days ago.",
     ]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_a_purge_is_a_change_like_any_other_and_leaves_other_collections_alone(
+def test_a_purge_deletes_every_expired_record_in_batches_and_leaves_other_collections_alone(
     engine: str, tmp_path: Path, service_on: Any
 ) -> None:
     app = service_on(engine, tmp_path / "data", seed=False)
@@ -107,7 +109,7 @@ def test_a_purge_is_a_change_like_any_other_and_leaves_other_collections_alone(
         for number in range(1200):  # more than one batch
             sign_in.issue_token(store, f"user-{number}", 15)
         store.write("schools", "900001", {"name": "Oakfield", "expires_at": "2000-01-01T00:00:00+00:00"})
-        position, _ = store.changes(None)
+        others = stored_apart_from(store, sign_in.TOKENS)
         app.extensions["clock"].set(START + timedelta(days=2))
         from form_service import housekeeping
 
@@ -116,9 +118,14 @@ def test_a_purge_is_a_change_like_any_other_and_leaves_other_collections_alone(
         assert counts[sign_in.TOKENS] == 1200
         assert store.keys(sign_in.TOKENS) == []
         assert store.read("schools", "900001") == {"name": "Oakfield", "expires_at": "2000-01-01T00:00:00+00:00"}
-        _, changed = store.changes(position)
-        assert changed is not None and len(changed) == 1200
-        assert {collection for collection, _ in changed} == {sign_in.TOKENS}
+        assert stored_apart_from(store, sign_in.TOKENS) == others
+
+
+def stored_apart_from(store: Any, collection: str) -> list[tuple[str, str, str]]:
+    """Every stored document's row outside `collection`."""
+    with store.engine.connect() as connection:
+        query = sa.text("SELECT collection, key, body FROM documents WHERE collection != :c ORDER BY collection, key")
+        return [tuple(row) for row in connection.execute(query, {"c": collection})]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -177,3 +184,37 @@ def test_records_stored_before_the_upgrade_get_their_expiry_and_are_purged(
         0,
     ]
     assert store.read("schools", "900001") == school
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_emails_sent_more_than_30_days_ago_leave_the_outbox_and_unsent_ones_stay(
+    engine: str, tmp_path: Path, service_on: Any
+) -> None:
+    from form_service import outbox
+    from form_service.mail import Email
+
+    app = service_on(engine, tmp_path / "data", seed=False)
+    clock = app.extensions["clock"]
+    with app.app_context():
+        store = get_store()
+
+        def email(subject: str, written_at: datetime) -> None:
+            outbox.queue(store, Email("senco@oakfield.example.org", subject, "A sign-in link", written_at))
+            outbox.send_due_now(app)
+
+        clock.set(START)
+        email("Sent on the 10th", clock.now())
+        clock.set(START + timedelta(days=20))
+        email("Sent on the 30th", clock.now())
+        email("Not sent: due next year", clock.now() + timedelta(days=365))
+        clock.set(START + timedelta(days=31))
+
+        purged = app.test_cli_runner().invoke(args=["purge"])
+
+        assert purged.exit_code == 0, purged.output
+        assert "Deleted 1 email sent more than 30 days ago." in purged.output.splitlines()
+        with store.engine.connect() as connection:
+            left = connection.execute(
+                sa.select(outbox.outbox.c.subject, outbox.outbox.c.sent_at.is_not(None)).order_by(outbox.outbox.c.id)
+            ).all()
+        assert [tuple(row) for row in left] == [("Sent on the 30th", True), ("Not sent: due next year", False)]

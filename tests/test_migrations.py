@@ -24,9 +24,9 @@ FIRST = "0001"
 AuditEntry = dict[str, Any]
 
 
-def seeded_rows(tmp_path: Path) -> tuple[list[tuple[str, str, str, int]], tuple[int, int], list[AuditEntry]]:
-    """Every document the demo data holds, as rows of the first schema, the store's (seq, epoch), and the audit
-    log's entries, oldest first."""
+def seeded_rows(tmp_path: Path) -> tuple[list[tuple[str, str, str]], list[AuditEntry]]:
+    """Every document the demo data holds, as (collection, key, body) rows, and the audit log's entries, oldest
+    first."""
     from form_service import create_app
     from form_service.commands import seed_demo
     from form_service.config import TestConfig
@@ -54,24 +54,20 @@ def seeded_rows(tmp_path: Path) -> tuple[list[tuple[str, str, str, int]], tuple[
             rows = [
                 tuple(row)
                 for row in connection.execute(
-                    sa.text("SELECT collection, key, body, changed_seq FROM documents ORDER BY collection, key")
+                    sa.text("SELECT collection, key, body FROM documents ORDER BY collection, key")
                 )
             ]
-            state = tuple(connection.execute(sa.text("SELECT seq, epoch FROM store_state")).one())
         entries = list(reversed(audit.recent(store, days=3650)))
         engine.dispose()
-    return rows, state, entries  # type: ignore[return-value]
+    return rows, entries  # type: ignore[return-value]
 
 
-def day_documents(entries: list[AuditEntry], first_seq: int) -> list[tuple[str, str, str, int]]:
+def day_documents(entries: list[AuditEntry]) -> list[tuple[str, str, str]]:
     """The audit log as the first schema kept it: one document per UTC day, {"date", "entries"}."""
     days: dict[str, list[AuditEntry]] = {}
     for entry in entries:
         days.setdefault(entry["at"][:10], []).append(entry)
-    return [
-        ("audit", day, json.dumps({"date": day, "entries": logged}), first_seq + number)
-        for number, (day, logged) in enumerate(sorted(days.items()))
-    ]
+    return [("audit", day, json.dumps({"date": day, "entries": logged})) for day, logged in sorted(days.items())]
 
 
 def logged(database: sa.Engine) -> list[AuditEntry]:
@@ -95,25 +91,29 @@ def logged(database: sa.Engine) -> list[AuditEntry]:
 def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothing(
     engine: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    rows, (seq, epoch), entries = seeded_rows(tmp_path)
+    rows, entries = seeded_rows(tmp_path)
     collections = {row[0] for row in rows}
     assert len(rows) > 100 and {"schools", "users", "self_evaluations", "submissions", "moderation", "awards"} <= (
         collections
     ), collections
     # The audit log, as the first schema kept it: a document per day, more than one day and many entries each.
-    days = day_documents(entries, seq + 1)
+    days = day_documents(entries)
     assert len(entries) > 20 and len(days) > 1, (len(entries), len(days))
-    seq += len(days)
 
     database = db.create(url_of(engine, tmp_path, request, "old"))
     request.addfinalizer(database.dispose)
     db.upgrade(database, FIRST)
+    # The first schema numbered every change, and kept the counter and a record of each deletion.
     with database.begin() as connection:
         connection.execute(
             sa.text("INSERT INTO documents (collection, key, body, changed_seq) VALUES (:c, :k, :b, :s)"),
-            [{"c": c, "k": k, "b": b, "s": s} for c, k, b, s in [*rows, *days]],
+            [{"c": c, "k": k, "b": b, "s": n} for n, (c, k, b) in enumerate([*rows, *days], start=1)],
         )
-        connection.execute(sa.text("UPDATE store_state SET seq = :seq, epoch = :epoch"), {"seq": seq, "epoch": epoch})
+        connection.execute(
+            sa.text("INSERT INTO deleted_documents (collection, key, changed_seq) VALUES ('schools', 'gone', :s)"),
+            {"s": len(rows) + len(days) + 1},
+        )
+        connection.execute(sa.text("UPDATE store_state SET seq = :seq"), {"seq": len(rows) + len(days) + 1})
 
     db.upgrade(database)
 
@@ -122,10 +122,9 @@ def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothi
         after = [
             tuple(row)
             for row in connection.execute(
-                sa.text("SELECT collection, key, body, changed_seq FROM documents ORDER BY collection, key")
+                sa.text("SELECT collection, key, body FROM documents ORDER BY collection, key")
             )
         ]
-        assert tuple(connection.execute(sa.text("SELECT seq, epoch FROM store_state")).one()) == (seq, epoch)
         for added in ("outbox", "evidence_files"):
             assert connection.execute(sa.text(f"SELECT count(*) FROM {added}")).scalar_one() == 0
     # The day documents became rows: every entry, in the order it was written, and no day document is left.
@@ -133,9 +132,14 @@ def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothi
     assert logged(database) == entries
     store = SQLStore(database)
 
-    read_back: dict[tuple[str, str], Any] = {(c, k): store.read(c, k) for c, k, _, _ in rows}
+    read_back: dict[tuple[str, str], Any] = {(c, k): store.read(c, k) for c, k, _ in rows}
     assert all(document is not None for document in read_back.values())
-    assert sorted(store.keys("schools")) == sorted(k for c, k, _, _ in rows if c == "schools")
+    assert sorted(store.keys("schools")) == sorted(k for c, k, _ in rows if c == "schools")
+    # The change record is gone; the documents kept everything else.
+    tables = set(sa.inspect(database).get_table_names())
+    assert "writer_lock" in tables and not {"store_state", "deleted_documents"} & tables
+    assert "changed_seq" not in {column["name"] for column in sa.inspect(database).get_columns("documents")}
+    assert {index["name"] for index in sa.inspect(database).get_indexes("documents")} == {"documents_expires_at"}
 
     # The dashboard shows every school at once, from summary rows the migration worked out from the documents:
     # the same rows as working them out from the documents themselves gives, on any day.
@@ -145,6 +149,6 @@ def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothi
     content = load_content(REPO_ROOT)
     for day in (date(2026, 11, 23), date(2027, 6, 1)):
         shown = {row.urn: row for row in programme.rows(store, content, day)}
-        assert sorted(shown) == sorted(k for c, k, _, _ in rows if c == "schools")
+        assert sorted(shown) == sorted(k for c, k, _ in rows if c == "schools")
         assert shown == rows_from_documents(store, content, day)
     assert {row["urn"] for row in insight_index.all_rows(store, content)} >= {"900003", "900005", "900009"}

@@ -106,9 +106,12 @@ def another_app(app: Flask, config: type[Config] = TestConfig, **overrides: Any)
     return create_app(config, {**settings, **overrides})
 
 
+EMAILS = ("outbox/", "database:outbox/")  # where stored_files names the emails waiting to go, and gone
+
+
 def stored_files(data_dir: Path) -> dict[str, bytes]:
-    """Everything the service keeps: each document in the database (with its change number, so a rewrite
-    shows) and every other file (emails). The database's own files are left out: reading changes them."""
+    """Everything the service keeps: each row of the database's documents, audit log, outbox and evidence files,
+    and every other file (emails). The database's own files are left out: reading changes them."""
     kept = {
         path.relative_to(data_dir).as_posix(): path.read_bytes()
         for path in data_dir.rglob("*")
@@ -117,10 +120,11 @@ def stored_files(data_dir: Path) -> dict[str, bytes]:
     database = data_dir / db.SQLITE_FILE
     if database.exists():
         with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as connection:
-            for collection, key, body, seq in connection.execute(
-                "SELECT collection, key, body, changed_seq FROM documents"
-            ):
-                kept[f"database:{collection}/{key}"] = f"{seq} {body}".encode()
+            for collection, key, body in connection.execute("SELECT collection, key, body FROM documents"):
+                kept[f"database:{collection}/{key}"] = body.encode()
+            for table in ("audit_entries", "outbox", "evidence_files"):
+                for row in connection.execute(f"SELECT * FROM {table}"):
+                    kept[f"database:{table}/{row[0]}"] = repr(row).encode()
     return kept
 
 
@@ -254,15 +258,15 @@ def test_the_token_is_stored_only_as_its_hash(app, client, outbox) -> None:
     token = token_in(outbox.link_to(SENCO))
     data_dir = Path(app.config["DATA_DIR"])
 
-    # The outbox holds the email itself, which must carry the link; the store must not.
-    store_files = {name: raw for name, raw in stored_files(data_dir).items() if not name.startswith("outbox/")}
+    # The outbox holds the email itself, which must carry the link; nothing else kept may.
+    store_files = {name: raw for name, raw in stored_files(data_dir).items() if not name.startswith(EMAILS)}
     assert not [name for name, raw in store_files.items() if token.encode() in raw]
     with app.app_context():
         assert get_store().read(TOKENS, token_hash(token)) is not None
     assert token_hash(token) == hashlib.sha256(token.encode()).hexdigest()
 
     press_continue(client, token)
-    store_files = {name: raw for name, raw in stored_files(data_dir).items() if not name.startswith("outbox/")}
+    store_files = {name: raw for name, raw in stored_files(data_dir).items() if not name.startswith(EMAILS)}
     assert not [name for name, raw in store_files.items() if token.encode() in raw]
 
 

@@ -1,5 +1,5 @@
 """The document store's contract, on both engines: round trips, atomic modify, transactions, hostile names,
-many threads and processes, the record of changes, crashes, backup and restore, migrations.
+many threads and processes, crashes, backup and restore, migrations.
 
 Every test that takes the `store` fixture runs on SQLite (a file in a temporary folder) and on PostgreSQL (a
 throwaway server on a Unix socket, see tests/postgres.py). Real databases, real processes, no mocks.
@@ -252,15 +252,15 @@ def test_modify_creates_changes_deletes_and_returns_the_result(store: SQLStore) 
     assert store.read("counters", "c") is None
     assert store.keys("counters") == []
     # Deleting something that is not there is fine and writes nothing.
-    position, _ = store.changes(None)
+    before = rows(store, "documents")
     assert store.modify("counters", "c", lambda document: (None, document)) is None
     assert store.keys("counters") == []
-    assert store.changes(position) == (position, [])
+    assert rows(store, "documents") == before
 
 
 def test_modify_writes_nothing_when_the_change_raises(store: SQLStore) -> None:
     store.write("schools", "urn-1", {"answers": {"H1.1": 2}})
-    position, _ = store.changes(None)
+    before = rows(store, "documents")
 
     def change_then_fail(document: dict | None) -> tuple[dict, None]:
         assert document is not None
@@ -278,7 +278,7 @@ def test_modify_writes_nothing_when_the_change_raises(store: SQLStore) -> None:
     with pytest.raises(TypeError, match="must return a pair"):
         store.modify("schools", "urn-1", lambda document: {"not": "a pair"})  # type: ignore[arg-type,return-value]
     assert store.read("schools", "urn-1") == {"answers": {"H1.1": 2}}
-    assert store.changes(position) == (position, [])
+    assert rows(store, "documents") == before
 
 
 def test_a_change_that_writes_its_own_document_fails_instead_of_hanging(store: SQLStore) -> None:
@@ -552,60 +552,6 @@ def test_a_damaged_row_gives_damaged_document_naming_collection_and_key(store: S
     assert store.read("schools", "urn-7") == {"repaired": True}
 
 
-# --- the record of changes --------------------------------------------------------------------------------
-
-
-def test_changes_start_with_a_rebuild_then_list_each_changed_document_in_order(store: SQLStore) -> None:
-    position, changes = store.changes(None)
-    assert changes is None  # a new reader reads everything first
-    store.write("schools", "900001", {"a": 1})
-    store.modify("self_evaluations", "900001-2026-27", lambda current: ({"b": 2}, None))
-    store.write("schools", "900002", {"a": 2})
-    store.delete("schools", "900001")
-    store.modify("schools", "never-there", lambda current: (None, None))  # nothing written, nothing noted
-    position, changes = store.changes(position)
-    # Each document once, where its latest change puts it: the deletion of 900001 came last.
-    assert changes == [("self_evaluations", "900001-2026-27"), ("schools", "900002"), ("schools", "900001")]
-    assert store.changes(position) == (position, [])
-    store.write("schools", "900001", {"back": True})
-    assert store.changes(position)[1] == [("schools", "900001")]
-
-
-def test_changes_made_by_another_process_are_seen(store: SQLStore) -> None:
-    position, _ = store.changes(None)
-    code = (
-        "import sys; from form_service.store import open_store; "
-        "open_store(database_url=sys.argv[1]).write('schools', 'x y', {})"
-    )
-    subprocess.run([sys.executable, "-c", code, url(store)], check=True, cwd=REPO_ROOT)
-    assert store.changes(position)[1] == [("schools", "x y")]
-
-
-def test_a_follower_misses_no_change_committed_while_many_threads_write(store: SQLStore) -> None:
-    position, _ = store.changes(None)
-    seen: set[tuple[str, str]] = set()
-    stop = threading.Event()
-
-    def follow() -> None:
-        nonlocal position
-        while not stop.is_set():
-            position, changes = store.changes(position)
-            assert changes is not None
-            seen.update(changes)
-
-    follower = threading.Thread(target=follow)
-    follower.start()
-    try:
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            list(pool.map(lambda n: [store.write("schools", f"{n}-{i}", {"i": i}) for i in range(25)], range(6)))
-    finally:
-        stop.set()
-        follower.join()
-    position, changes = store.changes(position)
-    seen.update(changes or [])
-    assert seen == {("schools", f"{n}-{i}") for n in range(6) for i in range(25)}
-
-
 # --- backup and restore ----------------------------------------------------------------------------------
 
 
@@ -671,32 +617,27 @@ def test_a_backup_taken_while_saves_go_on_restores_into_the_other_engine(
         saver.join()
     assert sorted(member.name for member, _ in members(archive)) == [
         "audit_entries.jsonl",
-        "deleted_documents.jsonl",
         "documents.jsonl",
         "evidence_files.jsonl",
         "manifest.json",
         "outbox.jsonl",
-        "store_state.jsonl",
     ]
     manifest = json.loads(dict((m.name, raw) for m, raw in members(archive))["manifest.json"])
     assert manifest["tables"]["documents"] == count == 308
     assert manifest["format"] == "inclusion-quality-mark-database" and manifest["engine"] == engine
 
     target = new_store(other_engine(source), tmp_path, request, "target")
-    position, _ = target.changes(None)
     assert target.restore(archive) == count
     restored_saves = target.read("counters", "saves")["count"]
     assert 1 <= restored_saves <= len(saved)
     source.write("counters", "saves", {"count": restored_saves})  # the one document that moved on since
     for collection in ("schools", "reviews", "extra", "self_evaluations", "counters"):
         assert dict(target.scan(collection)) == dict(source.scan(collection)), collection
-    assert rows(target, "deleted_documents") == rows(source, "deleted_documents")
+    assert rows(target, "documents") == rows(source, "documents")
     assert target.read("schools", "../../etc/passwd") == {"hostile": True, "big": 2**70, "odd": "\ud800"}
-    # Followers of the restored database rebuild; saves go on from there, numbered after every restored one.
-    assert target.changes(position)[1] is None
-    position, _ = target.changes(None)
+    # Saves go on from there.
     target.write("schools", "urn-9", {"after": "restore"})
-    assert target.changes(position)[1] == [("schools", "urn-9")]
+    assert target.read("schools", "urn-9") == {"after": "restore"}
 
 
 def test_evidence_files_go_into_the_backup_whole_and_a_damaged_one_is_refused(
@@ -733,8 +674,6 @@ def test_evidence_files_go_into_the_backup_whole_and_a_damaged_one_is_refused(
 
     assert target.restore_counted(archive) == {
         "documents": 1,
-        "deleted_documents": 0,
-        "store_state": 1,
         "evidence_files": 4,
         "outbox": 0,
         "audit_entries": 0,
@@ -810,16 +749,22 @@ def test_migrations_go_from_nothing_to_the_newest_schema_and_back(
     request.addfinalizer(database.dispose)
     assert db.current_revision(database) is None
     db.upgrade(database)
-    assert db.current_revision(database) == db.head_revision() == "0005"
-    assert {"documents", "deleted_documents", "store_state", "outbox", "audit_entries"} <= set(
-        sa.inspect(database).get_table_names()
-    )
+    assert db.current_revision(database) == db.head_revision() == "0006"
+    tables = set(sa.inspect(database).get_table_names())
+    assert {"documents", "writer_lock", "outbox", "audit_entries", "evidence_files", "school_summaries"} <= tables
+    assert not {"deleted_documents", "store_state"} & tables
+    assert [column["name"] for column in sa.inspect(database).get_columns("documents")] == [
+        "collection",
+        "key",
+        "body",
+        "expires_at",
+    ]
     store = SQLStore(database)
     store.write("schools", "900001", {"name": "Oakfield"})
     db.upgrade(database)  # again: nothing to do, nothing lost
     assert store.read("schools", "900001") == {"name": "Oakfield"}
     db.downgrade(database, "base")
-    assert not {"documents", "deleted_documents", "store_state", "outbox"} & set(sa.inspect(database).get_table_names())
+    assert not {"documents", "writer_lock", "outbox"} & set(sa.inspect(database).get_table_names())
     db.upgrade(database)
     assert SQLStore(database).keys("schools") == []
 
@@ -879,9 +824,9 @@ def test_the_db_upgrade_command_brings_the_database_to_the_newest_schema(tmp_pat
     upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     assert upgraded.exit_code == 0, upgraded.output
-    assert "The database is at schema 0005, the newest." in upgraded.output
+    assert "The database is at schema 0006, the newest." in upgraded.output
     with app.app_context():
-        assert db.current_revision(get_store().engine) == "0005"
+        assert db.current_revision(get_store().engine) == "0006"
         get_store().write("schools", "900001", {"name": "Oakfield"})
         assert get_store().read("schools", "900001") == {"name": "Oakfield"}
 
