@@ -551,19 +551,7 @@ class SQLStore:
         """`work(connection)` on the thread's transaction's connection, or in a short read transaction of its own (one
         snapshot for all its queries), for reading rows kept beside the documents (the summary rows). Tried once
         more on a new connection if the database dropped the pooled one."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            return work(connection)
-        self.upgrade()
-        snapshot = {} if db.is_sqlite(self.engine) else {"isolation_level": "REPEATABLE READ"}
-        for attempt in (1, 2):
-            try:
-                with self.engine.connect().execution_options(**snapshot) as connection, connection.begin():
-                    return work(connection)
-            except sa.exc.DBAPIError as error:
-                if not (attempt == 1 and error.connection_invalidated):
-                    raise StoreError(f"cannot read from the database {self._where()}: {_reason(error)}") from error
-        raise AssertionError("unreachable")
+        return self._fetch(work, snapshot=True)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the thread's transaction has committed (at once if none is open); never if it
@@ -573,18 +561,26 @@ class SQLStore:
         else:
             self._local.after_commit.append(callback)
 
-    def _fetch(self, work: Callable[[Connection], T]) -> T:
-        """`work(connection)` on the thread's transaction's connection, or else on a pooled one whose statements
-        stand alone (`db.read_options`). `work` only reads, so when the database has dropped the pooled
-        connection (it restarted, or failed over) it runs once more on a new one."""
+    def _fetch(self, work: Callable[[Connection], T], snapshot: bool = False) -> T:
+        """`work(connection)` on the thread's transaction's connection, or else on a pooled one: in a read
+        transaction (one snapshot for all its statements) if `snapshot`, otherwise with statements that stand alone
+        (`db.read_options`). `work` only reads, so when the database has dropped the pooled connection (it
+        restarted, or failed over) it runs once more on a new one."""
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             return work(connection)
         self.upgrade()
+        if not snapshot:
+            options = db.read_options(self.engine)
+        else:
+            options = {} if db.is_sqlite(self.engine) else {"isolation_level": "REPEATABLE READ"}
         for attempt in (1, 2):
             try:
-                with self.engine.connect().execution_options(**db.read_options(self.engine)) as connection:
-                    return work(connection)
+                with self.engine.connect().execution_options(**options) as connection:
+                    if not snapshot:
+                        return work(connection)
+                    with connection.begin():
+                        return work(connection)
             except sa.exc.DBAPIError as error:
                 if not (attempt == 1 and error.connection_invalidated):
                     raise StoreError(f"cannot read from the database {self._where()}: {_reason(error)}") from error
