@@ -25,7 +25,7 @@ from .clock import today
 from .content import get_content
 from .forms import ConfirmForm
 from .links import service_link
-from .mail import send_email
+from .outbox import send_email
 from .store import get_store
 
 answers = Blueprint("answers", __name__, url_prefix="/school/<urn>/self-evaluation")

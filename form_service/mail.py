@@ -1,6 +1,6 @@
 """Sending email: one interface, an outbox folder by default and SMTP when configured.
 
-`send_email` only queues a message in the outbox table (see outbox.py); the mailer here delivers it later.
+`outbox.send_email` only queues a message in the outbox table; the mailer here delivers it later.
 
 Outbox: one `.eml` file per message under `$DATA_DIR/outbox/` (and printed in development), so a person
 running `make run` can open the sign-in link. SMTP: host, port, STARTTLS and credentials from the
@@ -20,9 +20,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Protocol
 
-from flask import Flask, render_template
-
-from . import clock
+from flask import Flask
 
 EXTENSION = "quality_mark.mail"
 
@@ -118,15 +116,3 @@ def mailer_from_config(app: Flask) -> Mailer:
 
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = mailer_from_config(app)
-
-
-def send_email(to: str, subject: str, template: str, **context: object) -> None:
-    """Render templates/email/<template>.txt and queue it in the outbox, in the store's transaction if one is
-    open (so it is sent only if the change causing it commits); a sender delivers it afterwards (see outbox.py).
-    """
-    from . import outbox
-    from .store import get_store
-
-    text = render_template(f"email/{template}.txt", **context)
-    outbox.queue(get_store(), Email(to=to, subject=subject, text=text, written_at=clock.now()))
-    outbox.deliver_after_commit()

@@ -26,7 +26,6 @@ from .clock import today
 from .content import get_content
 from .forms import ConfirmForm
 from .links import service_link
-from .mail import send_email
 from .moderation_rules import (
     COMMENT_LIMIT,
     DECISIONS,
@@ -38,6 +37,7 @@ from .moderation_rules import (
     panel_errors,
     text_errors,
 )
+from .outbox import send_email
 from .store import get_store
 
 review = Blueprint("review", __name__, url_prefix="/la/schools/<urn>")

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, current_app, render_template
 from sqlalchemy.engine import Connection, Engine
 
 from . import clock, db
@@ -93,6 +93,15 @@ def queue(store: SQLStore, email: Email) -> int:
 
 
 # --- sending ------------------------------------------------------------------------------------------------------
+
+
+def send_email(to: str, subject: str, template: str, **context: object) -> None:
+    """Render templates/email/<template>.txt and queue it in the outbox, in the store's transaction if one is
+    open (so it is sent only if the change causing it commits); a sender delivers it afterwards.
+    """
+    text = render_template(f"email/{template}.txt", **context)
+    queue(get_store(), Email(to=to, subject=subject, text=text, written_at=clock.now()))
+    deliver_after_commit()
 
 
 def send_due(engine: Engine, mailer: Mailer, now: Callable[[], datetime], policy: Policy) -> Report:

@@ -25,7 +25,7 @@ from .auth import client_address, end_session, signed_in, signed_out_at, start_s
 from .content import get_content
 from .forms import ContinueForm, RegistrationForm, SignInForm
 from .links import service_link
-from .mail import send_email
+from .outbox import send_email
 from .security import csrf
 from .sign_in import TOKEN_PROBLEMS, check_token, consume_token, issue_token, within_rate_limit
 from .store import Store, get_store

@@ -9,7 +9,7 @@ from .accounts import SCHOOL_ROLE_NAMES, AccountError
 from .auth import client_address, school_member, signed_in
 from .forms import ConfirmForm, InviteForm, RoleForm
 from .links import service_link
-from .mail import send_email
+from .outbox import send_email
 from .store import get_store
 
 school = Blueprint("school", __name__, url_prefix="/school")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from quality_mark.model import Timeline
 
 from .form_fields import Problems, checked_text, field_text
-from .stages import ATTENDED_LIMIT, KINDS, NOTES_LIMIT
+from .stages import ATTENDED_LIMIT, KINDS, NOTES_LIMIT, ReachedDraft, VisitDraft
 
 # Nobody ran this Quality Mark before 2000: an earlier year is a typing mistake (e.g. 0202 for 2026).
 EARLIEST = date(2000, 1, 1)
@@ -29,36 +28,6 @@ _DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")  # ASCII digits only: str.isdigit() al
 _YEAR = re.compile(r"[0-9]{4}")
 _NUMBER = re.compile(r"[+-]?[0-9]{0,6}(?:\.[0-9]{0,6})?")
 # Something a browser would read as the start of a tag or comment; a lone "<" as in "< 90%" is allowed.
-
-
-@dataclass(frozen=True)
-class ReachedDraft:
-    """The day a stage was reached, and the LA's notes on it."""
-
-    reached_on: date
-    notes: str
-
-
-@dataclass(frozen=True)
-class VisitDraft:
-    """A visit or meeting as typed, checked and normalised."""
-
-    stage: int
-    kind: str
-    on: date
-    hours: float  # a whole number of quarter hours, more than 0 and at most 24
-    attended: str
-    notes: str
-
-    def fields(self) -> dict[str, Any]:
-        return {
-            "stage": self.stage,
-            "kind": self.kind,
-            "date": self.on.isoformat(),
-            "hours": self.hours,
-            "attended": self.attended,
-            "notes": self.notes,
-        }
 
 
 def in_words(day: date) -> str:

@@ -22,15 +22,13 @@ from __future__ import annotations
 import copy
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from . import clock
 from .store import Store
 from .workflow import AWARDS
-
-if TYPE_CHECKING:
-    from .stage_input import ReachedDraft, VisitDraft
 
 COLLECTION = "stages"
 
@@ -48,6 +46,36 @@ MAX_HISTORY = 300  # the oldest earlier records are dropped beyond this (the aud
 
 Change = Literal["recorded", "changed", "unchanged"]
 VisitChange = Literal["changed", "unchanged", "not_found"]
+
+
+@dataclass(frozen=True)
+class ReachedDraft:
+    """The day a stage was reached, and the LA's notes on it."""
+
+    reached_on: date
+    notes: str
+
+
+@dataclass(frozen=True)
+class VisitDraft:
+    """A visit or meeting as typed, checked and normalised."""
+
+    stage: int
+    kind: str
+    on: date
+    hours: float  # a whole number of quarter hours, more than 0 and at most 24
+    attended: str
+    notes: str
+
+    def fields(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "kind": self.kind,
+            "date": self.on.isoformat(),
+            "hours": self.hours,
+            "attended": self.attended,
+            "notes": self.notes,
+        }
 
 
 def now_utc() -> str:

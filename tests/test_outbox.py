@@ -22,7 +22,8 @@ from aiosmtpd.controller import Controller
 from form_service import create_app, mail
 from form_service.commands import seed_demo
 from form_service.config import TestConfig
-from form_service.mail import Email, SMTPMailer, send_email
+from form_service.mail import Email, SMTPMailer
+from form_service.outbox import send_email
 from form_service.store import get_store
 from tests.browser import free_port
 from tests.conftest import REPO_ROOT
