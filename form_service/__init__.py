@@ -13,8 +13,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, clock, commands, content, errors, mail, outbox, output, reminders, security, store, theme
+from . import auth, commands, reminders, store
 from .config import Config, config_from_env
+from .core import clock, content, errors, mail, outbox, output, security, theme
 
 
 def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:

@@ -18,10 +18,11 @@ from wtforms.fields.choices import SelectChoice
 from quality_mark.analysis import analyse
 from quality_mark.model import LONDON, Criterion, Cycle, Framework
 
-from . import accounts, actions, audit, kept_text, self_evaluation
+from . import accounts, actions, self_evaluation
 from .auth import client_address, school_member
-from .clock import today
-from .content import get_content
+from .core import audit, kept_text
+from .core.clock import today
+from .core.content import get_content
 from .store import get_store
 
 action_pages = Blueprint("actions", __name__, url_prefix="/school/<urn>")

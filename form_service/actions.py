@@ -22,8 +22,9 @@ from typing import Any, Literal
 from quality_mark.model import Content, Criterion, Cycle, Framework, Heading
 from quality_mark.spreadsheet import csv_text
 
-from . import clock, self_evaluation
-from .form_fields import Problems, checked_text, field_text
+from . import self_evaluation
+from .core import clock
+from .core.form_fields import Problems, checked_text, field_text
 from .store import Store
 
 COLLECTION = "action_plans"

@@ -13,8 +13,9 @@ from flask import Flask, abort, current_app, flash, g, redirect, request, sessio
 from quality_mark.model import LONDON
 from quality_mark.wording import clock_time
 
-from . import accounts, clock, kept_text
+from . import accounts
 from .accounts import User
+from .core import clock, kept_text
 from .store import get_store
 
 F = TypeVar("F", bound=Callable[..., Any])

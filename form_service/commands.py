@@ -10,8 +10,9 @@ from flask import Flask
 
 from quality_mark.register import register_json
 
-from . import accounts, audit, clock, db, insight_index, schools
-from .content import get_content
+from . import accounts, db, insight_index, schools
+from .core import audit, clock
+from .core.content import get_content
 from .open_data import current_register, write_durably
 from .store import StoreError, get_store
 
@@ -57,7 +58,7 @@ def seed_demo(app: Flask, programme: bool = False) -> bool:
             if urn and role:
                 accounts.add_member(store, urn, user.id, role, added_by=None)
         if programme:
-            from .clock import today
+            from .core.clock import today
             from .demo_programme import seed_programme
 
             seed_programme(store, get_content(), today())
@@ -157,7 +158,7 @@ def init_app(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Say what would move, and change nothing.")
     def move_to_version(framework_id: str, to_version: int | None, urn: str | None, dry_run: bool) -> None:
         """Move in-progress self-evaluations of FRAMEWORK (this cycle) to a newer version of its criteria."""
-        from .clock import today
+        from .core.clock import today
         from .self_evaluation import current_cycle
         from .version_moves import MoveOutcome, in_progress_on, move, move_all
 
@@ -244,7 +245,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("send-outbox")
     def send_outbox() -> None:
         """Send the queued emails that are due, trying failed ones again with backoff (the service does this too)."""
-        from . import outbox
+        from .core import outbox
 
         try:
             report = outbox.send_due_now(app)

@@ -16,7 +16,8 @@ from typing import Any
 
 from quality_mark.model import LONDON, Content, Cycle, Framework
 
-from . import accounts, clock, moderation, schools, self_evaluation, stages, workflow
+from . import accounts, moderation, schools, self_evaluation, stages, workflow
+from .core import clock
 from .stage_input import ReachedDraft, VisitDraft
 from .store import Store
 

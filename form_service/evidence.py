@@ -24,7 +24,8 @@ from urllib.parse import quote
 from quality_mark import text
 from quality_mark.personal_data import personal_data_found
 
-from . import clock, self_evaluation
+from . import self_evaluation
+from .core import clock
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES, FileType, UnusualFile, detect_type
 from .store import Store
 

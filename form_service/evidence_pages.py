@@ -29,11 +29,12 @@ from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.site_pages import NO_PUPIL_NAMES
 from quality_mark.wording import clock_time, short_date
 
-from . import accounts, audit, kept_text, self_evaluation
+from . import accounts, self_evaluation
 from .auth import client_address, school_member
-from .clock import today
-from .content import get_content
-from .errors import error_response
+from .core import audit, kept_text
+from .core.clock import today
+from .core.content import get_content
+from .core.errors import error_response
 from .evidence import (
     LOCKED_MESSAGE,
     NOTES_LIMIT,

@@ -9,7 +9,8 @@ out everywhere, removal) and at most 20 per person; when it is idle is known onl
 
 from __future__ import annotations
 
-from . import clock, kept_text, sign_in
+from . import sign_in
+from .core import clock, kept_text
 from .store import Store, expiring_collections
 
 # What each expiring collection is, in words, for what the purge reports: (one, many).

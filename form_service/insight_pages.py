@@ -24,8 +24,8 @@ from quality_mark.spreadsheet import csv_safe, csv_text
 from . import accounts, insight_index, school_exports, self_evaluation
 from .auth import la_only
 from .charts import score_text
-from .clock import today
-from .content import get_content
+from .core.clock import today
+from .core.content import get_content
 from .store import get_store
 
 insight_pages = Blueprint("insight", __name__, url_prefix="/la")

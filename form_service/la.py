@@ -10,10 +10,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from quality_mark.model import LONDON
 
-from . import accounts, audit, programme, schools, self_evaluation, workflow
+from . import accounts, programme, schools, self_evaluation, workflow
 from .auth import client_address, la_only
-from .clock import today
-from .content import get_content
+from .core import audit
+from .core.clock import today
+from .core.content import get_content
 from .forms import ConfirmForm, ExtensionForm, ImportForm
 from .store import get_store
 

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from quality_mark.model import Content, Framework
 
-from . import clock, self_evaluation, workflow
+from . import self_evaluation, workflow
+from .core import clock
 from .moderation_rules import decision_errors, decisions_standing
 from .store import Store
 from .workflow import AWARDS

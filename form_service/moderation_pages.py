@@ -20,12 +20,14 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from quality_mark.wording import short_date
 
-from . import accounts, audit, kept_text, moderation, self_evaluation, workflow
+from . import accounts, moderation, self_evaluation, workflow
 from .auth import client_address, la_only, school_member
-from .clock import today
-from .content import get_content
+from .core import audit, kept_text
+from .core.clock import today
+from .core.content import get_content
+from .core.links import service_link
+from .core.outbox import send_email
 from .forms import ConfirmForm
-from .links import service_link
 from .moderation_rules import (
     COMMENT_LIMIT,
     DECISIONS,
@@ -37,7 +39,6 @@ from .moderation_rules import (
     panel_errors,
     text_errors,
 )
-from .outbox import send_email
 from .store import get_store
 
 review = Blueprint("review", __name__, url_prefix="/la/schools/<urn>")

@@ -16,7 +16,8 @@ from flask import Blueprint, Response, request, session
 from quality_mark.model import LONDON
 from quality_mark.register import register_csv, register_json
 
-from . import accounts, clock
+from . import accounts
+from .core import clock
 from .public_register import register_document
 from .store import Store, get_store, replace_file
 from .workflow import AWARDS

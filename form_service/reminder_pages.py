@@ -10,9 +10,9 @@ from flask import Blueprint, render_template
 from quality_mark.wording import clock_time, long_date, short_date
 
 from .auth import la_only
-from .clock import today
-from .content import get_content
-from .outbox import undelivered
+from .core.clock import today
+from .core.content import get_content
+from .core.outbox import undelivered
 from .reminder_plan import deadline_words, describe
 from .reminders import ROLE_WORDS, plan_for, recent_runs
 from .store import get_store

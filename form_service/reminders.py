@@ -30,8 +30,9 @@ from flask import Flask, current_app, render_template
 from quality_mark.model import Content, Cycle
 from quality_mark.wording import long_date, short_date
 
-from . import accounts, clock, mail, outbox, self_evaluation
-from .content import get_content
+from . import accounts, self_evaluation
+from .core import clock, mail, outbox
+from .core.content import get_content
 from .reminder_plan import (
     Recipient,
     Reminder,
@@ -75,7 +76,7 @@ def plan_for(store: Store, content: Content, today: date) -> tuple[Cycle, Remind
 
 def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
     """The email for one reminder. Needs an app context (templates) and a request context (links)."""
-    from .links import service_link
+    from .core.links import service_link
 
     contact = content.contact(content.reminders.contact_id)
     context: dict[str, Any] = {
@@ -249,7 +250,7 @@ def init_app(app: Flask) -> None:
     )
     def send_reminders_command(dry_run: bool, today: date | None) -> None:
         """Email the reminders due today (not started, not submitted, award expiring), each once."""
-        from .clock import today as service_today
+        from .core.clock import today as service_today
 
         store, content = get_store(), get_content()
         day = today or service_today()

@@ -19,10 +19,11 @@ from wtforms.fields.choices import SelectChoice
 from quality_mark import wording
 from quality_mark.model import Stage
 
-from . import accounts, audit, funded_hours, kept_text, stage_input, stages
+from . import accounts, funded_hours, stage_input, stages
 from .auth import client_address, la_only, school_member
-from .clock import today
-from .content import get_content
+from .core import audit, kept_text
+from .core.clock import today
+from .core.content import get_content
 from .forms import ConfirmForm
 from .store import get_store
 

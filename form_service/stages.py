@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from . import clock
+from .core import clock
 from .store import Store
 from .workflow import AWARDS
 

@@ -9,10 +9,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from quality_mark.model import Content, Framework
 
-from . import accounts, audit, clock, self_evaluation, version_moves
+from . import accounts, self_evaluation, version_moves
 from .auth import client_address, la_only
-from .clock import today
-from .content import get_content
+from .core import audit, clock
+from .core.clock import today
+from .core.content import get_content
 from .forms import ConfirmForm
 from .store import Store, get_store
 

@@ -28,8 +28,8 @@ from . import self_evaluation, workflow, year_on_year_index
 from .analysis_pages import READ, STATUS_NAMES
 from .auth import la_only, school_member
 from .charts import score_text
-from .clock import today
-from .content import get_content
+from .core.clock import today
+from .core.content import get_content
 from .store import Store, get_store
 from .year_on_year_chart import year_on_year_chart_svg
 from .year_on_year_index import counted_submission, framework_version

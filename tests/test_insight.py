@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from form_service import insight_index, schools
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import get_store
 from quality_mark import insight
 from tests import insight_world

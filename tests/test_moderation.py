@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from form_service import audit, moderation, self_evaluation, workflow
-from form_service.content import get_content
+from form_service import moderation, self_evaluation, workflow
+from form_service.core import audit
+from form_service.core.content import get_content
 from form_service.store import get_store
 from tests.conftest import SignIn
 

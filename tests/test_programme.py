@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from form_service import accounts, db, programme, self_evaluation, workflow
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import SQLStore, get_store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

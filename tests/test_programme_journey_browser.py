@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 import build
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.demo_programme import seed_programme
 from form_service.store import get_store
 from tests.browser import Axe, Service, running_service

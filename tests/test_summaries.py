@@ -26,7 +26,7 @@ from form_service import (
     year_on_year_index,
 )
 from form_service import stages as stages_module
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import SQLStore, get_store
 from tests.test_store import ENGINES
 

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, current_app, g, request, session
 from werkzeug.datastructures import MultiDict
 
+from ..store import expires, get_store
 from . import clock
-from .store import expires, get_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 

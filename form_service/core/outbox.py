@@ -31,11 +31,12 @@ import sqlalchemy as sa
 from flask import Flask, current_app, render_template
 from sqlalchemy.engine import Connection, Engine
 
-from . import clock, db
+from .. import db
+from ..store import EXTENSION as STORE
+from ..store import SQLStore, get_store, outbox
+from . import clock
 from .mail import EXTENSION as MAILER
 from .mail import Email, Mailer
-from .store import EXTENSION as STORE
-from .store import SQLStore, get_store, outbox
 
 _log = logging.getLogger(__name__)
 

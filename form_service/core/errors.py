@@ -7,8 +7,8 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ..auth import keep_refused_post, load_user
 from . import kept_text
-from .auth import keep_refused_post, load_user
 
 MESSAGES = {
     400: "The request could not be understood. Go back, check what you entered and try again.",

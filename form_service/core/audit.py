@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ..store import Store, audit_entries
 from . import clock
-from .store import Store, audit_entries
 
 
 def record(store: Store, actor: str | None, action: str, target: str, client: str | None, **details: Any) -> None:
