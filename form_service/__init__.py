@@ -46,7 +46,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     commands.init_app(app)
     reminders.init_app(app)
 
-    from .action_pages import action_pages
+    from .actions.views import blueprint as actions_pages
     from .analysis_pages import analysis
     from .answers import answers
     from .api import api
@@ -66,7 +66,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(school)
     app.register_blueprint(la)
     app.register_blueprint(answers)
-    app.register_blueprint(action_pages)
+    app.register_blueprint(actions_pages)
     app.register_blueprint(analysis)
     app.register_blueprint(api)
     app.register_blueprint(evidence)

@@ -1,7 +1,8 @@
 """The school's action plan pages: the plan, add, change and delete an action, and the plan to print or download.
 
-Thin views (validate, act, redirect — otherwise render); the rules live in `actions`. School admins and
-contributors change the plan until the self-evaluation is submitted; viewers and LA staff only read it.
+Thin views (validate, act, redirect — otherwise render); the rules live in the package, `form_service.actions`.
+School admins and contributors change the plan until the self-evaluation is submitted; viewers and LA staff
+only read it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from wtforms.fields.choices import SelectChoice
 from quality_mark.analysis import analyse
 from quality_mark.model import LONDON, Criterion, Cycle, Framework
 
-from . import accounts, actions, self_evaluation
-from .auth import client_address, school_member
-from .core import audit, kept_text
-from .core.clock import today
-from .core.content import get_content
-from .store import get_store
+from .. import accounts, actions, self_evaluation
+from ..auth import client_address, school_member
+from ..core import audit, kept_text
+from ..core.clock import today
+from ..core.content import get_content
+from ..store import get_store
 
-action_pages = Blueprint("actions", __name__, url_prefix="/school/<urn>")
+blueprint = Blueprint("actions", __name__, url_prefix="/school/<urn>", template_folder="templates")
 
 READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
 # The plan is the school's own: LA staff read it (and see it in the submission) but never change it.
@@ -133,7 +134,7 @@ def _moment_in_words(moment: str) -> str:
     return f"{actions.in_words(local.date())} at {local.strftime('%H:%M')}"
 
 
-@action_pages.app_template_filter("date_in_words")
+@blueprint.app_template_filter("date_in_words")
 def _date_in_words(value: str) -> str:
     return actions.in_words(value)
 
@@ -141,7 +142,7 @@ def _date_in_words(value: str) -> str:
 # --- the plan --------------------------------------------------------------------------------------------
 
 
-@action_pages.get("/actions")
+@blueprint.get("/actions")
 @school_member(**READ)
 def plan(urn: str) -> str:
     setting = _setting(urn)
@@ -169,7 +170,7 @@ def _kept_form(endpoint: str) -> ActionForm | None:
     return ActionForm(formdata=kept[-1].fields) if kept else None
 
 
-@action_pages.route("/actions/new", methods=["GET", "POST"])
+@blueprint.route("/actions/new", methods=["GET", "POST"])
 @kept_text.keeps_typed_text(lambda urn: url_for("actions.new", urn=urn))
 @school_member(**EDIT)
 def new(urn: str) -> str | Response | tuple[str, int]:
@@ -221,7 +222,7 @@ def _action_or_locked(urn: str, action_id: str) -> tuple[PlanSetting, dict[str, 
     return setting, action, _locked_page(setting) if setting.locked else None
 
 
-@action_pages.route("/actions/<action_id>", methods=["GET", "POST"])
+@blueprint.route("/actions/<action_id>", methods=["GET", "POST"])
 @kept_text.keeps_typed_text(lambda urn, action_id: url_for("actions.edit", urn=urn, action_id=action_id))
 @school_member(**EDIT)
 def edit(urn: str, action_id: str) -> str | Response | tuple[str, int]:
@@ -279,7 +280,7 @@ def edit(urn: str, action_id: str) -> str | Response | tuple[str, int]:
     return redirect(url_for("actions.plan", urn=urn))
 
 
-@action_pages.route("/actions/<action_id>/delete", methods=["GET", "POST"])
+@blueprint.route("/actions/<action_id>/delete", methods=["GET", "POST"])
 @school_member(**EDIT)
 def delete(urn: str, action_id: str) -> str | Response | tuple[str, int]:
     setting, action, locked = _action_or_locked(urn, action_id)
@@ -331,7 +332,7 @@ def delete(urn: str, action_id: str) -> str | Response | tuple[str, int]:
 # --- printing and downloading ---------------------------------------------------------------------------
 
 
-@action_pages.get("/actions.csv")
+@blueprint.get("/actions.csv")
 @school_member(**READ)
 def export_csv(urn: str) -> Response:
     setting = _setting(urn)
@@ -342,7 +343,7 @@ def export_csv(urn: str) -> Response:
     return response
 
 
-@action_pages.get("/actions/document")
+@blueprint.get("/actions/document")
 @school_member(**READ)
 def export_document(urn: str) -> str:
     setting = _setting(urn)

@@ -7,7 +7,8 @@ action since, so nobody's work is silently overwritten. Once the self-evaluation
 read-only for the school: it went to the local authority with the submission.
 
 Everything here is a plain function of the content, the store and what was typed, so tests can use it
-without a browser.
+without a browser. The pages (blueprint `actions`, under /school/<urn>/actions) are in `views.py`, their
+templates under `templates/actions/`.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from typing import Any, Literal
 from quality_mark.model import Content, Criterion, Cycle, Framework, Heading
 from quality_mark.spreadsheet import csv_text
 
-from . import self_evaluation
-from .core import clock
-from .core.form_fields import Problems, checked_text, field_text
-from .store import Store
+from .. import self_evaluation
+from ..core import clock
+from ..core.form_fields import Problems, checked_text, field_text
+from ..store import Store
 
 COLLECTION = "action_plans"
 
