@@ -50,7 +50,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .analysis_pages import analysis
     from .answers import answers
     from .api import api
-    from .evidence_pages import evidence
+    from .evidence.views import blueprint as evidence_pages
     from .insight_pages import insight_pages
     from .la import la
     from .moderation_pages import feedback, review
@@ -69,7 +69,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(actions_pages)
     app.register_blueprint(analysis)
     app.register_blueprint(api)
-    app.register_blueprint(evidence)
+    app.register_blueprint(evidence_pages)
     app.register_blueprint(la_stages)
     app.register_blueprint(school_stages)
     app.register_blueprint(insight_pages)

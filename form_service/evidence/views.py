@@ -29,13 +29,15 @@ from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.site_pages import NO_PUPIL_NAMES
 from quality_mark.wording import clock_time, short_date
 
-from . import accounts, self_evaluation
-from .auth import client_address, school_member
-from .core import audit, kept_text
-from .core.clock import today
-from .core.content import get_content
-from .core.errors import error_response
-from .evidence import (
+from .. import accounts, self_evaluation
+from ..auth import client_address, school_member
+from ..core import audit, kept_text
+from ..core.clock import today
+from ..core.content import get_content
+from ..core.errors import error_response
+from ..forms import ConfirmForm
+from ..store import get_store
+from . import (
     LOCKED_MESSAGE,
     NOTES_LIMIT,
     EvidenceLocked,
@@ -57,10 +59,8 @@ from .evidence import (
     used_bytes,
 )
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES
-from .forms import ConfirmForm
-from .store import get_store
 
-evidence = Blueprint("evidence", __name__, url_prefix="/school/<urn>")
+blueprint = Blueprint("evidence", __name__, url_prefix="/school/<urn>", template_folder="templates")
 
 READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
 EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
@@ -95,7 +95,7 @@ def _locked_response() -> tuple[Response | str, int]:
     return error_response(403, LOCKED_MESSAGE)
 
 
-@evidence.errorhandler(413)
+@blueprint.errorhandler(413)
 def too_large(error: Exception) -> tuple[Response | str, int]:
     limit = size_text(current_app.config["UPLOAD_MAX_BYTES"])
     return error_response(
@@ -107,7 +107,7 @@ def _checklist_page(urn: str, item_id: str) -> str:
     return url_for("evidence.checklist", urn=urn)
 
 
-@evidence.get("/evidence")
+@blueprint.get("/evidence")
 @school_member(**READ)
 def checklist(urn: str) -> str:
     # Notes typed when the post was refused (signed out, page expired) go back in their boxes, unsaved; a file
@@ -117,7 +117,7 @@ def checklist(urn: str) -> str:
     return _render(urn, posted_notes=typed)
 
 
-@evidence.post("/evidence/<item_id>/notes")
+@blueprint.post("/evidence/<item_id>/notes")
 @kept_text.keeps_typed_text(_checklist_page)
 @school_member(**EDIT)
 def notes(urn: str, item_id: str) -> Response | str | tuple[Response | str, int]:
@@ -149,7 +149,7 @@ def notes(urn: str, item_id: str) -> Response | str | tuple[Response | str, int]
     return redirect(url_for("evidence.checklist", urn=urn, _anchor=item.id))
 
 
-@evidence.post("/evidence/<item_id>/files")
+@blueprint.post("/evidence/<item_id>/files")
 @kept_text.keeps_typed_text(_checklist_page)
 @school_member(**EDIT)
 def upload(urn: str, item_id: str) -> Response | str | tuple[Response | str, int]:
@@ -189,7 +189,7 @@ def upload(urn: str, item_id: str) -> Response | str | tuple[Response | str, int
     return redirect(url_for("evidence.checklist", urn=urn, _anchor=item.id))
 
 
-@evidence.get("/evidence/files/<file_id>")
+@blueprint.get("/evidence/files/<file_id>")
 @school_member(**READ)
 def download(urn: str, file_id: str) -> Response:
     found = find_file(get_store(), urn, _newest_first(), file_id)
@@ -215,7 +215,7 @@ def download(urn: str, file_id: str) -> Response:
     return response
 
 
-@evidence.route("/evidence/files/<file_id>/delete", methods=["GET", "POST"])
+@blueprint.route("/evidence/files/<file_id>/delete", methods=["GET", "POST"])
 @school_member(**EDIT)
 def delete(urn: str, file_id: str) -> Response | str | tuple[Response | str, int]:
     store = get_store()

@@ -8,6 +8,9 @@ in one transaction: neither is ever there without the other.
 
 A file's type is decided by its content (file_types.py), never its name or what the browser says, so a
 program renamed to .pdf or a web page renamed to .png is refused.
+
+The checklist's pages (blueprint `evidence`, under /school/<urn>/evidence) are in `views.py`, their templates
+under `templates/evidence/`.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from urllib.parse import quote
 from quality_mark import text
 from quality_mark.personal_data import personal_data_found
 
-from . import self_evaluation
-from .core import clock
+from .. import self_evaluation
+from ..core import clock
+from ..store import Store
 from .file_types import ALLOWED_TYPES_TEXT, FILE_TYPES, FileType, UnusualFile, detect_type
-from .store import Store
 
 COLLECTION = "evidence"
 NOTES_LIMIT = 2000
