@@ -56,7 +56,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .moderation_pages import feedback, review
     from .open_data import open_data
     from .public import public
-    from .reminder_pages import reminder_pages
+    from .reminders.views import blueprint as reminders_pages
     from .school import school
     from .stage_pages import la_stages, school_stages
     from .version_pages import versions
@@ -73,7 +73,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(la_stages)
     app.register_blueprint(school_stages)
     app.register_blueprint(insight_pages)
-    app.register_blueprint(reminder_pages)
+    app.register_blueprint(reminders_pages)
     app.register_blueprint(review)
     app.register_blueprint(feedback)
     app.register_blueprint(open_data)

@@ -9,15 +9,15 @@ from flask import Blueprint, render_template
 
 from quality_mark.wording import clock_time, long_date, short_date
 
-from .auth import la_only
-from .core.clock import today
-from .core.content import get_content
-from .core.outbox import undelivered
-from .reminder_plan import deadline_words, describe
-from .reminders import ROLE_WORDS, plan_for, recent_runs
-from .store import get_store
+from ..auth import la_only
+from ..core.clock import today
+from ..core.content import get_content
+from ..core.outbox import undelivered
+from ..store import get_store
+from . import ROLE_WORDS, plan_for, recent_runs
+from .plan import deadline_words, describe
 
-reminder_pages = Blueprint("reminders", __name__, url_prefix="/la/reminders")
+blueprint = Blueprint("reminders", __name__, url_prefix="/la/reminders", template_folder="templates")
 
 
 def _points(days: tuple[int, ...]) -> str:
@@ -29,7 +29,7 @@ def _points(days: tuple[int, ...]) -> str:
     return f"{listed} day" if days == (1,) else f"{listed} days"
 
 
-@reminder_pages.get("/")
+@blueprint.get("/")
 @la_only("reviewer", "admin")
 def overview() -> str:
     store, content = get_store(), get_content()
@@ -37,7 +37,7 @@ def overview() -> str:
     cycle, plan = plan_for(store, content, day)
     given_up, retrying = undelivered(store.engine)
     return render_template(
-        "la/reminders.html",
+        "reminders/reminders.html",
         plan=plan,
         cycle=cycle,
         deadline=deadline_words(cycle.submission_deadline),

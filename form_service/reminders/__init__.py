@@ -1,4 +1,4 @@
-"""Reminder emails: read each school's state, send the reminders `reminder_plan` says are due, once each.
+"""Reminder emails: read each school's state, send the reminders `plan` says are due, once each.
 
 `flask --app form_service send-reminders` is run by a scheduler (once a day is enough); `--dry-run` lists who
 would receive what and sends and records nothing.
@@ -9,11 +9,15 @@ reminder's email in the outbox in the same transaction: both commit, or neither 
 at once, find the claim and queue nothing; a run that stops part-way has queued every reminder it claimed, and the
 next run queues the rest. The outbox delivers the emails (the command sends what is due before it ends; after
 that `send-outbox` or a worker's background sender), trying again with backoff while the mail server refuses or
-cannot be reached, and lists any it gives up on on the LA's Reminders page. See outbox.py for what a crash
+cannot be reached, and lists any it gives up on on the LA's Reminders page. See core/outbox.py for what a crash
 between sending and recording does (the email is sent again: at least once).
 
 Each real run also writes a summary to `reminder_runs/<date>.<time>` (what was sent, what failed), which the
 LA's Reminders page lists.
+
+Which reminders are due on a day is worked out by `plan.py`, a pure function of the schools and the content;
+the LA's Reminders page (blueprint `reminders`, under /la/reminders) is in `views.py`, its template under
+`templates/reminders/`.
 """
 
 from __future__ import annotations
@@ -30,21 +34,12 @@ from flask import Flask, current_app, render_template
 from quality_mark.model import Content, Cycle
 from quality_mark.wording import long_date, short_date
 
-from . import accounts, self_evaluation
-from .core import clock, mail, outbox
-from .core.content import get_content
-from .reminder_plan import (
-    Recipient,
-    Reminder,
-    ReminderPlan,
-    SchoolState,
-    days_left,
-    deadline_words,
-    describe,
-    plan_reminders,
-)
-from .store import SQLStore, Store, get_store
-from .workflow import AWARDS
+from .. import accounts, self_evaluation
+from ..core import clock, mail, outbox
+from ..core.content import get_content
+from ..store import SQLStore, Store, get_store
+from ..workflow import AWARDS
+from .plan import Recipient, Reminder, ReminderPlan, SchoolState, days_left, deadline_words, describe, plan_reminders
 
 SENT = "reminders_sent"
 RUNS = "reminder_runs"
@@ -76,7 +71,7 @@ def plan_for(store: Store, content: Content, today: date) -> tuple[Cycle, Remind
 
 def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
     """The email for one reminder. Needs an app context (templates) and a request context (links)."""
-    from .core.links import service_link
+    from ..core.links import service_link
 
     contact = content.contact(content.reminders.contact_id)
     context: dict[str, Any] = {
@@ -250,7 +245,7 @@ def init_app(app: Flask) -> None:
     )
     def send_reminders_command(dry_run: bool, today: date | None) -> None:
         """Email the reminders due today (not started, not submitted, award expiring), each once."""
-        from .core.clock import today as service_today
+        from ..core.clock import today as service_today
 
         store, content = get_store(), get_content()
         day = today or service_today()

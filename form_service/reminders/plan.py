@@ -30,7 +30,7 @@ from typing import Any, Literal
 from quality_mark.model import LONDON, Cycle, ReminderPoints
 from quality_mark.wording import clock_time, long_date
 
-from .workflow import award_expiry, latest_award
+from ..workflow import award_expiry, latest_award
 
 Kind = Literal["not_started", "not_submitted", "award_expiring"]
 
