@@ -59,7 +59,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .reminders.views import blueprint as reminders_pages
     from .school import school
     from .stage_pages import la_stages, school_stages
-    from .version_pages import versions
+    from .versions.views import blueprint as versions_pages
     from .year_on_year_pages import year_on_year
 
     app.register_blueprint(public)
@@ -78,7 +78,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(feedback)
     app.register_blueprint(open_data)
     app.register_blueprint(year_on_year)
-    app.register_blueprint(versions)
+    app.register_blueprint(versions_pages)
     return app
 
 

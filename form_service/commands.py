@@ -160,7 +160,7 @@ def init_app(app: Flask) -> None:
         """Move in-progress self-evaluations of FRAMEWORK (this cycle) to a newer version of its criteria."""
         from .core.clock import today
         from .self_evaluation import current_cycle
-        from .version_moves import MoveOutcome, in_progress_on, move, move_all
+        from .versions import MoveOutcome, in_progress_on, move, move_all
 
         content, store = get_content(), get_store()
         if framework_id not in content.framework_ids():

@@ -16,6 +16,9 @@ Running it again after a crash finishes the move from the record: a heading alre
 again from the record's before-state, never from its moved answers, so nothing is carried twice; a
 heading not yet moved is carried from what it holds now. Headings only the old version had are emptied
 in step 2 and removed after step 3.
+
+The LA's pages for framework versions (blueprint `versions`: /la/frameworks and a school's framework version)
+are in `views.py`, their templates under `templates/versions/`.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from typing import Any, Literal
 from quality_mark import carry_over, versions
 from quality_mark.model import Content, Framework
 
-from . import self_evaluation
-from .self_evaluation import ANSWERS, COLLECTION, part_key
-from .store import Store
+from .. import self_evaluation
+from ..self_evaluation import ANSWERS, COLLECTION, part_key
+from ..store import Store
 
 MIGRATIONS = "self_evaluation_migrations"
 
