@@ -54,8 +54,8 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .insight_pages import insight_pages
     from .la import la
     from .moderation_pages import feedback, review
-    from .open_data import open_data
     from .public import public
+    from .register.views import blueprint as register_pages
     from .reminders.views import blueprint as reminders_pages
     from .school import school
     from .stage_pages import la_stages, school_stages
@@ -76,7 +76,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(reminders_pages)
     app.register_blueprint(review)
     app.register_blueprint(feedback)
-    app.register_blueprint(open_data)
+    app.register_blueprint(register_pages)
     app.register_blueprint(year_on_year)
     app.register_blueprint(versions_pages)
     return app

@@ -13,7 +13,7 @@ from quality_mark.register import register_json
 from . import accounts, db, insight_index, schools
 from .core import audit, clock
 from .core.content import get_content
-from .open_data import current_register, write_durably
+from .register.views import current_register, write_durably
 from .store import StoreError, get_store
 
 DEMO_FOLDER = Path(__file__).resolve().parent / "demo"

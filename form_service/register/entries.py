@@ -12,7 +12,7 @@ from typing import Any
 
 from quality_mark.model import LONDON
 
-from .workflow import current_award
+from ..workflow import current_award
 
 
 def register_entries(

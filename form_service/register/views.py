@@ -16,13 +16,13 @@ from flask import Blueprint, Response, request, session
 from quality_mark.model import LONDON
 from quality_mark.register import register_csv, register_json
 
-from . import accounts
-from .core import clock
-from .public_register import register_document
-from .store import Store, get_store, replace_file
-from .workflow import AWARDS
+from .. import accounts
+from ..core import clock
+from ..store import Store, get_store, replace_file
+from ..workflow import AWARDS
+from .entries import register_document
 
-open_data = Blueprint("open_data", __name__)
+blueprint = Blueprint("register", __name__)
 
 
 # Awards change a few times a year; five minutes of caching is harmless and spares the store.
@@ -57,13 +57,13 @@ def _published(body: str, mimetype: str, register: dict[str, Any], filename: str
     return response.make_conditional(request)
 
 
-@open_data.get("/register.json")
+@blueprint.get("/register.json")
 def register_as_json() -> Response:
     register = current_register(get_store(), clock.now_london())
     return _published(register_json(register), "application/json", register, "schools-holding-the-mark.json")
 
 
-@open_data.get("/register.csv")
+@blueprint.get("/register.csv")
 def register_as_csv() -> Response:
     register = current_register(get_store(), clock.now_london())
     return _published(register_csv(register), "text/csv", register, "schools-holding-the-mark.csv")
