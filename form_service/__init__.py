@@ -51,7 +51,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .answers import answers
     from .api import api
     from .evidence.views import blueprint as evidence_pages
-    from .insight_pages import insight_pages
+    from .insight.views import blueprint as insight_pages
     from .la import la
     from .moderation_pages import feedback, review
     from .public import public
@@ -60,7 +60,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .school import school
     from .stage_pages import la_stages, school_stages
     from .versions.views import blueprint as versions_pages
-    from .year_on_year_pages import year_on_year
+    from .year_on_year.views import blueprint as year_on_year_pages
 
     app.register_blueprint(public)
     app.register_blueprint(school)
@@ -77,7 +77,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(review)
     app.register_blueprint(feedback)
     app.register_blueprint(register_pages)
-    app.register_blueprint(year_on_year)
+    app.register_blueprint(year_on_year_pages)
     app.register_blueprint(versions_pages)
     return app
 

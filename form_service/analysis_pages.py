@@ -27,8 +27,8 @@ from quality_mark.wording import clock_time, long_date, short_date
 from . import accounts, self_evaluation
 from .answers import SUBMISSIONS
 from .auth import school_member
-from .charts import heading_chart_svg, score_text
 from .core import clock
+from .core.charts import heading_chart_svg, score_text
 from .core.clock import today
 from .core.content import get_content
 from .core.theme import doc_url

@@ -10,9 +10,10 @@ from flask import Flask
 
 from quality_mark.register import register_json
 
-from . import accounts, db, insight_index, schools
+from . import accounts, db, schools
 from .core import audit, clock
 from .core.content import get_content
+from .insight import index as insight_index
 from .register.views import current_register, write_durably
 from .store import StoreError, get_store
 

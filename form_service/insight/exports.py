@@ -20,10 +20,11 @@ from quality_mark.model import LONDON, Content, Cycle
 from quality_mark.spreadsheet import Cell, csv_text
 from quality_mark.text import printable
 
-from . import insight_index, programme
-from .programme import ProgrammeRow
-from .store import SQLStore
-from .workflow import latest_award
+from .. import programme
+from ..programme import ProgrammeRow
+from ..store import SQLStore
+from ..workflow import latest_award
+from . import index
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ class SchoolRecord:
 
 def read_records(store: SQLStore, content: Content, today: date) -> list[SchoolRecord]:
     """Every school in the list, by URN: its dashboard row, awards and insight summary (from the summary rows)."""
-    summaries = {row["urn"]: row for row in insight_index.all_rows(store, content)}
+    summaries = {row["urn"]: row for row in index.all_rows(store, content)}
     return [
         SchoolRecord(
             school=facts.school,

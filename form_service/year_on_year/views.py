@@ -24,17 +24,18 @@ from quality_mark.model import Content, Cycle, Framework
 from quality_mark.spreadsheet import csv_safe, csv_text
 from quality_mark.year_on_year import Comparison, CycleRatings, LaComparison, compare, la_compare, la_rows
 
-from . import self_evaluation, workflow, year_on_year_index
-from .analysis_pages import READ, STATUS_NAMES
-from .auth import la_only, school_member
-from .charts import score_text
-from .core.clock import today
-from .core.content import get_content
-from .store import Store, get_store
-from .year_on_year_chart import year_on_year_chart_svg
-from .year_on_year_index import counted_submission, framework_version
+from .. import self_evaluation, workflow
+from ..analysis_pages import READ, STATUS_NAMES
+from ..auth import la_only, school_member
+from ..core.charts import score_text
+from ..core.clock import today
+from ..core.content import get_content
+from ..store import Store, get_store
+from . import index
+from .chart import year_on_year_chart_svg
+from .index import counted_submission, framework_version
 
-year_on_year = Blueprint("year_on_year", __name__)
+blueprint = Blueprint("year_on_year", __name__, template_folder="templates")
 
 LA_STAFF = ("reviewer", "admin")
 MAX_PARAMETER = 100  # characters; anything longer is not one of ours
@@ -94,7 +95,7 @@ def status_words(cycle: CycleRatings) -> str:
     return f"{words}: {'ratings as moderated by the LA' if cycle.moderated else 'the school’s own ratings'}"
 
 
-@year_on_year.get("/school/<urn>/year-on-year")
+@blueprint.get("/school/<urn>/year-on-year")
 @school_member(**READ)
 def school(urn: str) -> str:
     content = get_content()
@@ -153,11 +154,11 @@ def _la_view() -> LaView:
     if not valid:
         form.framework.data = framework_id
     cycles = [(cycle.id, cycle.title) for cycle in cycles_oldest_first(content)]
-    comparison = la_compare(content, framework_id, cycles, year_on_year_index.submissions(store, content))
+    comparison = la_compare(content, framework_id, cycles, index.submissions(store, content))
     return LaView(form, valid, content.framework(framework_id), comparison)
 
 
-@year_on_year.get("/la/year-on-year")
+@blueprint.get("/la/year-on-year")
 @la_only(*LA_STAFF)
 def la_page() -> tuple[str, int]:
     view = _la_view()
@@ -173,7 +174,7 @@ def la_page() -> tuple[str, int]:
     ), (200 if view.valid else 400)
 
 
-@year_on_year.get("/la/year-on-year.csv")
+@blueprint.get("/la/year-on-year.csv")
 @la_only(*LA_STAFF)
 def la_csv() -> Response | tuple[str, int]:
     view = _la_view()

@@ -13,7 +13,7 @@ from html import escape
 
 from quality_mark.year_on_year import Comparison, HeadingCycle
 
-from .charts import FONT, GRID, LA_BAR, SCHOOL_BAR, TEXT, score_text
+from ..core.charts import FONT, GRID, LA_BAR, SCHOOL_BAR, TEXT, score_text
 
 WIDTH = 760
 LEFT = 8

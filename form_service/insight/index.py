@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from quality_mark.insight import SchoolRatings, heading_scores
 from quality_mark.model import Content, Framework
 
-from . import summaries
-from .store import SQLStore
+from .. import summaries
+from ..store import SQLStore
 
 # Documents of this collection were kept by an earlier version of the service; nothing reads or writes them now.
 COLLECTION = "insight_index"

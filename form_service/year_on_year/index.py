@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from quality_mark.model import Content, Framework
 from quality_mark.year_on_year import Submitted
 
-from . import moderation, self_evaluation, summaries, workflow
-from .store import SQLStore, Store
+from .. import moderation, self_evaluation, summaries, workflow
+from ..store import SQLStore, Store
 
 
 def framework_version(content: Content, framework_id: Any, version: Any) -> Framework | None:

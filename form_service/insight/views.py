@@ -21,14 +21,15 @@ from quality_mark.analysis import MINIMUM_GROUP
 from quality_mark.model import Framework
 from quality_mark.spreadsheet import csv_safe, csv_text
 
-from . import accounts, insight_index, school_exports, self_evaluation
-from .auth import la_only
-from .charts import score_text
-from .core.clock import today
-from .core.content import get_content
-from .store import get_store
+from .. import accounts, self_evaluation
+from ..auth import la_only
+from ..core.charts import score_text
+from ..core.clock import today
+from ..core.content import get_content
+from ..store import get_store
+from . import exports, index
 
-insight_pages = Blueprint("insight", __name__, url_prefix="/la")
+blueprint = Blueprint("insight", __name__, url_prefix="/la", template_folder="templates")
 
 LA_STAFF = ("reviewer", "admin")
 ROWS_PER_PAGE = 200
@@ -80,7 +81,7 @@ class Filtered:
 
 def _filtered() -> Filtered:
     content = get_content()
-    all_schools = insight_index.all_schools(get_store(), get_content())
+    all_schools = index.all_schools(get_store(), get_content())
     framework_ids = list(content.framework_ids())
     phases = {framework_id: insight.phases(all_schools, framework_id) for framework_id in framework_ids}
     form = FilterForm(framework_ids, phases, request.args)
@@ -109,7 +110,7 @@ def _render(template: str, filtered: Filtered | None = None, status: int = 200, 
     return render_template(template, **context, **extra), status
 
 
-@insight_pages.get("/insight")
+@blueprint.get("/insight")
 @la_only(*LA_STAFF)
 def heatmap() -> tuple[str, int]:
     filtered = _filtered()
@@ -133,7 +134,7 @@ def heatmap() -> tuple[str, int]:
     )
 
 
-@insight_pages.get("/insight/distributions")
+@blueprint.get("/insight/distributions")
 @la_only(*LA_STAFF)
 def distributions() -> tuple[str, int]:
     filtered = _filtered()
@@ -162,7 +163,7 @@ def _shorten(text: str, limit: int = 70) -> str:
     return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-@insight_pages.get("/insight/best-practice")
+@blueprint.get("/insight/best-practice")
 @la_only(*LA_STAFF)
 def best_practice() -> tuple[str, int]:
     groups = _topics()
@@ -172,7 +173,7 @@ def best_practice() -> tuple[str, int]:
     if asked and form.validate():
         framework_id, topic_id = form.topic.data.split("/", 1)
         framework = get_content().framework(framework_id)
-        schools = insight.in_filter(insight_index.all_schools(get_store(), get_content()), framework_id, None)
+        schools = insight.in_filter(index.all_schools(get_store(), get_content()), framework_id, None)
         if any(heading.id == topic_id for heading in framework.headings):
             ranking = insight.best_practice(framework, schools, heading_id=topic_id)
             topic_title = framework.heading(topic_id).title
@@ -191,14 +192,14 @@ def best_practice() -> tuple[str, int]:
     )
 
 
-@insight_pages.get("/insight/schools/<urn>")
+@blueprint.get("/insight/schools/<urn>")
 @la_only(*LA_STAFF)
 def school(urn: str) -> tuple[str, int]:
     store, content = get_store(), get_content()
     details = accounts.get_school(store, urn) if len(urn) <= 7 and urn.isdigit() else None
     if details is None:
         abort(404)
-    rows = insight_index.all_schools(store, content)
+    rows = index.all_schools(store, content)
     this = next((row for row in rows if row.urn == urn), None)
     framework = matches = None
     if this is not None:
@@ -221,32 +222,32 @@ def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _export_rows() -> list[list[school_exports.Cell]]:
+def _export_rows() -> list[list[exports.Cell]]:
     store, content, day = get_store(), get_content(), today()
     cycle = self_evaluation.current_cycle(content, day)
-    records = school_exports.read_records(store, content, day)
-    return school_exports.export_table(content, cycle, records, day)
+    records = exports.read_records(store, content, day)
+    return exports.export_table(content, cycle, records, day)
 
 
-@insight_pages.get("/exports/schools.csv")
+@blueprint.get("/exports/schools.csv")
 @la_only(*LA_STAFF)
 def schools_csv() -> Response:
-    return _download(school_exports.csv_bytes(_export_rows()), "text/csv", f"schools-{today().isoformat()}.csv")
+    return _download(exports.csv_bytes(_export_rows()), "text/csv", f"schools-{today().isoformat()}.csv")
 
 
-@insight_pages.get("/exports/schools.xlsx")
+@blueprint.get("/exports/schools.xlsx")
 @la_only(*LA_STAFF)
 def schools_xlsx() -> Response:
-    body = school_exports.xlsx_bytes(_export_rows(), "Schools")
+    body = exports.xlsx_bytes(_export_rows(), "Schools")
     mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return _download(body, mimetype, f"schools-{today().isoformat()}.xlsx")
 
 
-@insight_pages.get("/exports/shareable-summary.csv")
+@blueprint.get("/exports/shareable-summary.csv")
 @la_only(*LA_STAFF)
 def shareable_summary() -> Response:
     """Figures the LA may share beyond itself: groups of fewer than five schools are not shown."""
-    schools = insight_index.all_schools(get_store(), get_content())
+    schools = index.all_schools(get_store(), get_content())
     rows: list[list[str]] = []
     for number, framework in enumerate(get_content().current_frameworks()):
         summary = insight.shareable_summary(framework, schools)
