@@ -53,7 +53,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .evidence.views import blueprint as evidence_pages
     from .insight.views import blueprint as insight_pages
     from .la import la
-    from .moderation_pages import feedback, review
+    from .moderation.views import blueprint as moderation_pages
     from .public import public
     from .register.views import blueprint as register_pages
     from .reminders.views import blueprint as reminders_pages
@@ -74,8 +74,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(school_stages)
     app.register_blueprint(insight_pages)
     app.register_blueprint(reminders_pages)
-    app.register_blueprint(review)
-    app.register_blueprint(feedback)
+    app.register_blueprint(moderation_pages)
     app.register_blueprint(register_pages)
     app.register_blueprint(year_on_year_pages)
     app.register_blueprint(versions_pages)

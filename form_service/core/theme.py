@@ -51,7 +51,7 @@ SCHOOL_SECTIONS = (
     ("evidence.checklist", "Evidence"),
     ("answers.check", "Check and submit"),
     ("stages.school_view", "Stages and funded hours"),
-    ("feedback.page", "LA feedback"),
+    ("moderation.feedback", "LA feedback"),
     ("school.team", "Team"),
 )
 

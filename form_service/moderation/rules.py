@@ -1,7 +1,7 @@
 """The rules of moderation and the panel, as pure functions: what a valid decision, comment or panel record is.
 
-Pure: no store, no Flask. `moderation.py` applies these under the store's locks; the pages turn the
-messages into GOV.UK error summaries. Every message is plain English and says what to do.
+Pure: no store, no Flask. The package (`form_service.moderation`) applies these under the store's locks; the
+pages turn the messages into GOV.UK error summaries. Every message is plain English and says what to do.
 """
 
 from __future__ import annotations

@@ -1,13 +1,14 @@
-"""The pages of moderation: the LA's review of a submission, the panel decision, and the school's feedback page.
+"""The pages of moderation (blueprint `moderation`): the LA's review of a submission, the panel decision, and the
+school's feedback page.
 
-LA pages (`review` blueprint, LA reviewers and admins: this is programme work, not LA settings):
+LA pages (LA reviewers and admins: this is programme work, not LA settings):
 
 * ``/la/schools/<urn>/review``: the latest submission as submitted, criterion by criterion, with the status,
   its history and the buttons Start review, Agree with the rest, Return for amendments and Send to panel;
 * ``/la/schools/<urn>/review/<criterion_id>``: one criterion, its conversation and the moderation form;
 * ``/la/schools/<urn>/panel``: the panel decision form.
 
-School page (`feedback` blueprint): ``/school/<urn>/feedback``, the LA's message, decisions and comments for
+School page: ``/school/<urn>/feedback``, the LA's message, decisions and comments for
 the school's own self-evaluation, where school admins and contributors reply. Plain forms: POST, redirect.
 """
 
@@ -20,15 +21,16 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from quality_mark.wording import short_date
 
-from . import accounts, moderation, self_evaluation, workflow
-from .auth import client_address, la_only, school_member
-from .core import audit, kept_text
-from .core.clock import today
-from .core.content import get_content
-from .core.links import service_link
-from .core.outbox import send_email
-from .forms import ConfirmForm
-from .moderation_rules import (
+from .. import accounts, moderation, self_evaluation, workflow
+from ..auth import client_address, la_only, school_member
+from ..core import audit, kept_text
+from ..core.clock import today
+from ..core.content import get_content
+from ..core.links import service_link
+from ..core.outbox import send_email
+from ..forms import ConfirmForm
+from ..store import get_store
+from .rules import (
     COMMENT_LIMIT,
     DECISIONS,
     MESSAGE_LIMIT,
@@ -39,10 +41,11 @@ from .moderation_rules import (
     panel_errors,
     text_errors,
 )
-from .store import get_store
 
-review = Blueprint("review", __name__, url_prefix="/la/schools/<urn>")
-feedback = Blueprint("feedback", __name__, url_prefix="/school/<urn>/feedback")
+# The LA's review under /la/schools/<urn>, the school's view of the LA's feedback under /school/<urn>/feedback.
+blueprint = Blueprint("moderation", __name__, template_folder="templates")
+REVIEW = "/la/schools/<urn>"
+FEEDBACK = "/school/<urn>/feedback"
 
 STATUS_LABELS = {
     "in_progress": "In progress",
@@ -63,7 +66,7 @@ ACTION_LABELS = {
 }
 
 
-@review.app_template_global("review_notice")
+@blueprint.app_template_global("review_notice")
 def review_notice(urn: str) -> dict[str, Any]:
     """For the school's pages: its self-evaluation's status, the LA's message if returned, the panel's decision."""
     store = get_store()
@@ -73,7 +76,7 @@ def review_notice(urn: str) -> dict[str, Any]:
     return {"evaluation": evaluation, "panel_decision": this_cycle[-1] if this_cycle else None}
 
 
-@review.app_template_filter("iso_date")
+@blueprint.app_template_filter("iso_date")
 def iso_date(value: str) -> str:
     """'2026-11-23' as '23 November 2026'."""
     return short_date(date.fromisoformat(value))
@@ -141,22 +144,24 @@ def _school_admins(urn: str) -> list[accounts.User]:
     return [person for person, role in accounts.team(get_store(), urn) if role == "admin"]
 
 
-@review.get("/review")
+@blueprint.get(REVIEW + "/review")
 @la_only("reviewer", "admin")
 def overview(urn: str) -> str:
-    kept = kept_text.restore(["review.return_for_amendments"])
+    kept = kept_text.restore(["moderation.return_for_amendments"])
     posted = {"message": kept[-1].fields.get("message", "")} if kept else {}
-    return render_template("review/review.html", errors=[], error_links=[], posted=posted, **_context(urn))
+    return render_template("moderation/review.html", errors=[], error_links=[], posted=posted, **_context(urn))
 
 
 def _review_refused(urn: str, refusal: moderation.ModerationRefused, posted: dict[str, str]) -> tuple[str, int]:
     errors = [
         (field or "review-actions", message) for field, messages in refusal.errors.items() for message in messages
     ]
-    return render_template("review/review.html", errors=errors, error_links=errors, posted=posted, **_context(urn)), 400
+    return render_template(
+        "moderation/review.html", errors=errors, error_links=errors, posted=posted, **_context(urn)
+    ), 400
 
 
-@review.post("/review/start")
+@blueprint.post(REVIEW + "/review/start")
 @la_only("reviewer", "admin")
 def start(urn: str) -> Response | tuple[str, int]:
     _csrf_or_400()
@@ -169,10 +174,10 @@ def start(urn: str) -> Response | tuple[str, int]:
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {})
     flash("Review started. The school's self-evaluation stays read-only while you review it.", "success")
-    return redirect(url_for("review.overview", urn=urn))
+    return redirect(url_for("moderation.overview", urn=urn))
 
 
-@review.post("/review/agree-with-the-rest")
+@blueprint.post(REVIEW + "/review/agree-with-the-rest")
 @la_only("reviewer", "admin")
 def agree_rest(urn: str) -> Response | tuple[str, int]:
     _csrf_or_400()
@@ -187,11 +192,11 @@ def agree_rest(urn: str) -> Response | tuple[str, int]:
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {})
     flash(f"You agreed with the school's rating for {len(agreed)} more criteria.", "success")
-    return redirect(url_for("review.overview", urn=urn))
+    return redirect(url_for("moderation.overview", urn=urn))
 
 
-@review.post("/review/return")
-@kept_text.keeps_typed_text(lambda urn: url_for("review.overview", urn=urn))
+@blueprint.post(REVIEW + "/review/return")
+@kept_text.keeps_typed_text(lambda urn: url_for("moderation.overview", urn=urn))
 @la_only("reviewer", "admin")
 def return_for_amendments(urn: str) -> Response | tuple[str, int]:
     _csrf_or_400()
@@ -217,17 +222,17 @@ def return_for_amendments(urn: str) -> Response | tuple[str, int]:
                     user=person,
                     school=school,
                     message=message,
-                    link=service_link("feedback.page", urn=urn),
+                    link=service_link("moderation.feedback", urn=urn),
                 )
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {"message": message})
     flash(
         f"{school['name']}'s self-evaluation has been returned for amendments. We have emailed the school.", "success"
     )
-    return redirect(url_for("review.overview", urn=urn))
+    return redirect(url_for("moderation.overview", urn=urn))
 
 
-@review.post("/review/send-to-panel")
+@blueprint.post(REVIEW + "/review/send-to-panel")
 @la_only("reviewer", "admin")
 def send_to_panel(urn: str) -> Response | tuple[str, int]:
     _csrf_or_400()
@@ -240,7 +245,7 @@ def send_to_panel(urn: str) -> Response | tuple[str, int]:
     except moderation.ModerationRefused as refusal:
         return _review_refused(urn, refusal, {})
     flash(f"{school['name']}'s submission has been sent to panel.", "success")
-    return redirect(url_for("review.panel", urn=urn))
+    return redirect(url_for("moderation.panel", urn=urn))
 
 
 def _criterion_posted(form: Any) -> dict[str, Any]:
@@ -263,8 +268,10 @@ def _panel_posted(form: Any) -> dict[str, Any]:
     }
 
 
-@review.route("/review/<criterion_id>", methods=["GET", "POST"])
-@kept_text.keeps_typed_text(lambda urn, criterion_id: url_for("review.criterion", urn=urn, criterion_id=criterion_id))
+@blueprint.route(REVIEW + "/review/<criterion_id>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(
+    lambda urn, criterion_id: url_for("moderation.criterion", urn=urn, criterion_id=criterion_id)
+)
 @la_only("reviewer", "admin")
 def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
     context = _context(urn)
@@ -277,7 +284,7 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
         abort(404)
     errors: dict[str, list[str]] = {}
     posted: dict[str, Any] = {}
-    if request.method == "GET" and (kept := kept_text.restore(["review.criterion"])):
+    if request.method == "GET" and (kept := kept_text.restore(["moderation.criterion"])):
         posted = _criterion_posted(kept[-1].fields)
     if request.method == "POST":
         _csrf_or_400()
@@ -311,7 +318,7 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
             errors = refusal.errors
         else:
             flash(f"Your decision on {item.id} is saved.", "success")
-            return redirect(url_for("review.overview", urn=urn) + f"#{item.id.lower()}")
+            return redirect(url_for("moderation.overview", urn=urn) + f"#{item.id.lower()}")
     error_links = [
         (
             {"decision": "decision-agree", "rating": f"rating-{framework.rating_scale.levels[0].value}"}.get(
@@ -324,7 +331,7 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
     ]
     comments = context["moderation"].get("comments", {}).get(item.id, [])
     page = render_template(
-        "review/criterion.html",
+        "moderation/criterion.html",
         criterion=item,
         heading=framework.heading_of(item.id),
         answer=context["submission"]["answers"].get(item.id) or {},
@@ -339,15 +346,15 @@ def criterion(urn: str, criterion_id: str) -> str | Response | tuple[str, int]:
     return (page, 400) if errors else page
 
 
-@review.route("/panel", methods=["GET", "POST"])
-@kept_text.keeps_typed_text(lambda urn: url_for("review.panel", urn=urn))
+@blueprint.route(REVIEW + "/panel", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn: url_for("moderation.panel", urn=urn))
 @la_only("reviewer", "admin")
 def panel(urn: str) -> str | Response | tuple[str, int]:
     context = _context(urn)
     school = context["school"]
     errors: dict[str, list[str]] = {}
     posted: dict[str, Any] = {"panel": []}
-    if request.method == "GET" and (kept := kept_text.restore(["review.panel"])):
+    if request.method == "GET" and (kept := kept_text.restore(["moderation.panel"])):
         posted = _panel_posted(kept[-1].fields)
     if request.method == "POST":
         _csrf_or_400()
@@ -402,10 +409,10 @@ def panel(urn: str) -> str | Response | tuple[str, int]:
                 errors = refusal.errors
             else:
                 flash(f"The panel decision for {school['name']} is recorded. We have emailed the school.", "success")
-                return redirect(url_for("review.overview", urn=urn))
+                return redirect(url_for("moderation.overview", urn=urn))
     targets = {"outcome": "outcome-awarded", "panel": "panel-chair", "": "panel-status"}
     error_links = [(targets.get(field, field), message) for field, messages in errors.items() for message in messages]
-    page = render_template("review/panel.html", errors=errors, error_links=error_links, posted=posted, **context)
+    page = render_template("moderation/panel.html", errors=errors, error_links=error_links, posted=posted, **context)
     return (page, 400) if errors else page
 
 
@@ -427,7 +434,7 @@ def _feedback_page(urn: str, errors: dict[str, str], posted: dict[str, str]) -> 
     # under review (the conversation is already under way then).
     visible = status in ("under_review", "returned", "at_panel", "awarded", "not_awarded")
     return render_template(
-        "review/feedback.html",
+        "moderation/feedback.html",
         school=g.school,
         evaluation=evaluation,
         submission=submission,
@@ -443,16 +450,16 @@ def _feedback_page(urn: str, errors: dict[str, str], posted: dict[str, str]) -> 
     )
 
 
-@feedback.get("/")
+@blueprint.get(FEEDBACK + "/")
 @school_member(**READ)
-def page(urn: str) -> str:
+def feedback(urn: str) -> str:
     # Replies typed when the post was refused (signed out, page expired) go back in their boxes, unsent.
-    kept = kept_text.restore(["feedback.reply"]) if g.school_role in REPLY["roles"] else []
+    kept = kept_text.restore(["moderation.reply"]) if g.school_role in REPLY["roles"] else []
     return _feedback_page(urn, {}, {entry.view_args["criterion_id"]: entry.fields.get("text", "") for entry in kept})
 
 
-@feedback.post("/<criterion_id>")
-@kept_text.keeps_typed_text(lambda urn, criterion_id: url_for("feedback.page", urn=urn))
+@blueprint.post(FEEDBACK + "/<criterion_id>")
+@kept_text.keeps_typed_text(lambda urn, criterion_id: url_for("moderation.feedback", urn=urn))
 @school_member(**REPLY)
 def reply(urn: str, criterion_id: str) -> Response | tuple[str, int]:
     _csrf_or_400()
@@ -478,4 +485,4 @@ def reply(urn: str, criterion_id: str) -> Response | tuple[str, int]:
         message = next(message for messages in refusal.errors.values() for message in messages)
         return _feedback_page(urn, {criterion_id: message}, {criterion_id: text}), 400
     flash("Your reply is saved. The local authority will see it.", "success")
-    return redirect(url_for("feedback.page", urn=urn) + f"#{criterion_id.lower()}")
+    return redirect(url_for("moderation.feedback", urn=urn) + f"#{criterion_id.lower()}")

@@ -5,7 +5,10 @@ Every step that changes a self-evaluation's status runs inside `store.modify` on
 at once can neither skip nor repeat a step. Writes to the moderation and awards documents happen while that
 lock is held, so a refused step stores nothing. Each step is added to the meta document's ``transitions``
 (the history the pages show); the views record each in the audit log. The rules themselves (what a valid
-decision, comment or panel record is) are pure, in `moderation_rules`.
+decision, comment or panel record is) are pure, in `rules.py`.
+
+The pages (blueprint `moderation`: the LA's review and panel under /la/schools/<urn>, the school's LA feedback
+under /school/<urn>/feedback) are in `views.py`, their templates under `templates/moderation/`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from typing import Any, TypeVar
 
 from quality_mark.model import Content, Framework
 
-from . import self_evaluation, workflow
-from .core import clock
-from .moderation_rules import decision_errors, decisions_standing
-from .store import Store
-from .workflow import AWARDS
+from .. import self_evaluation, workflow
+from ..core import clock
+from ..store import Store
+from ..workflow import AWARDS
+from .rules import decision_errors, decisions_standing
 
 T = TypeVar("T")
 
