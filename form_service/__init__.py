@@ -54,11 +54,11 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .insight.views import blueprint as insight_pages
     from .la import la
     from .moderation.views import blueprint as moderation_pages
+    from .programme.views import blueprint as programme_pages
     from .public import public
     from .register.views import blueprint as register_pages
     from .reminders.views import blueprint as reminders_pages
     from .school import school
-    from .stage_pages import la_stages, school_stages
     from .versions.views import blueprint as versions_pages
     from .year_on_year.views import blueprint as year_on_year_pages
 
@@ -70,8 +70,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(analysis)
     app.register_blueprint(api)
     app.register_blueprint(evidence_pages)
-    app.register_blueprint(la_stages)
-    app.register_blueprint(school_stages)
+    app.register_blueprint(programme_pages)
     app.register_blueprint(insight_pages)
     app.register_blueprint(reminders_pages)
     app.register_blueprint(moderation_pages)

@@ -60,7 +60,7 @@ def seed_demo(app: Flask, programme: bool = False) -> bool:
                 accounts.add_member(store, urn, user.id, role, added_by=None)
         if programme:
             from .core.clock import today
-            from .demo_programme import seed_programme
+            from .programme.demo import seed_programme
 
             seed_programme(store, get_content(), today())
         audit.record(store, None, "demo data created", "store", "command line")

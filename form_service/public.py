@@ -40,7 +40,7 @@ REGISTER_LIMIT_PER_CLIENT = (30, 60 * 60)
 
 
 def home_for(user: accounts.User) -> str:
-    return url_for("la.dashboard") if user.is_la else url_for("school.my_schools")
+    return url_for("programme.dashboard") if user.is_la else url_for("school.my_schools")
 
 
 def safe_next(target: str | None) -> str | None:

@@ -24,7 +24,7 @@ READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "a
 @signed_in
 def my_schools() -> str | Response:
     if g.user.is_la:
-        return redirect(url_for("la.dashboard"))
+        return redirect(url_for("programme.dashboard"))
     store = get_store()
     schools = [accounts.get_school(store, urn) for urn in accounts.school_urns_of(store, g.user.id)]
     schools = [s for s in schools if s]

@@ -50,14 +50,14 @@ SCHOOL_SECTIONS = (
     ("actions.plan", "Action plan"),
     ("evidence.checklist", "Evidence"),
     ("answers.check", "Check and submit"),
-    ("stages.school_view", "Stages and funded hours"),
+    ("programme.school_view", "Stages and funded hours"),
     ("moderation.feedback", "LA feedback"),
     ("school.team", "Team"),
 )
 
 # The local authority's sections: (endpoint, title, LA roles that see it). Each area's blueprint provides its endpoint.
 LA_SECTIONS = (
-    ("la.dashboard", "Schools", ("reviewer", "admin")),
+    ("programme.dashboard", "Schools", ("reviewer", "admin")),
     ("insight.heatmap", "Insight", ("reviewer", "admin")),
     ("year_on_year.la_page", "Year on year", ("reviewer", "admin")),
     ("la.import_schools", "Import schools", ("admin",)),

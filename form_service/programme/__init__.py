@@ -5,6 +5,12 @@ Pure part: `SchoolFacts` (what the store holds about one school) becomes a `Prog
 (`form_service.summaries`), which the store keeps in the same transaction as every write, so each view on any
 worker or host shows every change committed before it, at a cost of one query. `read_facts` works the same
 facts out from the documents themselves (what the summary rows must always agree with).
+
+Beside it, the programme's ten stages: `stages.py` (where each school is, and the visits and meetings the LA
+funds), `stage_input.py` (what LA staff type about them, checked), `funded_hours.py` (each stage's funded hours
+used and left) and `demo.py` (demo schools at every stage). The pages (blueprint `programme`: the dashboard at
+/la/, a school's stages and visits under /la/schools/<urn> and /school/<urn>/stages) are in `views.py`, their
+templates under `templates/programme/`.
 """
 
 from __future__ import annotations
@@ -19,10 +25,10 @@ import sqlalchemy as sa
 from quality_mark.analysis import is_reviewed
 from quality_mark.model import Content, Cycle
 
-from . import accounts, self_evaluation, summaries, workflow
+from .. import accounts, self_evaluation, summaries, workflow
+from ..store import SQLStore, Store
+from ..workflow import AWARDS
 from . import stages as stages_module
-from .store import SQLStore, Store
-from .workflow import AWARDS
 
 PAGE_SIZE = 100
 

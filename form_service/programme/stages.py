@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from .core import clock
-from .store import Store
-from .workflow import AWARDS
+from ..core import clock
+from ..store import Store
+from ..workflow import AWARDS
 
 COLLECTION = "stages"
 

@@ -16,12 +16,13 @@ from typing import Any
 
 from quality_mark.model import LONDON, Content, Cycle, Framework
 
-from . import accounts, moderation, schools, self_evaluation, stages, workflow
-from .core import clock
+from .. import accounts, moderation, schools, self_evaluation, workflow
+from ..core import clock
+from ..store import Store
+from . import stages
 from .stage_input import ReachedDraft, VisitDraft
-from .store import Store
 
-MORE_SCHOOLS = Path(__file__).resolve().parent / "demo" / "more_schools.csv"
+MORE_SCHOOLS = Path(__file__).resolve().parent.parent / "demo" / "more_schools.csv"
 
 # The stage each story has reached, and the LA-funded visits recorded (stage, kind, days ago, hours).
 STORY_STAGES = {

@@ -1,13 +1,15 @@
-"""Stage tracking pages: LA staff record the stages a school has reached and the visits and meetings it had,
-with the LA-funded hours used against each stage's allowance; the school sees the same, read-only.
+"""The programme's pages (blueprint `programme`): the LA's dashboard of every school, and stage tracking, where
+LA staff record the stages a school has reached and the visits and meetings it had, with the LA-funded hours
+used against each stage's allowance; the school sees the same, read-only.
 
-Thin views (validate, act, redirect — otherwise render): the rules live in `stage_input` (what may be
-typed), `stages` (the document) and `funded_hours` (the figures). LA reviewers and admins both record:
-both are LA staff doing programme work. Every change goes in the audit log.
+Thin views (validate, act, redirect — otherwise render): the rules live in the package (the dashboard's rows),
+`stage_input` (what may be typed), `stages` (the document) and `funded_hours` (the figures). LA reviewers and
+admins both record: both are LA staff doing programme work. Every change goes in the audit log.
 """
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Any
 
@@ -19,16 +21,18 @@ from wtforms.fields.choices import SelectChoice
 from quality_mark import wording
 from quality_mark.model import Stage
 
-from . import accounts, funded_hours, stage_input, stages
-from .auth import client_address, la_only, school_member
-from .core import audit, kept_text
-from .core.clock import today
-from .core.content import get_content
-from .forms import ConfirmForm
-from .store import get_store
+from .. import accounts, programme, self_evaluation, workflow
+from ..auth import client_address, la_only, school_member
+from ..core import audit, kept_text
+from ..core.clock import today
+from ..core.content import get_content
+from ..forms import ConfirmForm
+from ..store import get_store
+from . import funded_hours, stage_input, stages
 
-la_stages = Blueprint("la_stages", __name__, url_prefix="/la/schools/<urn>")
-school_stages = Blueprint("stages", __name__, url_prefix="/school/<urn>")
+blueprint = Blueprint("programme", __name__, template_folder="templates")
+LA_SCHOOL = "/la/schools/<urn>"  # the LA's pages about one school
+SCHOOL = "/school/<urn>"  # the school's own pages
 
 LA_STAFF = ("reviewer", "admin")
 READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": LA_STAFF}
@@ -60,12 +64,64 @@ class VisitForm(FlaskForm):
     notes = TextAreaField("Notes (optional)")
 
 
-@la_stages.app_template_filter("hours_in_words")
+@blueprint.app_template_filter("hours_in_words")
 def _hours_in_words(value: float) -> str:
     return wording.hours(float(value))
 
 
 # --- shared -----------------------------------------------------------------------------------------------
+
+
+@blueprint.get("/la/")
+@la_only("reviewer", "admin")
+def dashboard() -> str:
+    """Every school in one table: filter and sort by any column, a page at a time."""
+    store, content, day = get_store(), get_content(), today()
+    rows = programme.rows(store, content, day)  # one query: the summary rows, as committed
+    overview = programme.overview_of(rows)
+    selection = programme.read_selection(
+        request.args.to_dict(), content.framework_ids(), overview.phases, len(content.timeline.stages)
+    )
+    chosen = programme.select(rows, selection)
+    pages = max(1, -(-len(chosen) // programme.PAGE_SIZE))
+    page = min(selection.page, pages)
+    shown = chosen[(page - 1) * programme.PAGE_SIZE : page * programme.PAGE_SIZE]
+    pending = [
+        (row, user, waiting) for row in overview.waiting for user, waiting in accounts.pending_requests(store, row.urn)
+    ]
+    return render_template(
+        "programme/dashboard.html",
+        rows=shown,
+        total=overview.total,
+        matching=len(chosen),
+        first=(page - 1) * programme.PAGE_SIZE + 1,
+        page=page,
+        pages=pages,
+        selection=selection,
+        counts=overview.counts,
+        labels=workflow.PROGRAMME_STATUS_LABELS,
+        frameworks=content.framework_ids(),
+        phases=overview.phases,
+        stages=content.timeline.stages,
+        cycle=self_evaluation.current_cycle(content, day),
+        pending=pending,
+        query=functools.partial(_dashboard_link, selection),
+        form=ConfirmForm(),
+    )
+
+
+def _dashboard_link(selection: programme.Selection, **changes: str | int) -> str:
+    """The dashboard's URL with the same filters and order, changed as asked (a new filter starts at page 1)."""
+    params: dict[str, str | int] = {
+        "search": selection.search,
+        "status": selection.status,
+        "framework": selection.framework,
+        "phase": selection.phase,
+        "stage": selection.stage,
+        "sort": "" if selection.sort == "name" else selection.sort,
+        "order": "descending" if selection.descending else "",
+    } | changes
+    return url_for("programme.dashboard", **{name: value for name, value in params.items() if value not in ("", 1)})
 
 
 def _school(urn: str) -> dict[str, Any]:
@@ -133,19 +189,19 @@ def _audit(action: str, urn: str, **details: Any) -> None:
 # --- the school's view (read-only) ---------------------------------------------------------------------
 
 
-@school_stages.get("/stages")
+@blueprint.get(SCHOOL + "/stages")
 @school_member(**READ)
 def school_view(urn: str) -> str:
-    return render_template("stages/school.html", school=g.school, **_progress(urn))
+    return render_template("programme/school.html", school=g.school, **_progress(urn))
 
 
 # --- the LA's pages -------------------------------------------------------------------------------------
 
 
-@la_stages.get("/stages")
+@blueprint.get(LA_SCHOOL + "/stages")
 @la_only(*LA_STAFF)
-def overview(urn: str) -> str:
-    return render_template("stages/overview.html", school=_school(urn), **_progress(urn))
+def stages_overview(urn: str) -> str:
+    return render_template("programme/overview.html", school=_school(urn), **_progress(urn))
 
 
 def _kept_fields(endpoint: str) -> Any:
@@ -154,8 +210,8 @@ def _kept_fields(endpoint: str) -> Any:
     return kept[-1].fields if kept else None
 
 
-@la_stages.route("/stages/<stage_number>", methods=["GET", "POST"])
-@kept_text.keeps_typed_text(lambda urn, stage_number: url_for("la_stages.stage", urn=urn, stage_number=stage_number))
+@blueprint.route(LA_SCHOOL + "/stages/<stage_number>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn, stage_number: url_for("programme.stage", urn=urn, stage_number=stage_number))
 @la_only(*LA_STAFF)
 def stage(urn: str, stage_number: str) -> str | Response | tuple[str, int]:
     school, stage = _school(urn), _stage(stage_number)
@@ -172,7 +228,7 @@ def stage(urn: str, stage_number: str) -> str | Response | tuple[str, int]:
                 "reached_year": reached_on[:4],
                 "notes": record["notes"],
             }
-        kept = _kept_fields("la_stages.stage")
+        kept = _kept_fields("programme.stage")
         form = ReachedForm(formdata=kept) if kept else ReachedForm(data=values)
         return _render_stage(school, stage, document, form)
     form = ReachedForm()
@@ -195,7 +251,7 @@ def stage(urn: str, stage_number: str) -> str | Response | tuple[str, int]:
                     f"Stage {stage.number}, {stage.title}: reached on {stage_input.in_words(draft.reached_on)}.",
                     "success",
                 )
-            return redirect(url_for("la_stages.overview", urn=urn))
+            return redirect(url_for("programme.stages_overview", urn=urn))
         _show_problems(form, problems)
     return _render_stage(school, stage, document, form), 400
 
@@ -204,7 +260,7 @@ def _render_stage(school: dict, stage: Stage, document: dict | None, form: Reach
     record = stages.reached_record(document, stage.number)
     history = stages.history_of(document, stage.number)
     return render_template(
-        "stages/stage.html",
+        "programme/stage.html",
         school=school,
         stage=stage,
         record=record,
@@ -216,7 +272,7 @@ def _render_stage(school: dict, stage: Stage, document: dict | None, form: Reach
     )
 
 
-@la_stages.post("/stages/<stage_number>/clear")
+@blueprint.post(LA_SCHOOL + "/stages/<stage_number>/clear")
 @la_only(*LA_STAFF)
 def clear(urn: str, stage_number: str) -> Response:
     _school(urn)
@@ -232,7 +288,7 @@ def clear(urn: str, stage_number: str) -> Response:
         flash(f"Stage {stage.number}, {stage.title}: the date reached has been cleared.", "success")
     else:
         flash(f"Stage {stage.number} had no date reached to clear.", "info")
-    return redirect(url_for("la_stages.overview", urn=urn))
+    return redirect(url_for("programme.stages_overview", urn=urn))
 
 
 def _stage_options() -> list[tuple[None, list[tuple[str, str]]]]:
@@ -245,7 +301,7 @@ def _stage_options() -> list[tuple[None, list[tuple[str, str]]]]:
 
 def _render_visit(school: dict, form: VisitForm, visit: dict | None = None) -> str:
     return render_template(
-        "stages/visit.html",
+        "programme/visit.html",
         school=school,
         form=form,
         visit=visit,
@@ -256,15 +312,15 @@ def _render_visit(school: dict, form: VisitForm, visit: dict | None = None) -> s
     )
 
 
-@la_stages.route("/visits/new", methods=["GET", "POST"])
-@kept_text.keeps_typed_text(lambda urn: url_for("la_stages.new_visit", urn=urn))
+@blueprint.route(LA_SCHOOL + "/visits/new", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn: url_for("programme.new_visit", urn=urn))
 @la_only(*LA_STAFF)
 def new_visit(urn: str) -> str | Response | tuple[str, int]:
     school = _school(urn)
     if request.method == "GET":
         asked = request.args.get("stage", "")
         known = {str(stage.number) for stage in get_content().timeline.stages}
-        kept = _kept_fields("la_stages.new_visit")
+        kept = _kept_fields("programme.new_visit")
         form = VisitForm(formdata=kept) if kept else VisitForm(data={"stage": asked if asked in known else ""})
         return _render_visit(school, form)
     form = VisitForm()
@@ -277,7 +333,7 @@ def new_visit(urn: str) -> str | Response | tuple[str, int]:
                     _audit("stages: visit added", urn, visit=visit["id"], stage=draft.stage, hours=draft.hours)
             if visit is not None:
                 flash(f"The {stages.KINDS[draft.kind].lower()} has been recorded.", "success")
-                return redirect(url_for("la_stages.overview", urn=urn))
+                return redirect(url_for("programme.stages_overview", urn=urn))
             problems = [("stage", f"A school can have at most {stages.MAX_VISITS} visits and meetings recorded")]
         _show_problems(form, problems)
     return _render_visit(school, form), 400
@@ -290,14 +346,14 @@ def _visit_or_404(urn: str, visit_id: str) -> dict[str, Any]:
     return visit
 
 
-@la_stages.route("/visits/<visit_id>", methods=["GET", "POST"])
-@kept_text.keeps_typed_text(lambda urn, visit_id: url_for("la_stages.edit_visit", urn=urn, visit_id=visit_id))
+@blueprint.route(LA_SCHOOL + "/visits/<visit_id>", methods=["GET", "POST"])
+@kept_text.keeps_typed_text(lambda urn, visit_id: url_for("programme.edit_visit", urn=urn, visit_id=visit_id))
 @la_only(*LA_STAFF)
 def edit_visit(urn: str, visit_id: str) -> str | Response | tuple[str, int]:
     school = _school(urn)
     visit = _visit_or_404(urn, visit_id)
     if request.method == "GET":
-        kept = _kept_fields("la_stages.edit_visit")
+        kept = _kept_fields("programme.edit_visit")
         form = VisitForm(formdata=kept) if kept else VisitForm(data=stages.visit_form_values(visit))
         return _render_visit(school, form, visit)
     form = VisitForm()
@@ -314,12 +370,12 @@ def edit_visit(urn: str, visit_id: str) -> str | Response | tuple[str, int]:
                 flash("You did not change anything, so the visit is as it was.", "info")
             else:
                 flash(f"The {stages.KINDS[draft.kind].lower()} has been updated.", "success")
-            return redirect(url_for("la_stages.overview", urn=urn))
+            return redirect(url_for("programme.stages_overview", urn=urn))
         _show_problems(form, problems)
     return _render_visit(school, form, visit), 400
 
 
-@la_stages.route("/visits/<visit_id>/delete", methods=["GET", "POST"])
+@blueprint.route(LA_SCHOOL + "/visits/<visit_id>/delete", methods=["GET", "POST"])
 @la_only(*LA_STAFF)
 def delete_visit(urn: str, visit_id: str) -> str | Response:
     school = _school(urn)
@@ -336,9 +392,9 @@ def delete_visit(urn: str, visit_id: str) -> str | Response:
             flash(f"The {stages.KINDS[removed['kind']].lower()} on {_day(removed)} has been deleted.", "success")
         else:
             flash("This visit had already been deleted.", "info")
-        return redirect(url_for("la_stages.overview", urn=urn))
+        return redirect(url_for("programme.stages_overview", urn=urn))
     return render_template(
-        "stages/visit_delete.html",
+        "programme/visit_delete.html",
         school=school,
         visit=visit,
         stage=get_content().timeline.stage(visit["stage"]),

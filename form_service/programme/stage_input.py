@@ -15,7 +15,7 @@ from typing import Any
 
 from quality_mark.model import Timeline
 
-from .core.form_fields import Problems, checked_text, field_text
+from ..core.form_fields import Problems, checked_text, field_text
 from .stages import ATTENDED_LIMIT, KINDS, NOTES_LIMIT, ReachedDraft, VisitDraft
 
 # Nobody ran this Quality Mark before 2000: an earlier year is a typing mistake (e.g. 0202 for 2026).
