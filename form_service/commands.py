@@ -47,7 +47,7 @@ DEMO_PEOPLE = [
 def seed_demo(app: Flask, programme: bool = False) -> bool:
     """Demo LA staff, schools and school teams, once. Returns False if the store already has people.
 
-    With `programme`, also more demo schools at every stage of the programme (see demo_programme.py)."""
+    With `programme`, also more demo schools at every stage of the programme (see programme/demo.py)."""
     store = get_store()
     with store.transaction():  # the demo data and its audit entry: all or nothing
         if store.keys(accounts.USERS):

@@ -1,6 +1,7 @@
 """Which reminder emails are due today: a pure function of the dates, each school's state and what was sent.
 
-Pure: no store, no Flask. `reminders.py` gathers the inputs, sends what `plan_reminders` returns and records it.
+Pure: no store, no Flask. The package (`form_service.reminders`) gathers the inputs, sends what
+`plan_reminders` returns and records it.
 
 Three kinds of reminder, each sent at the points (whole days before a date) the LA sets in content/reminders.yaml:
 
