@@ -1,14 +1,12 @@
-"""Every error answered plainly: JSON for the API, a page for people; never a stack trace."""
+"""Every error answered plainly: JSON for the API, a page for people; never a stack trace.
+
+A refused CSRF token is answered by `form_service.auth`, which knows the session and keeps what was typed."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask import Flask, Response, jsonify, make_response, render_template, request
 from flask.globals import request_ctx
-from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
-
-from ..auth import keep_refused_post, load_user
-from . import kept_text
 
 MESSAGES = {
     400: "The request could not be understood. Go back, check what you entered and try again.",
@@ -38,22 +36,6 @@ def error_response(status: int, message: str | None = None) -> tuple[Response | 
 
 
 def init_app(app: Flask) -> None:
-    @app.errorhandler(CSRFError)
-    def csrf_failed(error: CSRFError) -> Response | tuple[Response | str, int]:
-        if "user" not in g:
-            load_user()  # the CSRF check runs before the session is looked at
-        if request.blueprint == "api" and g.user is None:
-            # No session, so no token could be right: the API says so, as it does to any call signed out.
-            return error_response(401)
-        # A form of typed text, sent from one of our pages: keep the text and show it again, never lose it.
-        if request.method == "POST" and not wants_json() and kept_text.sent_from_here():
-            kept = keep_refused_post("expired_page")
-            if kept is not None:
-                return kept
-        return error_response(
-            400, "Your session has expired or the form was sent from elsewhere. Reload the page and try again."
-        )
-
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Response:
         response = make_response(error_response(error.code or 500))
