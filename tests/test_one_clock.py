@@ -61,9 +61,8 @@ def test_nothing_but_the_clock_reads_the_system_time() -> None:
 
 
 def test_the_check_finds_a_call_that_reads_the_system_time() -> None:
-    clock_module = (
-        REPO_ROOT / "form_service" / "core" / "clock.py"
-    )  # the one file that does, read as any other would be
+    # the one file that does, read as any other would be
+    clock_module = REPO_ROOT / "form_service" / "core" / "clock.py"
     assert {call.split(" ")[1] for call in system_time_calls(clock_module)} == {"datetime.now"}
 
 
