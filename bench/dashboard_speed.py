@@ -49,7 +49,7 @@ from flask import session  # noqa: E402
 
 from form_service import accounts, auth, create_app, self_evaluation, workflow  # noqa: E402
 from form_service.config import TestConfig  # noqa: E402
-from form_service.content import get_content  # noqa: E402
+from form_service.core.content import get_content  # noqa: E402
 from form_service.store import get_store  # noqa: E402
 
 TODAY = date(2026, 11, 23)

@@ -24,9 +24,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from form_service import accounts, create_app, insight_index, self_evaluation  # noqa: E402
+from form_service import accounts, create_app, self_evaluation  # noqa: E402
 from form_service.config import TestConfig  # noqa: E402
-from form_service.content import get_content  # noqa: E402
+from form_service.core.content import get_content  # noqa: E402
+from form_service.insight import index as insight_index  # noqa: E402
 from form_service.store import get_store  # noqa: E402
 
 CYCLE = "2026-27"

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from form_service import create_app  # noqa: E402
 from form_service.config import TestConfig  # noqa: E402
-from form_service.open_data import AWARDS  # noqa: E402
+from form_service.register.views import AWARDS  # noqa: E402
 from form_service.store import get_store  # noqa: E402
 
 RUNS = 7

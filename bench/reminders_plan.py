@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flask import Flask
 
-from form_service import accounts, clock, reminders, self_evaluation
+from form_service import accounts, reminders, self_evaluation
+from form_service.core import clock
 from form_service.store import SQLStore, open_store
 from quality_mark.loader import load_content
 

@@ -67,7 +67,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from flask import Flask  # noqa: E402
 
-from form_service import clock, db, self_evaluation  # noqa: E402
+from form_service import db, self_evaluation  # noqa: E402
+from form_service.core import clock  # noqa: E402
 from form_service.store import SQLStore, encode, open_store  # noqa: E402
 from quality_mark.loader import load_content  # noqa: E402
 from quality_mark.model import Content, Cycle, Framework  # noqa: E402

@@ -13,8 +13,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, clock, commands, content, errors, mail, outbox, output, reminders, security, store, theme
+from . import auth, commands, reminders, store
 from .config import Config, config_from_env
+from .core import clock, content, errors, mail, outbox, output, security, theme
 
 
 def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | None = None) -> Flask:
@@ -45,39 +46,37 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     commands.init_app(app)
     reminders.init_app(app)
 
-    from .action_pages import action_pages
+    from .actions.views import blueprint as actions_pages
     from .analysis_pages import analysis
     from .answers import answers
     from .api import api
-    from .evidence_pages import evidence
-    from .insight_pages import insight_pages
+    from .evidence.views import blueprint as evidence_pages
+    from .insight.views import blueprint as insight_pages
     from .la import la
-    from .moderation_pages import feedback, review
-    from .open_data import open_data
+    from .moderation.views import blueprint as moderation_pages
+    from .programme.views import blueprint as programme_pages
     from .public import public
-    from .reminder_pages import reminder_pages
+    from .register.views import blueprint as register_pages
+    from .reminders.views import blueprint as reminders_pages
     from .school import school
-    from .stage_pages import la_stages, school_stages
-    from .version_pages import versions
-    from .year_on_year_pages import year_on_year
+    from .versions.views import blueprint as versions_pages
+    from .year_on_year.views import blueprint as year_on_year_pages
 
     app.register_blueprint(public)
     app.register_blueprint(school)
     app.register_blueprint(la)
     app.register_blueprint(answers)
-    app.register_blueprint(action_pages)
+    app.register_blueprint(actions_pages)
     app.register_blueprint(analysis)
     app.register_blueprint(api)
-    app.register_blueprint(evidence)
-    app.register_blueprint(la_stages)
-    app.register_blueprint(school_stages)
+    app.register_blueprint(evidence_pages)
+    app.register_blueprint(programme_pages)
     app.register_blueprint(insight_pages)
-    app.register_blueprint(reminder_pages)
-    app.register_blueprint(review)
-    app.register_blueprint(feedback)
-    app.register_blueprint(open_data)
-    app.register_blueprint(year_on_year)
-    app.register_blueprint(versions)
+    app.register_blueprint(reminders_pages)
+    app.register_blueprint(moderation_pages)
+    app.register_blueprint(register_pages)
+    app.register_blueprint(year_on_year_pages)
+    app.register_blueprint(versions_pages)
     return app
 
 

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from . import clock
+from .core import clock
 from .store import SQLStore, Store
 
 SchoolRole = Literal["admin", "contributor", "viewer"]

@@ -24,14 +24,15 @@ from quality_mark.spreadsheet import csv_safe, csv_text
 from quality_mark.text import printable
 from quality_mark.wording import clock_time, long_date, short_date
 
-from . import accounts, clock, self_evaluation
+from . import accounts, self_evaluation
 from .answers import SUBMISSIONS
 from .auth import school_member
-from .charts import heading_chart_svg, score_text
-from .clock import today
-from .content import get_content
+from .core import clock
+from .core.charts import heading_chart_svg, score_text
+from .core.clock import today
+from .core.content import get_content
+from .core.theme import doc_url
 from .store import Store, get_store
-from .theme import doc_url
 
 analysis = Blueprint("analysis", __name__, url_prefix="/school/<urn>")
 

@@ -19,13 +19,14 @@ from quality_mark.model import LONDON, Framework, Heading
 from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.personal_data import personal_data_found
 
-from . import accounts, audit, clock, kept_text, self_evaluation
+from . import accounts, self_evaluation
 from .auth import client_address, school_member
-from .clock import today
-from .content import get_content
+from .core import audit, clock, kept_text
+from .core.clock import today
+from .core.content import get_content
+from .core.links import service_link
+from .core.outbox import send_email
 from .forms import ConfirmForm
-from .links import service_link
-from .mail import send_email
 from .store import get_store
 
 answers = Blueprint("answers", __name__, url_prefix="/school/<urn>/self-evaluation")

@@ -16,8 +16,8 @@ from quality_mark.personal_data import describe as describe_personal_data
 
 from . import self_evaluation
 from .auth import school_member
-from .clock import today
-from .content import get_content
+from .core.clock import today
+from .core.content import get_content
 from .openapi import openapi_document
 from .store import get_store
 

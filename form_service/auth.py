@@ -8,13 +8,16 @@ from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError
 
 from quality_mark.model import LONDON
 from quality_mark.wording import clock_time
 
-from . import accounts, clock, kept_text
+from . import accounts
 from .accounts import User
+from .core import clock, kept_text
+from .core.errors import error_response, wants_json
 from .store import get_store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -120,6 +123,22 @@ def keep_refused_post(reason: str) -> Any | None:
 def init_app(app: Flask) -> None:
     app.before_request(load_user)
     kept_text.init_app(app)
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError) -> Response | tuple[Response | str, int]:
+        if "user" not in g:
+            load_user()  # the CSRF check runs before the session is looked at
+        if request.blueprint == "api" and g.user is None:
+            # No session, so no token could be right: the API says so, as it does to any call signed out.
+            return error_response(401)
+        # A form of typed text, sent from one of our pages: keep the text and show it again, never lose it.
+        if request.method == "POST" and not wants_json() and kept_text.sent_from_here():
+            kept = keep_refused_post("expired_page")
+            if kept is not None:
+                return kept
+        return error_response(
+            400, "Your session has expired or the form was sent from elsewhere. Reload the page and try again."
+        )
 
     @app.context_processor
     def session_times() -> dict[str, Any]:

@@ -10,9 +10,11 @@ from flask import Flask
 
 from quality_mark.register import register_json
 
-from . import accounts, audit, clock, db, insight_index, schools
-from .content import get_content
-from .open_data import current_register, write_durably
+from . import accounts, db, schools
+from .core import audit, clock
+from .core.content import get_content
+from .insight import index as insight_index
+from .register.views import current_register, write_durably
 from .store import StoreError, get_store
 
 DEMO_FOLDER = Path(__file__).resolve().parent / "demo"
@@ -45,7 +47,7 @@ DEMO_PEOPLE = [
 def seed_demo(app: Flask, programme: bool = False) -> bool:
     """Demo LA staff, schools and school teams, once. Returns False if the store already has people.
 
-    With `programme`, also more demo schools at every stage of the programme (see demo_programme.py)."""
+    With `programme`, also more demo schools at every stage of the programme (see programme/demo.py)."""
     store = get_store()
     with store.transaction():  # the demo data and its audit entry: all or nothing
         if store.keys(accounts.USERS):
@@ -57,8 +59,8 @@ def seed_demo(app: Flask, programme: bool = False) -> bool:
             if urn and role:
                 accounts.add_member(store, urn, user.id, role, added_by=None)
         if programme:
-            from .clock import today
-            from .demo_programme import seed_programme
+            from .core.clock import today
+            from .programme.demo import seed_programme
 
             seed_programme(store, get_content(), today())
         audit.record(store, None, "demo data created", "store", "command line")
@@ -157,9 +159,9 @@ def init_app(app: Flask) -> None:
     @click.option("--dry-run", is_flag=True, help="Say what would move, and change nothing.")
     def move_to_version(framework_id: str, to_version: int | None, urn: str | None, dry_run: bool) -> None:
         """Move in-progress self-evaluations of FRAMEWORK (this cycle) to a newer version of its criteria."""
-        from .clock import today
+        from .core.clock import today
         from .self_evaluation import current_cycle
-        from .version_moves import MoveOutcome, in_progress_on, move, move_all
+        from .versions import MoveOutcome, in_progress_on, move, move_all
 
         content, store = get_content(), get_store()
         if framework_id not in content.framework_ids():
@@ -244,7 +246,7 @@ def init_app(app: Flask) -> None:
     @app.cli.command("send-outbox")
     def send_outbox() -> None:
         """Send the queued emails that are due, trying failed ones again with backoff (the service does this too)."""
-        from . import outbox
+        from .core import outbox
 
         try:
             report = outbox.send_due_now(app)

@@ -37,7 +37,7 @@ class Config:
     SMTP_USERNAME = os.environ.get("SMTP_USERNAME")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD")
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "true").lower() not in ("0", "false", "no")
-    # The outbox (outbox.py): "background" sends from a thread in each worker process, every second and straight
+    # The outbox (core/outbox.py): "background" sends from a thread in each worker process, every second and straight
     # after a commit that queued email; "at-once" sends in the request's own thread just after the commit (tests);
     # "command" leaves sending to `flask --app form_service send-outbox` alone.
     OUTBOX_DELIVERY = os.environ.get("OUTBOX_DELIVERY", "background")

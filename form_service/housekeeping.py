@@ -10,7 +10,8 @@ out everywhere, removal) and at most 20 per person; when it is idle is known onl
 
 from __future__ import annotations
 
-from . import clock, kept_text, outbox, sign_in
+from . import sign_in
+from .core import clock, kept_text, outbox
 from .store import SQLStore, expiring_collections
 
 SENT_EMAILS = "outbox"

@@ -1,8 +1,9 @@
-"""The local authority's side: schools, registration requests, importing the school list, the audit log."""
+"""The local authority's side: importing the school list, extensions to a school's deadline, the audit log.
+
+The programme dashboard (/la/) is in `form_service.programme`."""
 
 from __future__ import annotations
 
-import functools
 import secrets
 from datetime import date, datetime
 
@@ -10,68 +11,17 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 
 from quality_mark.model import LONDON
 
-from . import accounts, audit, programme, schools, self_evaluation, workflow
+from . import accounts, schools, self_evaluation
 from .auth import client_address, la_only
-from .clock import today
-from .content import get_content
+from .core import audit
+from .core.clock import today
+from .core.content import get_content
 from .forms import ConfirmForm, ExtensionForm, ImportForm
 from .store import get_store
 
 la = Blueprint("la", __name__, url_prefix="/la")
 
 IMPORTS = "school_imports"
-
-
-@la.get("/")
-@la_only("reviewer", "admin")
-def dashboard() -> str:
-    """Every school in one table: filter and sort by any column, a page at a time."""
-    store, content, day = get_store(), get_content(), today()
-    rows = programme.rows(store, content, day)  # one query: the summary rows, as committed
-    overview = programme.overview_of(rows)
-    selection = programme.read_selection(
-        request.args.to_dict(), content.framework_ids(), overview.phases, len(content.timeline.stages)
-    )
-    chosen = programme.select(rows, selection)
-    pages = max(1, -(-len(chosen) // programme.PAGE_SIZE))
-    page = min(selection.page, pages)
-    shown = chosen[(page - 1) * programme.PAGE_SIZE : page * programme.PAGE_SIZE]
-    pending = [
-        (row, user, waiting) for row in overview.waiting for user, waiting in accounts.pending_requests(store, row.urn)
-    ]
-    return render_template(
-        "la/dashboard.html",
-        rows=shown,
-        total=overview.total,
-        matching=len(chosen),
-        first=(page - 1) * programme.PAGE_SIZE + 1,
-        page=page,
-        pages=pages,
-        selection=selection,
-        counts=overview.counts,
-        labels=workflow.PROGRAMME_STATUS_LABELS,
-        frameworks=content.framework_ids(),
-        phases=overview.phases,
-        stages=content.timeline.stages,
-        cycle=self_evaluation.current_cycle(content, day),
-        pending=pending,
-        query=functools.partial(_dashboard_link, selection),
-        form=ConfirmForm(),
-    )
-
-
-def _dashboard_link(selection: programme.Selection, **changes: str | int) -> str:
-    """The dashboard's URL with the same filters and order, changed as asked (a new filter starts at page 1)."""
-    params: dict[str, str | int] = {
-        "search": selection.search,
-        "status": selection.status,
-        "framework": selection.framework,
-        "phase": selection.phase,
-        "stage": selection.stage,
-        "sort": "" if selection.sort == "name" else selection.sort,
-        "order": "descending" if selection.descending else "",
-    } | changes
-    return url_for("la.dashboard", **{name: value for name, value in params.items() if value not in ("", 1)})
 
 
 @la.route("/schools/import", methods=["GET", "POST"])
@@ -121,7 +71,7 @@ def confirm_import(import_id: str) -> Response:
         f"{counts['unchanged']} unchanged.",
         "success",
     )
-    return redirect(url_for("la.dashboard"))
+    return redirect(url_for("programme.dashboard"))
 
 
 @la.get("/audit")

@@ -20,13 +20,14 @@ from flask import (
 
 from quality_mark.wording import clock_time
 
-from . import accounts, audit, clock, kept_text, registration
+from . import accounts, registration
 from .auth import client_address, end_session, signed_in, signed_out_at, start_session
-from .content import get_content
+from .core import audit, clock, kept_text
+from .core.content import get_content
+from .core.links import service_link
+from .core.outbox import send_email
+from .core.security import csrf
 from .forms import ContinueForm, RegistrationForm, SignInForm
-from .links import service_link
-from .mail import send_email
-from .security import csrf
 from .sign_in import TOKEN_PROBLEMS, check_token, consume_token, issue_token, within_rate_limit
 from .store import Store, get_store
 
@@ -39,7 +40,7 @@ REGISTER_LIMIT_PER_CLIENT = (30, 60 * 60)
 
 
 def home_for(user: accounts.User) -> str:
-    return url_for("la.dashboard") if user.is_la else url_for("school.my_schools")
+    return url_for("programme.dashboard") if user.is_la else url_for("school.my_schools")
 
 
 def safe_next(target: str | None) -> str | None:

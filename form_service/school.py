@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 
-from . import accounts, audit
+from . import accounts
 from .accounts import SCHOOL_ROLE_NAMES, AccountError
 from .auth import client_address, school_member, signed_in
+from .core import audit
+from .core.links import service_link
+from .core.outbox import send_email
 from .forms import ConfirmForm, InviteForm, RoleForm
-from .links import service_link
-from .mail import send_email
 from .store import get_store
 
 school = Blueprint("school", __name__, url_prefix="/school")
@@ -23,7 +24,7 @@ READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "a
 @signed_in
 def my_schools() -> str | Response:
     if g.user.is_la:
-        return redirect(url_for("la.dashboard"))
+        return redirect(url_for("programme.dashboard"))
     store = get_store()
     schools = [accounts.get_school(store, urn) for urn in accounts.school_urns_of(store, g.user.id)]
     schools = [s for s in schools if s]

@@ -36,7 +36,8 @@ from quality_mark.model import Content, Cycle, Framework
 from quality_mark.personal_data import personal_data_found
 from quality_mark.response_schema import response_schema, response_validator
 
-from . import clock, workflow
+from . import workflow
+from .core import clock
 from .store import Store
 
 T = TypeVar("T")

@@ -14,7 +14,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from . import clock
+from .core import clock
 from .store import Store, expires
 
 TOKENS = "sign_in_tokens"

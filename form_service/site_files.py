@@ -18,7 +18,7 @@ from werkzeug.security import safe_join
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import wrap_file
 
-from .security import security_headers
+from .core.security import security_headers
 
 mimetypes.add_type("text/calendar", ".ics")
 

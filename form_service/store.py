@@ -11,11 +11,11 @@ Tables (migrations in `form_service/migrations`)::
                        which housekeeping may delete it, from the collection's `expires` rule)
     writer_lock        one row, which every writing transaction locks first (below)
     evidence_files     id (the server-made name) -> urn, bytes, size, sha256, created_at: uploaded evidence
-    outbox             emails queued by changes, in their transactions, until a sender delivers them (outbox.py)
+    outbox             emails queued by changes, in their transactions, until a sender delivers them (core/outbox.py)
     *_summaries, submitted_ratings   rows derived from documents for the LA's pages (summaries.py), changed just
-                       before each transaction commits, from the documents it wrote (see `keep_summaries`). Not in
+                       before each transaction commits, from the documents it wrote (`summaries.refresh`). Not in
                        backups: a restore works them out again from the documents.
-    audit_entries      the audit log, one row per entry, inserted in the transaction of the change (audit.py)
+    audit_entries      the audit log, one row per entry, inserted in the transaction of the change (core/audit.py)
 
 Every transaction that writes takes one lock first (BEGIN IMMEDIATE takes the database's write lock on SQLite;
 SELECT ... FOR UPDATE of the `writer_lock` row on PostgreSQL). So writers commit one at a time on both engines,
@@ -50,7 +50,8 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from form_service import db
+from form_service import db, summaries
+from form_service.tables import audit_entries, documents, evidence_files, outbox, writer_lock
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -72,11 +73,6 @@ _RESTORE_BATCH_BYTES = 32 * 1024 * 1024  # and at most this much of the archive'
 Expiry = Callable[[dict[str, Any]], float | None]
 _EXPIRIES: dict[str, Expiry] = {}
 _PURGE_BATCH = 500  # expired documents deleted per transaction, so saves never wait long behind a purge
-# Summary rows kept beside the documents (form_service/summaries.py): `refresh(connection, written)` runs just before
-# each transaction commits, `rebuild(connection)` after a restore. See `keep_summaries`.
-Refresh = Callable[[Connection, dict[tuple[str, str], str | None]], None]
-Rebuild = Callable[[Connection], None]
-_SUMMARIES: list[tuple[Refresh, Rebuild]] = []
 _FILE_ID = re.compile(r"[0-9a-f]{32}")
 
 
@@ -188,16 +184,6 @@ def expires(collection: str, when: Expiry) -> None:
     moment in the document's row (`documents.expires_at`, indexed), so `purge_expired` finds expired documents by
     query. The modules that own such collections declare it when they are imported."""
     _EXPIRIES[_check_collection(collection)] = when
-
-
-def keep_summaries(refresh: Refresh, rebuild: Rebuild) -> None:
-    """Keep rows derived from documents in the same transactions as the documents: every transaction that writes
-    calls `refresh(connection, written)` on its own connection just before it commits, where `written` maps each
-    (collection, key) it wrote to the document's JSON text (None where it deleted it; writes undone by a rolled-back
-    inner block are left out). If `refresh` raises, the whole transaction is undone. A restore calls
-    `rebuild(connection)` once its documents are in. Declared once, when the module keeping the rows is imported."""
-    if (refresh, rebuild) not in _SUMMARIES:
-        _SUMMARIES.append((refresh, rebuild))
 
 
 def expiring_collections() -> list[str]:
@@ -363,53 +349,6 @@ def replace_file(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 # --- the tables ----------------------------------------------------------------------------------------------
 
-metadata = sa.MetaData()
-documents = sa.Table(
-    "documents",
-    metadata,
-    sa.Column("collection", sa.Text, primary_key=True),
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("body", sa.Text, nullable=False),
-    sa.Column("expires_at", sa.BigInteger, nullable=True),
-)
-writer_lock = sa.Table("writer_lock", metadata, sa.Column("id", sa.Integer, primary_key=True))
-evidence_files = sa.Table(
-    "evidence_files",
-    metadata,
-    sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("urn", sa.Text, nullable=False),
-    sa.Column("bytes", sa.LargeBinary, nullable=False),
-    sa.Column("size", sa.BigInteger, nullable=False),
-    sa.Column("sha256", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Text, nullable=False),
-)
-# Emails queued in the transaction of the change that causes them, sent afterwards: see form_service/outbox.py.
-outbox = sa.Table(
-    "outbox",
-    metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("recipient", sa.Text, nullable=False),
-    sa.Column("subject", sa.Text, nullable=False),
-    sa.Column("text_body", sa.Text, nullable=False),
-    sa.Column("html_body", sa.Text),
-    sa.Column("written_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
-    sa.Column("last_error", sa.Text),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
-)
-# The audit log: one row per entry, inserted in the transaction of the change it records (see form_service/audit.py).
-audit_entries = sa.Table(
-    "audit_entries",
-    metadata,
-    sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("actor", sa.Text, nullable=False),
-    sa.Column("action", sa.Text, nullable=False),
-    sa.Column("target", sa.Text, nullable=False),
-    sa.Column("from", sa.Text, nullable=False),
-    sa.Column("details", sa.JSON, nullable=False),
-)
 # What a backup holds, in the order a restore fills them in.
 BACKED_UP = (documents, evidence_files, outbox, audit_entries)
 # Tables numbered by the database (a restore moves PostgreSQL's sequence past the rows it brings back).
@@ -450,7 +389,6 @@ class SQLStore:
         self._ready_lock = threading.Lock()
         self._lock_row = not db.is_sqlite(engine)
         weakref.finalize(self, engine.dispose)
-        from form_service import summaries  # noqa: F401 - declares the summary rows this store keeps
 
     # Schema ---------------------------------------------------------------------------------------------------
 
@@ -500,8 +438,7 @@ class SQLStore:
                     if local.written:
                         # The summary rows of what was written, worked out before the COMMIT, on its connection.
                         written = {(collection, key): body for collection, key, body in local.written}
-                        for refresh, _ in _SUMMARIES:
-                            refresh(connection, written)
+                        summaries.refresh(connection, written)
                 finally:
                     local.connection, local.written = None, []
         except sa.exc.DBAPIError as error:
@@ -907,8 +844,7 @@ class SQLStore:
                                     f"(SELECT max(id) FROM {table.name}))"
                                 )
                             )
-                    for _, rebuild in _SUMMARIES:
-                        rebuild(connection)  # summary rows are not in a backup: worked out from what it holds
+                    summaries.rebuild(connection)  # summary rows are not in a backup: worked out from what it holds
             except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
                 raise refuse(f"the archive is damaged ({error})") from None
         return counts

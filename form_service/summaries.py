@@ -2,7 +2,7 @@
 tables beside the documents and changed in the same transaction as the documents they are worked out from.
 
 The store calls `refresh` just before every transaction commits, with the documents written or deleted in it
-(see `store.keep_summaries`); it recomputes only the rows those documents feed, on the transaction's own
+(`SQLStore.transaction` calls `refresh`); it recomputes only the rows those documents feed, on the transaction's own
 connection, so a summary row is never behind or ahead of its documents, on any host. A transaction that fails
 changes no row. `rebuild` works every row out again from the documents (the migration that adds the tables, and
 a restore, use it; so does `flask --app form_service rebuild-insight`).
@@ -37,7 +37,7 @@ from sqlalchemy.engine import Connection
 
 from quality_mark.analysis import is_reviewed
 
-from . import store as store_module
+from .tables import documents
 from .workflow import latest_award, moderated_ratings
 
 SCHOOLS = "schools"
@@ -102,8 +102,8 @@ submitted_ratings = sa.Table(
 )
 TABLES = (school_summaries, evaluation_summaries, heading_summaries, submitted_ratings)
 
-_BODY = sa.select(store_module.documents.c.body).where(
-    store_module.documents.c.collection == sa.bindparam("c"), store_module.documents.c.key == sa.bindparam("k")
+_BODY = sa.select(documents.c.body).where(
+    documents.c.collection == sa.bindparam("c"), documents.c.key == sa.bindparam("k")
 )
 _PART = re.compile(r"(?P<urn>[^-]+)-(?P<cycle>\d{4}-\d{2})-(?P<heading>.+)")
 _EVALUATION = re.compile(r"(?P<urn>[^-]+)-(?P<cycle>.+)")
@@ -288,7 +288,6 @@ def _evaluations_of_submission(connection: Connection, reference: str) -> list[t
     if len(pieces) < 3:
         return []
     urn = pieces[1]
-    documents = store_module.documents
     keys = connection.execute(
         sa.select(documents.c.key).where(
             documents.c.collection == EVALUATIONS, documents.c.key > f"{urn}-", documents.c.key < f"{urn}."
@@ -424,7 +423,6 @@ def rebuild(connection: Connection) -> None:
     """Work every row out again from the documents, on `connection` (inside its transaction)."""
     for table in TABLES:
         connection.execute(table.delete())
-    documents = store_module.documents
     keys: dict[str, list[str]] = {
         collection: list(
             connection.execute(
@@ -440,6 +438,3 @@ def rebuild(connection: Connection) -> None:
         if found := _evaluation_of(key):
             _refresh_evaluation(connection, read, *found)
             _refresh_submitted(connection, read, *found)
-
-
-store_module.keep_summaries(refresh, rebuild)

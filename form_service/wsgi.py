@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from form_service import create_app
 from form_service.commands import DEMO_PEOPLE, seed_demo
-from form_service.demo_programme import programme_people
+from form_service.programme.demo import programme_people
 from form_service.site_files import site_and_service
 
 app = create_app()

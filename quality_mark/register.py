@@ -1,7 +1,7 @@
 """The public register of the schools holding the Quality Mark, as open data: checking it and writing it out.
 
 Pure: no Flask, no store, no files. The form service makes the register from its documents
-(form_service/public_register.py) and publishes it with `register_json` and `register_csv`; `build.py site`
+(form_service/register/entries.py) and publishes it with `register_json` and `register_csv`; `build.py site`
 reads one back (`read_register`), keeps only the awards still current on the day it builds
 (`current_register`) and publishes it as a page, JSON and CSV.
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from form_service import insight_index, schools, self_evaluation
-from form_service.content import get_content
+from form_service import schools, self_evaluation
+from form_service.core.content import get_content
+from form_service.insight import index as insight_index
 from form_service.store import get_store
 
 CYCLE = "2026-27"

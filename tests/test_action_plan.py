@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from form_service import accounts, actions, audit, self_evaluation
-from form_service.content import get_content
+from form_service import accounts, actions, self_evaluation
+from form_service.core import audit
+from form_service.core.content import get_content
 from form_service.store import get_store
 from quality_mark.spreadsheet import csv_safe
 from tests.test_service_accounts import Page, csrf_token

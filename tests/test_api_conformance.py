@@ -22,7 +22,7 @@ from form_service import create_app, self_evaluation
 from form_service.accounts import get_school
 from form_service.commands import seed_demo
 from form_service.config import TestConfig
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.openapi import CSRF_HEADER
 from form_service.site_files import site_and_service
 from form_service.store import get_store

@@ -23,8 +23,10 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from form_service import accounts, audit, db, evidence, file_types, self_evaluation
-from form_service.content import get_content
+from form_service import accounts, db, evidence, self_evaluation
+from form_service.core import audit
+from form_service.core.content import get_content
+from form_service.evidence import file_types
 from form_service.store import get_store
 from tests import test_service_browser as service_browser
 from tests.audit_fault import break_audit_log

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from form_service import accounts, actions, evidence, schools, self_evaluation
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import get_store
 from quality_mark import text
 from tests.test_evidence import pdf

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from form_service import db, kept_text, sign_in
+from form_service import db, sign_in
+from form_service.core import kept_text
 from form_service.store import get_store, open_store
 
 ENGINES = ["sqlite", "postgresql"]
@@ -190,8 +191,8 @@ def test_records_stored_before_the_upgrade_get_their_expiry_and_are_purged(
 def test_emails_sent_more_than_30_days_ago_leave_the_outbox_and_unsent_ones_stay(
     engine: str, tmp_path: Path, service_on: Any
 ) -> None:
-    from form_service import outbox
-    from form_service.mail import Email
+    from form_service.core import outbox
+    from form_service.core.mail import Email
 
     app = service_on(engine, tmp_path / "data", seed=False)
     clock = app.extensions["clock"]

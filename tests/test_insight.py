@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from form_service import insight_index, schools
-from form_service.content import get_content
+from form_service import schools
+from form_service.core.content import get_content
+from form_service.insight import index as insight_index
 from form_service.store import get_store
 from quality_mark import insight
 from tests import insight_world

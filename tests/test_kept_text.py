@@ -21,7 +21,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from form_service import accounts, actions, evidence, moderation, self_evaluation
-from form_service.security import LONGEST_FIELD
+from form_service.core.security import LONGEST_FIELD
 from form_service.store import get_store
 from quality_mark.model import LONDON
 from tests.conftest import Outbox

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from form_service.clock import Clock
+from form_service.core.clock import Clock
 from quality_mark.model import LONDON
 from quality_mark.wording import clock_time
 from tests.browser import Axe, Service, build_site, running_service

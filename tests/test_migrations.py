@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from form_service import audit, db, insight_index, programme
+from form_service import db, programme
+from form_service.core import audit
+from form_service.insight import index as insight_index
 from form_service.store import SQLStore, audit_entries, get_store
 from tests.conftest import REPO_ROOT
 from tests.test_store import ENGINES, url_of

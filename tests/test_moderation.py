@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from form_service import audit, moderation, self_evaluation, workflow
-from form_service.content import get_content
+from form_service import moderation, self_evaluation, workflow
+from form_service.core import audit
+from form_service.core.content import get_content
 from form_service.store import get_store
 from tests.conftest import SignIn
 
@@ -562,7 +563,7 @@ def test_an_la_admin_moderates_too_and_a_reviewer_cannot_change_la_settings(
 
 
 def test_moderation_decisions_stand_only_for_the_rating_they_were_made_on() -> None:
-    from form_service.moderation_rules import decisions_standing
+    from form_service.moderation.rules import decisions_standing
 
     record = {"criteria": {"A": {"school_rating": 3, "rating": 2}, "B": {"school_rating": 2, "rating": 2}}}
     assert decisions_standing(record, {"A": {"rating": 3}, "B": {"rating": 4}}) == {"A": record["criteria"]["A"]}

@@ -31,7 +31,7 @@ REVIEWER = "la.reviewer@example.org"
 
 
 def every_criterion(running: Service) -> list[str]:
-    from form_service.content import get_content
+    from form_service.core.content import get_content
 
     with running.app.app_context():
         return [c.id for c in get_content().framework("primary").criteria]

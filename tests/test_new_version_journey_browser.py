@@ -19,8 +19,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 import build
 from form_service import self_evaluation
-from form_service.content import get_content
-from form_service.demo_programme import seed_programme
+from form_service.core.content import get_content
+from form_service.programme.demo import seed_programme
 from form_service.store import get_store
 from tests.browser import running_service
 from tests.content_versions import (

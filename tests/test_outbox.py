@@ -19,10 +19,12 @@ import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
-from form_service import create_app, mail
+from form_service import create_app
 from form_service.commands import seed_demo
 from form_service.config import TestConfig
-from form_service.mail import Email, SMTPMailer, send_email
+from form_service.core import mail
+from form_service.core.mail import Email, SMTPMailer
+from form_service.core.outbox import send_email
 from form_service.store import get_store
 from tests.browser import free_port
 from tests.conftest import REPO_ROOT
@@ -35,7 +37,7 @@ SENDER = "Quality Mark <quality.mark@example.org>"
 
 def queued(app: Any) -> list[dict[str, Any]]:
     """Every row of the outbox table, oldest first."""
-    from form_service.outbox import outbox
+    from form_service.core.outbox import outbox
 
     with app.app_context(), get_store().engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(sa.select(outbox).order_by(outbox.c.id))]
@@ -189,7 +191,7 @@ def test_a_change_whose_transaction_fails_queues_no_email(engine_app: Any) -> No
 def test_a_failing_message_is_tried_again_with_backoff_then_given_up(
     engine_app: Any, smtp_server: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from form_service import outbox
+    from form_service.core import outbox
 
     controller, handler = smtp_server
     with engine_app.app_context():
@@ -215,7 +217,7 @@ def test_a_failing_message_is_tried_again_with_backoff_then_given_up(
     assert len(second.failed) == 1 and row()["attempts"] == 2
     assert utc(row()["next_attempt_at"]) == start_at + timedelta(seconds=61 + 120)  # doubled
     assert run(down, 61 + 119) == outbox.Report()
-    with caplog.at_level(logging.ERROR, logger="form_service.outbox"):
+    with caplog.at_level(logging.ERROR, logger="form_service.core.outbox"):
         third = run(down, 61 + 121)
     assert len(third.given_up) == 1 and third.failed == []
     assert row()["attempts"] == 3 and row()["next_attempt_at"] is None and row()["sent_at"] is None
@@ -245,7 +247,7 @@ def test_send_outbox_says_which_messages_were_given_up(app: Any) -> None:
 
 
 def test_two_senders_at_once_send_each_message_once(engine_app: Any, smtp_server: Any) -> None:
-    from form_service import outbox
+    from form_service.core import outbox
 
     controller, handler = smtp_server
     moment = datetime(2026, 11, 23, 12, tzinfo=UTC)
@@ -301,7 +303,7 @@ def test_the_background_sender_delivers_a_sign_in_link_promptly(app: Any) -> Non
 def test_a_backup_holds_the_outbox_and_restores_it_into_the_other_engine(
     engine: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from form_service import outbox
+    from form_service.core import outbox
     from form_service.store import SQLStore
     from tests.test_store import new_store, other_engine
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from form_service import accounts, db, programme, self_evaluation, workflow
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import SQLStore, get_store
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -22,7 +22,7 @@ TODAY = date(2026, 11, 23)  # the app fixture's TODAY
 LA_REVIEWER = "la.reviewer@example.org"
 SENCO = "senco@oakfield-primary.example.org"
 
-# Worked out from demo_programme.py's stories by hand, for 23 November 2026.
+# Worked out from programme/demo.py's stories by hand, for 23 November 2026.
 EXPECTED_STATUS = {
     "900001": "registered",  # Oakfield: a team, nothing started
     "900002": "in_progress",  # Riverside: 17 of 42 criteria answered

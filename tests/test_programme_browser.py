@@ -10,8 +10,8 @@ from datetime import date
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from form_service.content import get_content
-from form_service.demo_programme import seed_programme
+from form_service.core.content import get_content
+from form_service.programme.demo import seed_programme
 from form_service.store import get_store
 from tests.test_service_browser import (  # noqa: F401 - fixtures, used by name
     Axe,

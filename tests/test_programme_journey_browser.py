@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 import build
-from form_service.content import get_content
-from form_service.demo_programme import seed_programme
+from form_service.core.content import get_content
+from form_service.programme.demo import seed_programme
 from form_service.store import get_store
 from tests.browser import Axe, Service, running_service
 from tests.test_service_browser import heading, new_context, sign_in  # noqa: F401 - new_context is a fixture

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 import build
-from form_service.open_data import AWARDS
-from form_service.public_register import register_document, register_entries
+from form_service.register.entries import register_document, register_entries
+from form_service.register.views import AWARDS
 from form_service.store import get_store
 from quality_mark import site_map
 from quality_mark.model import LONDON
@@ -397,7 +397,7 @@ def test_the_register_cannot_be_posted_to(client, path: str) -> None:
 
 
 def test_the_register_endpoints_need_no_rows_in_the_permission_table(app) -> None:
-    rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("open_data.")}
+    rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith("register.")}
 
     assert rules == {"/register.json", "/register.csv"}
 

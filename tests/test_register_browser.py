@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, expect
 
 import build
-from form_service.open_data import AWARDS
+from form_service.register.views import AWARDS
 from form_service.store import get_store
 from quality_mark.model import LONDON
 from quality_mark.register import CSV_COLUMNS

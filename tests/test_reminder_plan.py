@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from form_service.reminder_plan import (
+from form_service.reminders.plan import (
     NoOneToEmail,
     Recipient,
     ReminderPlan,

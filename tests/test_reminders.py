@@ -18,8 +18,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from form_service import reminders, self_evaluation
-from form_service.clock import start_of
-from form_service.content import get_content
+from form_service.core.clock import start_of
+from form_service.core.content import get_content
 from form_service.store import get_store
 from tests.browser import free_port
 from tests.test_service_accounts import Page, sign_in_as

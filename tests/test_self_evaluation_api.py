@@ -27,7 +27,7 @@ def csrf(client: Any) -> str:
 def started(app: Any, urn: str = OAKFIELD) -> dict:
     with app.app_context():
         from form_service.accounts import get_school
-        from form_service.content import get_content
+        from form_service.core.content import get_content
 
         content = get_content()
         cycle = self_evaluation.current_cycle(content, date(2026, 11, 23))  # the app fixture's TODAY

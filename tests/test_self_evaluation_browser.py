@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect
 
-from form_service.content import get_content
+from form_service.core.content import get_content
 from tests.browser import Axe, build_site, running_service
 from tests.browser import Service as BaseService
 

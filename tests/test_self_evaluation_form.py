@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from form_service import self_evaluation
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import get_store
 
 OAKFIELD = "900001"

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from form_service import accounts, self_evaluation
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import get_store
 from quality_mark.loader import load_content
 from quality_mark.model import LONDON

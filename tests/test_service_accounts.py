@@ -21,8 +21,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from form_service import accounts, audit, registration, schools, self_evaluation
-from form_service.content import get_content
+from form_service import accounts, registration, schools, self_evaluation
+from form_service.core import audit
+from form_service.core.content import get_content
 from form_service.la import IMPORTS
 from form_service.store import get_store
 

@@ -34,8 +34,8 @@ from werkzeug.test import Client, TestResponse
 
 from form_service import accounts, create_app, db
 from form_service.config import Config, ProductionConfig, TestConfig
-from form_service.mail import Email, OutboxMailer, SMTPMailer, mailer_from_config
-from form_service.security import LONGEST_FIELD, csrf
+from form_service.core.mail import Email, OutboxMailer, SMTPMailer, mailer_from_config
+from form_service.core.security import LONGEST_FIELD, csrf
 from form_service.sign_in import TOKENS, issue_token, token_hash
 from form_service.site_files import site_and_service
 from form_service.store import documents, get_store

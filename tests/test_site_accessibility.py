@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 import build
-from form_service.security import CONTENT_SECURITY_POLICY
+from form_service.core.security import CONTENT_SECURITY_POLICY
 from form_service.site_files import StaticSite
 from quality_mark.model import LONDON
 from tests.browser import axe_violations, describe_violations, live_server, static_server

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from form_service import audit, funded_hours, stage_input, stages
-from form_service.stage_input import ReachedDraft, VisitDraft
+from form_service.core import audit
+from form_service.programme import funded_hours, stage_input, stages
+from form_service.programme.stage_input import ReachedDraft, VisitDraft
 from form_service.store import get_store
 from tests.test_service_accounts import Page, post, sign_in_as
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
-from form_service import stages
+from form_service.programme import stages
 from form_service.store import get_store
 from tests.test_service_browser import (  # noqa: F401 - fixtures, used by name
     OAKFIELD_SENCO,

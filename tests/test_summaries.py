@@ -14,20 +14,12 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from form_service import (
-    accounts,
-    auth,
-    insight_index,
-    moderation,
-    programme,
-    self_evaluation,
-    summaries,
-    workflow,
-    year_on_year_index,
-)
-from form_service import stages as stages_module
-from form_service.content import get_content
+from form_service import accounts, auth, moderation, programme, self_evaluation, summaries, workflow
+from form_service.core.content import get_content
+from form_service.insight import index as insight_index
+from form_service.programme import stages as stages_module
 from form_service.store import SQLStore, get_store
+from form_service.year_on_year import index as year_on_year_index
 from tests.test_store import ENGINES
 
 TODAY = date(2026, 11, 23)

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from form_service import accounts, moderation
-from form_service.content import get_content
+from form_service.core.content import get_content
 from form_service.store import audit_entries, documents, get_store, outbox
 from tests.audit_fault import REFUSAL, break_audit_log, mend_audit_log
 from tests.conftest import Outbox, SignIn
@@ -359,7 +359,7 @@ def test_removing_an_account_refused_part_way_changes_nothing(app: Any) -> None:
 def test_a_backup_holds_the_audit_log_and_restores_it_into_the_other_engine(
     app: Any, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    from form_service import audit
+    from form_service.core import audit
     from tests.test_store import new_store, other_engine
 
     def rows(engine: sa.Engine) -> list[dict[str, Any]]:

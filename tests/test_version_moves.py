@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from form_service import accounts, self_evaluation, version_moves, workflow
-from form_service.content import EXTENSION, get_content
+from form_service import accounts, self_evaluation, workflow
+from form_service import versions as version_moves
+from form_service.core.content import EXTENSION, get_content
 from form_service.store import get_store, open_store
 from quality_mark.carry_over import answer_fields
 from tests.version_fixtures import primary_v2, real_content, with_frameworks
@@ -343,7 +344,8 @@ MOVER = textwrap.dedent(
     from datetime import UTC, date, datetime
     from pathlib import Path
     from flask import Flask
-    from form_service import clock, version_moves
+    from form_service import versions as version_moves
+    from form_service.core import clock
     from form_service.store import open_store
     from tests.version_fixtures import primary_v2, real_content, with_frameworks
 
@@ -364,7 +366,7 @@ MOVER = textwrap.dedent(
 def clock_only() -> Any:
     """An app context with nothing but the service's clock, for domain functions run without a service."""
 
-    from form_service import clock
+    from form_service.core import clock
 
     bare = Flask("clock-only")
     bare.config.update(ENV_NAME="test", TODAY="2026-11-23")

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from form_service import audit, self_evaluation
+from form_service import self_evaluation
+from form_service.core import audit
 from form_service.store import get_store
 from tests.test_service_accounts import LA_ADMIN, LA_REVIEWER, SENCO_A, Page, csrf_token, location_path, post
 from tests.test_version_moves import ANSWERS, OAKFIELD, answered, cycle, load, move, with_v2
@@ -322,7 +323,7 @@ def heading_form(app: Any, heading_id: str, client: Any) -> dict[str, str]:
     """What the heading page's form posts when nothing on it is changed."""
     document = load(app)
     with app.app_context():
-        from form_service.content import get_content
+        from form_service.core.content import get_content
 
         framework = get_content().framework("primary", document["framework_version"])
     data = {"csrf_token": csrf_token(client)}
@@ -383,7 +384,7 @@ def test_this_is_still_right_with_a_mistake_elsewhere_on_the_page_shows_it_and_k
 def flagged_in(app: Any, heading_id: str) -> set[str]:
     document = load(app)
     with app.app_context():
-        from form_service.content import get_content
+        from form_service.core.content import get_content
 
         framework = get_content().framework("primary", document["framework_version"])
     return {c.id for c in framework.heading(heading_id).criteria if c.id in document["flags"]}

@@ -1,7 +1,7 @@
 """The production web server's configuration, exactly as README.md gives it: nginx checks it (`nginx -t`), then
 serves the built site and proxies /app/ to the service, on loopback over HTTPS with a certificate made here.
 
-The site must be sent the same security headers as the service (form_service/security.py), each once.
+The site must be sent the same security headers as the service (form_service/core/security.py), each once.
 A missing nginx fails the test run, as a missing Chromium does: `make webserver` installs it.
 """
 
@@ -24,7 +24,7 @@ import pytest
 
 from form_service import create_app
 from form_service.config import ProductionConfig
-from form_service.security import security_headers
+from form_service.core.security import security_headers
 from form_service.site_files import site_and_service
 from tests.browser import build_site, free_port, live_server
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from form_service import content as content_module
 from form_service import moderation, self_evaluation
-from form_service.content import get_content
+from form_service.core import content as content_module
+from form_service.core.content import get_content
 from form_service.store import get_store
 from quality_mark.loader import load_content
 from quality_mark.year_on_year import CycleRatings, Submitted, changed_in, compare, la_compare, la_rows
