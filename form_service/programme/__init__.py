@@ -242,7 +242,9 @@ def overview_of(rows: Sequence[ProgrammeRow]) -> Overview:
 
 
 def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
-    """Every school's summary row joined to its self-evaluation's row for the cycle (if any), by URN, as tuples."""
+    """Every school's summary row joined to its self-evaluation's row for the cycle (if any), by URN: rows whose
+    fields are named as below (the evaluation's framework as `framework_id`, its version as `version`, its
+    activity as `evaluation_at`)."""
     school, evaluation = summaries.school_summaries, summaries.evaluation_summaries
     query = (
         sa.select(
@@ -255,10 +257,10 @@ def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
             school.c.activity_at,
             evaluation.c.parts,
             evaluation.c.status,
-            evaluation.c.framework,
-            evaluation.c.framework_version,
+            evaluation.c.framework.label("framework_id"),
+            evaluation.c.framework_version.label("version"),
             evaluation.c.extension_until,
-            evaluation.c.activity_at,
+            evaluation.c.activity_at.label("evaluation_at"),
             evaluation.c.answered,
             evaluation.c.reviewed,
             evaluation.c.answered_at,
@@ -269,6 +271,16 @@ def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
         .order_by(school.c.urn)
     )
     return store.query(lambda connection: connection.execute(query).all())
+
+
+def _shared(summary: Any, criteria: _Criteria) -> tuple[dict[str, Any], bool, datetime | None, int]:
+    """What a school's row and its facts both work out from its summary row (see `_summary_rows`): the school list
+    entry's details, whether its self-evaluation has started, its latest activity, and its number of criteria."""
+    school = summaries.loads(summary.details)
+    started = summary.parts is not None
+    latest = _latest(summary.activity_at, summary.evaluation_at, summary.answered_at)
+    counted = criteria(*((summary.framework_id, summary.version) if started else (school.get("framework"), None)))
+    return school, started, None if latest is None else datetime.fromtimestamp(latest, UTC), counted
 
 
 class _Criteria:
@@ -297,52 +309,34 @@ def _latest(*moments: float | None) -> float | None:
 def rows(store: SQLStore, content: Content, today: date) -> list[ProgrammeRow]:
     """Every school's row on `today`, by URN, from the summary rows the store keeps with each write (see
     `summaries`): one query, and no document read. What depends on the content (how many criteria a framework
-    version has) and on the day (an award expiring) is worked out here, so it is never stale."""
+    summary.version has) and on the day (an summary.award expiring) is worked out here, so it is never stale."""
     cycle = self_evaluation.current_cycle(content, today)
     criteria = _Criteria(content)
     found = []
     loads, status_of, deadline = summaries.loads, workflow.programme_status, cycle.submission_deadline
-    for (
-        urn,
-        details,
-        has_members,
-        pending,
-        stage,
-        award,
-        activity_at,
-        parts,
-        status,
-        framework_id,
-        version,
-        extension_until,
-        evaluation_at,
-        answered,
-        reviewed,
-        answered_at,
-    ) in _summary_rows(store, cycle):
-        school = loads(details)
-        started = parts is not None
-        latest = _latest(activity_at, evaluation_at, answered_at)
+    for summary in _summary_rows(store, cycle):
+        school, started, latest, counted = _shared(summary, criteria)
+        extension = summary.extension_until if started else None
         found.append(
             ProgrammeRow(
-                urn=urn,
+                urn=summary.urn,
                 name=school.get("name", ""),
                 phase=school.get("phase", ""),
                 framework=school.get("framework", ""),
-                stage=stage,
-                reviewed=reviewed or 0,
-                criteria=criteria(framework_id, version) if started else criteria(school.get("framework"), None),
+                stage=summary.stage,
+                reviewed=summary.reviewed or 0,
+                criteria=counted,
                 status=status_of(
-                    {"members": has_members},
-                    {"status": status} if started else None,
-                    {"decisions": [loads(award)]} if award else None,
+                    {"members": summary.has_members},
+                    {"status": summary.status} if started else None,
+                    {"decisions": [loads(summary.award)]} if summary.award else None,
                     today,
-                    answered=bool(answered),
+                    answered=bool(summary.answered),
                 ),
-                deadline=datetime.fromisoformat(extension_until) if started and extension_until else deadline,
-                extended=bool(started and extension_until),
-                last_activity=None if latest is None else datetime.fromtimestamp(latest, UTC),
-                pending=pending,
+                deadline=datetime.fromisoformat(extension) if extension else deadline,
+                extended=bool(extension),
+                last_activity=latest,
+                pending=summary.pending,
             )
         )
     return found
@@ -352,40 +346,25 @@ def summarised_facts(store: SQLStore, content: Content, cycle: Cycle) -> list[Sc
     """Every school's facts this cycle, by URN, from the summary rows (for the exports, which show more)."""
     criteria = _Criteria(content)
     found = []
-    for (
-        urn,
-        details,
-        has_members,
-        pending,
-        stage,
-        award,
-        activity_at,
-        parts,
-        status,
-        framework_id,
-        version,
-        extension_until,
-        evaluation_at,
-        answered,
-        reviewed,
-        answered_at,
-    ) in _summary_rows(store, cycle):
-        school = summaries.loads(details)
-        started = parts is not None
-        latest = _latest(activity_at, evaluation_at, answered_at)
-        evaluation = {"status": status, "framework": framework_id, "framework_version": summaries.loads(version)}
-        if extension_until is not None:
-            evaluation["extension_until"] = extension_until
+    for summary in _summary_rows(store, cycle):
+        school, started, latest, counted = _shared(summary, criteria)
+        evaluation = {
+            "status": summary.status,
+            "framework": summary.framework_id,
+            "framework_version": summaries.loads(summary.version),
+        }
+        if summary.extension_until is not None:
+            evaluation["extension_until"] = summary.extension_until
         found.append(
             SchoolFacts(
-                school={"urn": urn, **school, "members": bool(has_members), "pending": pending},
+                school={"urn": summary.urn, **school, "members": bool(summary.has_members), "pending": summary.pending},
                 evaluation=evaluation if started else None,
-                answered=answered or 0,
-                reviewed=reviewed or 0,
-                criteria=criteria(framework_id, version) if started else criteria(school.get("framework"), None),
-                awards={"decisions": [summaries.loads(award)]} if award else None,
-                stage=stage,
-                last_activity=None if latest is None else datetime.fromtimestamp(latest, UTC).isoformat(),
+                answered=summary.answered or 0,
+                reviewed=summary.reviewed or 0,
+                criteria=counted,
+                awards={"decisions": [summaries.loads(summary.award)]} if summary.award else None,
+                stage=summary.stage,
+                last_activity=None if latest is None else latest.isoformat(),
             )
         )
     return found
