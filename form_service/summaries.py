@@ -7,14 +7,14 @@ connection, so a summary row is never behind or ahead of its documents, on any h
 changes no row. `rebuild` works every row out again from the documents (the migration that adds the tables, and
 a restore, use it; so does `flask --app form_service rebuild-insight`).
 
-Tables (migration 0004):
+Tables (migrations 0004 and 0007):
 
     school_summaries      urn -> the school list entry's details, whether it has a team, registrations waiting,
                           the stage reached, its latest award, and its last activity outside self-evaluations
-    evaluation_summaries  (urn, cycle) -> a self-evaluation's status, framework version, extension, headings,
-                          and its answers counted (answered, reviewed, last answer time) over its headings
-    heading_summaries     (urn, cycle, heading) -> one heading document's answers counted: an autosave rewrites
-                          one heading, so it changes one of these rows and the sums on its evaluation's row
+    evaluation_summaries  (urn, cycle) -> a self-evaluation's status, framework version, extension, headings
+    heading_summaries     (urn, cycle, heading) -> one heading document's answers counted (answered, reviewed,
+                          last answer time): an autosave rewrites one heading, so it changes one of these rows
+                          and nothing else; `answers_counted` adds up a cycle's rows per school when read
     submitted_ratings     (urn, cycle) -> a submitted self-evaluation's latest submission: framework version,
                           reference, ratings as the LA stands behind them (moderated where moderated)
 
@@ -74,9 +74,6 @@ evaluation_summaries = sa.Table(
     sa.Column("extension_until", sa.Text),
     sa.Column("parts", sa.Text, nullable=False),  # JSON list of the headings whose answers it holds
     sa.Column("activity_at", sa.Float),  # epoch seconds: started, submitted or returned
-    sa.Column("answered", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("reviewed", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("answered_at", sa.Float),  # epoch seconds of the latest answer
 )
 heading_summaries = sa.Table(
     "heading_summaries",
@@ -263,11 +260,9 @@ def refresh(connection: Connection, written: Documents) -> None:
         _refresh_school(connection, read, urn)
     for urn, cycle in sorted(evaluations):
         _refresh_evaluation(connection, read, urn, cycle)
-    counted = {(urn, cycle) for urn, cycle in evaluations}
     for urn, cycle, heading in sorted(parts):
-        if (urn, cycle) not in counted:  # (an evaluation refreshed above counted every heading already)
+        if (urn, cycle) not in evaluations:  # (an evaluation refreshed above counted every heading already)
             _refresh_heading(connection, read, urn, cycle, heading)
-            _sum_headings(connection, urn, cycle)
     for urn, cycle in sorted(submitted | evaluations):
         _refresh_submitted(connection, read, urn, cycle)
 
@@ -332,12 +327,6 @@ def _refresh_evaluation(connection: Connection, read: Callable[[str, str], dict 
             rows.append({"urn": urn, "cycle": cycle, "heading": heading, "listed": True} | heading_counts(part))
     if rows:
         connection.execute(heading_summaries.insert(), rows)
-    found = [moment for item in rows if (moment := item["answered_at"]) is not None]
-    row |= {
-        "answered": sum(item["answered"] for item in rows),
-        "reviewed": sum(item["reviewed"] for item in rows),
-        "answered_at": max(found) if found else None,
-    }
     _upsert(connection, evaluation_summaries, row)
 
 
@@ -365,24 +354,6 @@ _INSERT_HEADING = heading_summaries.insert().values(
     **{column: sa.bindparam(name) for column, name in _COUNTS.items()},
 )
 _DELETE_HEADING = heading_summaries.delete().where(_HEADING)
-_LISTED_HEADINGS = (
-    sa.select(heading_summaries)
-    .where(
-        heading_summaries.c.urn == sa.bindparam("u"),
-        heading_summaries.c.cycle == sa.bindparam("c"),
-        heading_summaries.c.listed,
-    )
-    .subquery()
-)
-_SUM_HEADINGS = (
-    evaluation_summaries.update()
-    .where(evaluation_summaries.c.urn == sa.bindparam("u"), evaluation_summaries.c.cycle == sa.bindparam("c"))
-    .values(
-        answered=sa.select(sa.func.coalesce(sa.func.sum(_LISTED_HEADINGS.c.answered), 0)).scalar_subquery(),
-        reviewed=sa.select(sa.func.coalesce(sa.func.sum(_LISTED_HEADINGS.c.reviewed), 0)).scalar_subquery(),
-        answered_at=sa.select(sa.func.max(_LISTED_HEADINGS.c.answered_at)).scalar_subquery(),
-    )
-)
 
 
 def _refresh_heading(
@@ -404,11 +375,6 @@ def _refresh_heading(
         connection.execute(_INSERT_HEADING, row | {"n_listed": parts is not None and heading in loads(parts)})
 
 
-def _sum_headings(connection: Connection, urn: str, cycle: str) -> None:
-    """Add up the evaluation's listed headings' counts into its row, in SQL."""
-    connection.execute(_SUM_HEADINGS, {"u": urn, "c": cycle})
-
-
 def _refresh_submitted(connection: Connection, read: Callable[[str, str], dict | None], urn: str, cycle: str) -> None:
     evaluation = read(EVALUATIONS, f"{urn}-{cycle}")
     references = (evaluation or {}).get("submissions") or []
@@ -417,6 +383,24 @@ def _refresh_submitted(connection: Connection, read: Callable[[str, str], dict |
         return
     snapshot = read(SUBMISSIONS, str(references[-1]).lower())
     _upsert(connection, submitted_ratings, submitted_row(urn, cycle, snapshot, read(MODERATION, f"{urn}-{cycle}")))
+
+
+def answers_counted(cycle: str) -> sa.Subquery:
+    """Per school, its self-evaluation's answers in `cycle` counted over the headings it lists: columns urn,
+    answered, reviewed and answered_at (epoch seconds of the latest answer). Added up when read rather than kept
+    on the evaluation's row, so that an autosave changes one heading row and nothing else."""
+    listed = heading_summaries.c
+    return (
+        sa.select(
+            listed.urn,
+            sa.func.sum(listed.answered).label("answered"),
+            sa.func.sum(listed.reviewed).label("reviewed"),
+            sa.func.max(listed.answered_at).label("answered_at"),
+        )
+        .where(listed.cycle == cycle, listed.listed)
+        .group_by(listed.urn)
+        .subquery("answers_counted")
+    )
 
 
 def rebuild(connection: Connection) -> None:

@@ -154,3 +154,30 @@ def test_a_full_database_at_the_first_schema_upgrades_to_the_newest_losing_nothi
         assert sorted(shown) == sorted(k for c, k, _ in rows if c == "schools")
         assert shown == rows_from_documents(store, content, day)
     assert {row["urn"] for row in insight_index.all_rows(store, content)} >= {"900003", "900005", "900009"}
+
+    # Back one step, a self-evaluation's answers are counted on its own row again: the sums of its listed
+    # headings' rows, as the pages add them up when read. Forward again, the pages show the same.
+    with database.connect() as connection:
+        headings = connection.execute(
+            sa.text("SELECT urn, cycle, answered, reviewed, answered_at FROM heading_summaries WHERE listed")
+        ).all()
+    expected: dict[tuple[str, str], list[Any]] = {}
+    for urn, cycle, answered, reviewed, answered_at in headings:
+        sums = expected.setdefault((urn, cycle), [0, 0, None])
+        sums[0] += answered
+        sums[1] += reviewed
+        if answered_at is not None:
+            sums[2] = answered_at if sums[2] is None else max(sums[2], answered_at)
+    assert any(sums[0] for sums in expected.values())
+    db.downgrade(database, "0006")
+    with database.connect() as connection:
+        kept = connection.execute(
+            sa.text("SELECT urn, cycle, answered, reviewed, answered_at FROM evaluation_summaries")
+        ).all()
+    assert {(urn, cycle): [answered, reviewed, at] for urn, cycle, answered, reviewed, at in kept} == {
+        (urn, cycle): expected.get((urn, cycle), [0, 0, None]) for urn, cycle, *_ in kept
+    }
+    db.upgrade(database)
+    assert {row.urn: row for row in programme.rows(store, content, date(2026, 11, 23))} == rows_from_documents(
+        store, content, date(2026, 11, 23)
+    )

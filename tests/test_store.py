@@ -749,7 +749,7 @@ def test_migrations_go_from_nothing_to_the_newest_schema_and_back(
     request.addfinalizer(database.dispose)
     assert db.current_revision(database) is None
     db.upgrade(database)
-    assert db.current_revision(database) == db.head_revision() == "0006"
+    assert db.current_revision(database) == db.head_revision() == "0007"
     tables = set(sa.inspect(database).get_table_names())
     assert {"documents", "writer_lock", "outbox", "audit_entries", "evidence_files", "school_summaries"} <= tables
     assert not {"deleted_documents", "store_state"} & tables
@@ -824,9 +824,9 @@ def test_the_db_upgrade_command_brings_the_database_to_the_newest_schema(tmp_pat
     upgraded = app.test_cli_runner().invoke(args=["db", "upgrade"])
 
     assert upgraded.exit_code == 0, upgraded.output
-    assert "The database is at schema 0006, the newest." in upgraded.output
+    assert "The database is at schema 0007, the newest." in upgraded.output
     with app.app_context():
-        assert db.current_revision(get_store().engine) == "0006"
+        assert db.current_revision(get_store().engine) == "0007"
         get_store().write("schools", "900001", {"name": "Oakfield"})
         assert get_store().read("schools", "900001") == {"name": "Oakfield"}
 

@@ -244,8 +244,9 @@ def overview_of(rows: Sequence[ProgrammeRow]) -> Overview:
 def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
     """Every school's summary row joined to its self-evaluation's row for the cycle (if any), by URN: rows whose
     fields are named as below (the evaluation's framework as `framework_id`, its version as `version`, its
-    activity as `evaluation_at`)."""
+    activity as `evaluation_at`), with its answers counted over its headings."""
     school, evaluation = summaries.school_summaries, summaries.evaluation_summaries
+    counted = summaries.answers_counted(cycle.id)
     query = (
         sa.select(
             school.c.urn,
@@ -261,12 +262,14 @@ def _summary_rows(store: SQLStore, cycle: Cycle) -> list[tuple[Any, ...]]:
             evaluation.c.framework_version.label("version"),
             evaluation.c.extension_until,
             evaluation.c.activity_at.label("evaluation_at"),
-            evaluation.c.answered,
-            evaluation.c.reviewed,
-            evaluation.c.answered_at,
+            counted.c.answered,
+            counted.c.reviewed,
+            counted.c.answered_at,
         )
         .select_from(
-            school.outerjoin(evaluation, sa.and_(evaluation.c.urn == school.c.urn, evaluation.c.cycle == cycle.id))
+            school.outerjoin(
+                evaluation, sa.and_(evaluation.c.urn == school.c.urn, evaluation.c.cycle == cycle.id)
+            ).outerjoin(counted, counted.c.urn == school.c.urn)
         )
         .order_by(school.c.urn)
     )
