@@ -47,7 +47,8 @@ sys.path.insert(0, str(ROOT))
 
 from flask import session  # noqa: E402
 
-from form_service import accounts, auth, create_app, self_evaluation, workflow  # noqa: E402
+from form_service import accounts, create_app, self_evaluation, workflow  # noqa: E402
+from form_service.accounts import auth  # noqa: E402
 from form_service.config import TestConfig  # noqa: E402
 from form_service.core.content import get_content  # noqa: E402
 from form_service.store import get_store  # noqa: E402

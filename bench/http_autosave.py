@@ -71,7 +71,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from form_service import accounts, create_app, schools, self_evaluation, sign_in  # noqa: E402
+from form_service import accounts, create_app, schools, self_evaluation  # noqa: E402
+from form_service.accounts import sign_in  # noqa: E402
 from form_service.config import DevelopmentConfig  # noqa: E402
 from form_service.core.content import get_content  # noqa: E402
 from form_service.store import get_store  # noqa: E402

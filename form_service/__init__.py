@@ -13,7 +13,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import auth, commands, reminders, store
+from . import commands, reminders, store
+from .accounts import auth
 from .config import Config, config_from_env
 from .core import clock, content, errors, mail, outbox, output, security, theme
 
@@ -46,24 +47,26 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     commands.init_app(app)
     reminders.init_app(app)
 
+    from .accounts.views import blueprint as accounts_pages
     from .actions.views import blueprint as actions_pages
     from .analysis_pages import analysis
     from .answers import answers
     from .api import api
     from .evidence.views import blueprint as evidence_pages
+    from .home.views import blueprint as home_pages
     from .insight.views import blueprint as insight_pages
     from .la import la
     from .moderation.views import blueprint as moderation_pages
     from .programme.views import blueprint as programme_pages
-    from .public import public
     from .register.views import blueprint as register_pages
+    from .registration.views import blueprint as registration_pages
     from .reminders.views import blueprint as reminders_pages
-    from .school import school
     from .versions.views import blueprint as versions_pages
     from .year_on_year.views import blueprint as year_on_year_pages
 
-    app.register_blueprint(public)
-    app.register_blueprint(school)
+    app.register_blueprint(home_pages)
+    app.register_blueprint(accounts_pages)
+    app.register_blueprint(registration_pages)
     app.register_blueprint(la)
     app.register_blueprint(answers)
     app.register_blueprint(actions_pages)

@@ -25,8 +25,8 @@ from quality_mark.text import printable
 from quality_mark.wording import clock_time, long_date, short_date
 
 from . import accounts, self_evaluation
+from .accounts.auth import school_member
 from .answers import SUBMISSIONS
-from .auth import school_member
 from .core import clock
 from .core.charts import heading_chart_svg, score_text
 from .core.clock import today

@@ -20,7 +20,7 @@ from quality_mark.personal_data import describe as describe_personal_data
 from quality_mark.personal_data import personal_data_found
 
 from . import accounts, self_evaluation
-from .auth import client_address, school_member
+from .accounts.auth import client_address, school_member
 from .core import audit, clock, kept_text
 from .core.clock import today
 from .core.content import get_content

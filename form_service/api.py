@@ -15,7 +15,7 @@ from flask_wtf.csrf import generate_csrf
 from quality_mark.personal_data import describe as describe_personal_data
 
 from . import self_evaluation
-from .auth import school_member
+from .accounts.auth import school_member
 from .core.clock import today
 from .core.content import get_content
 from .openapi import openapi_document

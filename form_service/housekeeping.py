@@ -10,7 +10,7 @@ out everywhere, removal) and at most 20 per person; when it is idle is known onl
 
 from __future__ import annotations
 
-from . import sign_in
+from .accounts import sign_in
 from .core import clock, kept_text, outbox
 from .store import SQLStore, expiring_collections
 

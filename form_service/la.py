@@ -12,7 +12,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from quality_mark.model import LONDON
 
 from . import accounts, schools, self_evaluation
-from .auth import client_address, la_only
+from .accounts.auth import client_address, la_only
 from .core import audit
 from .core.clock import today
 from .core.content import get_content
@@ -123,6 +123,6 @@ def extension(urn: str) -> str | Response | tuple[str, int]:
                     f"{school['name']} can now submit until 11:59pm on {new_date:%A} {new_date.day} {new_date:%B %Y}.",
                     "success",
                 )
-                return redirect(url_for("school.home", urn=urn))
+                return redirect(url_for("home.school", urn=urn))
     status = 400 if form.is_submitted() else 200
     return render_template("la/extension.html", form=form, school=school, cycle=cycle), status

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from form_service import db, sign_in
+from form_service import db
+from form_service.accounts import sign_in
 from form_service.core import kept_text
 from form_service.store import get_store, open_store
 

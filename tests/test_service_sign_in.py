@@ -33,10 +33,10 @@ from flask.testing import FlaskClient
 from werkzeug.test import Client, TestResponse
 
 from form_service import accounts, create_app, db
+from form_service.accounts.sign_in import TOKENS, issue_token, token_hash
 from form_service.config import Config, ProductionConfig, TestConfig
 from form_service.core.mail import Email, OutboxMailer, SMTPMailer, mailer_from_config
 from form_service.core.security import LONGEST_FIELD, csrf
-from form_service.sign_in import TOKENS, issue_token, token_hash
 from form_service.site_files import site_and_service
 from form_service.store import documents, get_store
 from tests.conftest import Outbox
@@ -504,7 +504,7 @@ def test_every_state_changing_post_refuses_a_request_without_a_csrf_token(app, c
 
 
 def test_only_the_registration_check_is_exempt_from_csrf_and_it_writes_nothing(app, client, outbox) -> None:
-    assert csrf._exempt_views == {"form_service.public.register_check"}
+    assert csrf._exempt_views == {"form_service.registration.views.register_check"}
     assert not csrf._exempt_blueprints
     data_dir = Path(app.config["DATA_DIR"])
     before = stored_files(data_dir)

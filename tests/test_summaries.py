@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from form_service import accounts, auth, moderation, programme, self_evaluation, summaries, workflow
+from form_service import accounts, moderation, programme, self_evaluation, summaries, workflow
+from form_service.accounts import auth
 from form_service.core.content import get_content
 from form_service.insight import index as insight_index
 from form_service.programme import stages as stages_module

@@ -20,7 +20,7 @@ from quality_mark.analysis import analyse
 from quality_mark.model import LONDON, Criterion, Cycle, Framework
 
 from .. import accounts, actions, self_evaluation
-from ..auth import client_address, school_member
+from ..accounts.auth import client_address, school_member
 from ..core import audit, kept_text
 from ..core.clock import today
 from ..core.content import get_content

@@ -1,6 +1,6 @@
 """Every error answered plainly: JSON for the API, a page for people; never a stack trace.
 
-A refused CSRF token is answered by `form_service.auth`, which knows the session and keeps what was typed."""
+A refused CSRF token is answered by `form_service.accounts.auth`, which knows the session and keeps what was typed."""
 
 from __future__ import annotations
 

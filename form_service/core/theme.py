@@ -44,7 +44,7 @@ def site_stylesheets(site_dir: Path) -> tuple[str, ...]:
 
 # A school's sections, in order: (endpoint, title). Each area's blueprint provides its endpoint.
 SCHOOL_SECTIONS = (
-    ("school.home", "Overview"),
+    ("home.school", "Overview"),
     ("answers.overview", "Self-evaluation"),
     ("analysis.analysis", "Strengths and development"),
     ("actions.plan", "Action plan"),
@@ -52,7 +52,7 @@ SCHOOL_SECTIONS = (
     ("answers.check", "Check and submit"),
     ("programme.school_view", "Stages and funded hours"),
     ("moderation.feedback", "LA feedback"),
-    ("school.team", "Team"),
+    ("accounts.team", "Team"),
 )
 
 # The local authority's sections: (endpoint, title, LA roles that see it). Each area's blueprint provides its endpoint.

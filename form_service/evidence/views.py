@@ -30,7 +30,7 @@ from quality_mark.site_pages import NO_PUPIL_NAMES
 from quality_mark.wording import clock_time, short_date
 
 from .. import accounts, self_evaluation
-from ..auth import client_address, school_member
+from ..accounts.auth import client_address, school_member
 from ..core import audit, kept_text
 from ..core.clock import today
 from ..core.content import get_content

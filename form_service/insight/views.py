@@ -22,7 +22,7 @@ from quality_mark.model import Framework
 from quality_mark.spreadsheet import csv_safe, csv_text
 
 from .. import accounts, self_evaluation
-from ..auth import la_only
+from ..accounts.auth import la_only
 from ..core.charts import score_text
 from ..core.clock import today
 from ..core.content import get_content

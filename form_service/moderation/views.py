@@ -22,7 +22,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from quality_mark.wording import short_date
 
 from .. import accounts, moderation, self_evaluation, workflow
-from ..auth import client_address, la_only, school_member
+from ..accounts.auth import client_address, la_only, school_member
 from ..core import audit, kept_text
 from ..core.clock import today
 from ..core.content import get_content
@@ -403,7 +403,7 @@ def panel(urn: str) -> str | Response | tuple[str, int]:
                             decision=decision,
                             outcome_label=OUTCOMES[decision["outcome"]],
                             panel_roles=[PANEL_ROLES[role] for role in decision["panel"]],
-                            link=service_link("school.home", urn=urn),
+                            link=service_link("home.school", urn=urn),
                         )
             except moderation.ModerationRefused as refusal:
                 errors = refusal.errors

@@ -22,7 +22,7 @@ from quality_mark import wording
 from quality_mark.model import Stage
 
 from .. import accounts, programme, self_evaluation, workflow
-from ..auth import client_address, la_only, school_member
+from ..accounts.auth import client_address, la_only, school_member
 from ..core import audit, kept_text
 from ..core.clock import today
 from ..core.content import get_content

@@ -87,7 +87,7 @@ def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
         context |= {
             "expires": long_date(reminder.target_date),
             "every_years": content.timeline.reaccreditation.every_years,
-            "link": service_link("school.home", urn=reminder.urn),
+            "link": service_link("home.school", urn=reminder.urn),
         }
     else:
         verb = "Start" if reminder.kind == "not_started" else "Submit"

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template
 
 from quality_mark.wording import clock_time, long_date, short_date
 
-from ..auth import la_only
+from ..accounts.auth import la_only
 from ..core.clock import today
 from ..core.content import get_content
 from ..core.outbox import undelivered

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from quality_mark.model import Content, Framework
 
 from .. import accounts, self_evaluation, versions
-from ..auth import client_address, la_only
+from ..accounts.auth import client_address, la_only
 from ..core import audit, clock
 from ..core.clock import today
 from ..core.content import get_content
@@ -148,5 +148,5 @@ def school_version(urn: str) -> str | Response | tuple[str, int]:
             f"{outcome.flagged} criteria are flagged for the school to check.",
             "success",
         )
-        return redirect(url_for("school.home", urn=urn))
+        return redirect(url_for("home.school", urn=urn))
     return render_template("versions/school_version.html", **page, reason=reason, form=form, error=None)

@@ -28,7 +28,7 @@ depends_on = None
 NAME = sa.Text().with_variant(postgresql.TEXT(collation="C"), "postgresql")
 # Documents already stored whose body says when they expire (an ISO moment in "expires_at"): given the column.
 _EXPIRING_BY_BODY = ("sign_in_tokens", "kept_text")
-_TOKEN_GRACE_SECONDS = 24 * 60 * 60  # as form_service.sign_in: a token is purged a day after it expires
+_TOKEN_GRACE_SECONDS = 24 * 60 * 60  # as form_service.accounts.sign_in: a token is purged a day after it expires
 
 
 def upgrade() -> None:

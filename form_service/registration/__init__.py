@@ -5,6 +5,11 @@ school's known contact from the LA's import, or is on the school's own email dom
 told). For a school that has a lead, every registration is a request that the school's lead or the LA
 approves: pupils and all staff often have addresses on the school's domain. Knowing a URN is never
 enough to take over a school.
+
+Everything here is a plain function of the content, the store and what was typed, so tests can use it without
+a browser. The pages (blueprint `registration`: /register, its check page, and /schools, the list of schools
+that can register with their URNs) are in `views.py`, their templates under `templates/registration/`; the
+emails they send are the shared ones under `form_service/templates/email/`.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from typing import Literal
 
 from quality_mark.model import Content, Cycle
 
-from . import accounts
-from .store import Store
+from .. import accounts
+from ..store import Store
 
 # Addresses anyone can get: a match on these domains proves nothing about working at the school.
 PUBLIC_MAIL_DOMAINS = frozenset(

@@ -14,8 +14,8 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from .core import clock
-from .store import Store, expires
+from ..core import clock
+from ..store import Store, expires
 
 TOKENS = "sign_in_tokens"
 RATE_LIMITS = "rate_limits"

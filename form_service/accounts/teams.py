@@ -1,20 +1,18 @@
-"""People and their roles: school admins, contributors and viewers; LA reviewers and admins.
+"""Schools' teams: who is a member of a school, in which role, and the requests waiting to join.
 
-Who may do what is decided here, in plain functions, and checked on the server for every request.
-A school's own document is the authority on its members; a user's list of schools is only a shortcut.
+A school's own document (collection `schools`, from the LA's import) is the authority on its members and its
+waiting requests; each change to it is one `store.modify`, so a school is never left without a lead (admin),
+even when two people change its team at once. The person's list of schools is kept beside it as a shortcut.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from .core import clock
-from .store import SQLStore, Store
+from ..store import Store
+from .people import EMAIL_INDEX, USERS, AccountError, User, _change_user, get_user, now_utc
 
 SchoolRole = Literal["admin", "contributor", "viewer"]
-LARole = Literal["reviewer", "admin"]
 
 SCHOOL_ROLES: dict[str, str] = {
     "admin": "School lead (admin): manages the team, edits and submits",
@@ -22,15 +20,8 @@ SCHOOL_ROLES: dict[str, str] = {
     "viewer": "Viewer: reads only (for example a governor or senior leader)",
 }
 SCHOOL_ROLE_NAMES = {"admin": "School lead (admin)", "contributor": "Contributor", "viewer": "Viewer"}
-LA_ROLE_NAMES = {"reviewer": "LA reviewer", "admin": "LA admin"}
 
-USERS = "users"
-EMAIL_INDEX = "user_by_email"
 SCHOOLS = "schools"
-
-
-class AccountError(Exception):
-    """A change that would break a rule (for example leaving a school without an admin); the message says why."""
 
 
 class AlreadyMember(AccountError):
@@ -43,175 +34,6 @@ class AlreadyMember(AccountError):
 
 class RequestGone(AccountError):
     """Approving a request that is no longer waiting (someone else approved or declined it first)."""
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
-
-
-def now_utc() -> str:
-    return clock.timestamp()
-
-
-@dataclass(frozen=True)
-class User:
-    id: str
-    email: str
-    name: str
-    job_title: str
-    la_role: LARole | None
-    session_version: int
-    removed: bool
-    session_ids: frozenset[str] = frozenset()
-
-    @classmethod
-    def from_document(cls, document: dict[str, Any]) -> User:
-        return cls(
-            id=document["id"],
-            email=document["email"],
-            name=document["name"],
-            job_title=document.get("job_title", ""),
-            la_role=document.get("la_role"),
-            session_version=document.get("session_version", 1),
-            removed=bool(document.get("removed_at")),
-            session_ids=frozenset(document.get("sessions", {})),
-        )
-
-    @property
-    def is_la(self) -> bool:
-        return self.la_role is not None
-
-
-def get_user(store: Store, user_id: str) -> User | None:
-    document = store.read(USERS, user_id)
-    return User.from_document(document) if document else None
-
-
-def find_user_by_email(store: Store, email: str) -> User | None:
-    index = store.read(EMAIL_INDEX, normalise_email(email))
-    if not index:
-        return None
-    user = get_user(store, index["user_id"])
-    return user if user and not user.removed else None
-
-
-def ensure_user(store: SQLStore, email: str, name: str, job_title: str = "", la_role: LARole | None = None) -> User:
-    """The active user with this email, created if there is none. An existing user keeps their details.
-
-    One transaction: the address's index row (`user_by_email`, keyed by the address) and the user document are
-    stored together or not at all. Of two people creating an account for one address at once, the index row's
-    primary key lets exactly one claim it; the other gets the winner's account, and no user document is ever
-    made for the loser."""
-    email = normalise_email(email)
-    with store.transaction():
-        existing = find_user_by_email(store, email)
-        if existing:
-            if la_role and existing.la_role != la_role:
-                return set_la_role(store, existing.id, la_role)
-            return existing
-        if store.read(EMAIL_INDEX, email) is not None:
-            store.delete(EMAIL_INDEX, email)  # left by an account that is gone: the address is free again
-        user_id = uuid.uuid4().hex
-        if not store.create(EMAIL_INDEX, email, {"user_id": user_id}):
-            winner = find_user_by_email(store, email)  # claimed by another writer a moment ago
-            if winner is None:
-                raise AccountError("That email address is being registered at this moment. Try again.")
-            return winner
-        return _new_user(store, user_id, email, name, job_title, la_role)
-
-
-def _new_user(store: Store, user_id: str, email: str, name: str, job_title: str, la_role: LARole | None) -> User:
-    document = {
-        "id": user_id,
-        "email": email,
-        "name": name.strip(),
-        "job_title": job_title.strip(),
-        "la_role": la_role,
-        "schools": [],
-        "session_version": 1,
-        "created_at": now_utc(),
-        "removed_at": None,
-    }
-    store.write(USERS, user_id, document)
-    return User.from_document(document)
-
-
-def _change_user(store: Store, user_id: str, change: Any) -> User:
-    def apply(document: dict | None) -> tuple[dict, User]:
-        if document is None:
-            raise AccountError("That person no longer has an account.")
-        change(document)
-        return document, User.from_document(document)
-
-    return store.modify(USERS, user_id, apply)
-
-
-def set_la_role(store: Store, user_id: str, la_role: LARole | None) -> User:
-    def change(document: dict) -> None:
-        document["la_role"] = la_role
-        document["session_version"] = document.get("session_version", 1) + 1
-        document["sessions"] = {}
-
-    return _change_user(store, user_id, change)
-
-
-MAX_SESSIONS = 20  # per person: the oldest is dropped when a 21st device signs in
-
-
-def add_session(store: Store, user_id: str, session_id: str) -> User:
-    """Record a signed-in session on the server, so that signing out really ends it."""
-
-    def change(document: dict) -> None:
-        sessions = document.setdefault("sessions", {})
-        sessions[session_id] = now_utc()
-        for oldest in sorted(sessions, key=sessions.get)[:-MAX_SESSIONS]:
-            del sessions[oldest]
-
-    return _change_user(store, user_id, change)
-
-
-def end_session(store: Store, user_id: str, session_id: str) -> None:
-    """This session stops working, even if someone kept a copy of its cookie."""
-
-    def change(document: dict) -> None:
-        document.setdefault("sessions", {}).pop(session_id, None)
-
-    _change_user(store, user_id, change)
-
-
-def end_all_sessions(store: Store, user_id: str) -> User:
-    """Every session of this user stops working at its next request."""
-
-    def change(document: dict) -> None:
-        document["session_version"] = document.get("session_version", 1) + 1
-        document["sessions"] = {}
-
-    return _change_user(store, user_id, change)
-
-
-def remove_account(store: Store, user_id: str) -> None:
-    """Remove a user from every school, end their sessions and free their address, in one transaction (all of it
-    or none, for example when they are the last lead of a school); the record stays for the audit trail."""
-
-    def change(document: dict) -> None:
-        document["removed_at"] = now_utc()
-        document["session_version"] = document.get("session_version", 1) + 1
-        document["sessions"] = {}
-
-    def release(index: dict | None) -> tuple[dict | None, None]:
-        return (None if index and index["user_id"] == user_id else index), None
-
-    with store.transaction():
-        user = get_user(store, user_id)
-        if user is None:
-            return
-        for urn in school_urns_of(store, user_id):
-            remove_member(store, urn, user_id)
-        _change_user(store, user_id, change)
-        store.modify(EMAIL_INDEX, user.email, release)
-
-
-# Schools and their members ----------------------------------------------------------------------------
 
 
 def get_school(store: Store, urn: str) -> dict[str, Any] | None:
@@ -398,14 +220,6 @@ def team(store: Store, urn: str) -> list[tuple[User, str]]:
     return sorted(people, key=lambda pair: (order[pair[1]], pair[0].name.lower()))
 
 
-def la_admins(store: Store) -> list[User]:
-    """Every LA admin, by name: the people told about registrations.
-
-    Reads every account: a registration (rare, and rate-limited) is the only caller."""
-    found = [User.from_document(document) for _, document in store.scan(USERS) if document.get("la_role") == "admin"]
-    return sorted((user for user in found if not user.removed), key=lambda user: user.name.lower())
-
-
 def pending_requests(store: Store, urn: str) -> list[tuple[User, dict]]:
     school = get_school(store, urn) or {}
     found = []
@@ -414,3 +228,28 @@ def pending_requests(store: Store, urn: str) -> list[tuple[User, dict]]:
         if user and not user.removed:
             found.append((user, request))
     return sorted(found, key=lambda pair: pair[1]["requested_at"])
+
+
+# Leaving the service: out of every team first, so no school is left without a lead --------------------
+
+
+def remove_account(store: Store, user_id: str) -> None:
+    """Remove a user from every school, end their sessions and free their address, in one transaction (all of it
+    or none, for example when they are the last lead of a school); the record stays for the audit trail."""
+
+    def change(document: dict) -> None:
+        document["removed_at"] = now_utc()
+        document["session_version"] = document.get("session_version", 1) + 1
+        document["sessions"] = {}
+
+    def release(index: dict | None) -> tuple[dict | None, None]:
+        return (None if index and index["user_id"] == user_id else index), None
+
+    with store.transaction():
+        user = get_user(store, user_id)
+        if user is None:
+            return
+        for urn in school_urns_of(store, user_id):
+            remove_member(store, urn, user_id)
+        _change_user(store, user_id, change)
+        store.modify(EMAIL_INDEX, user.email, release)

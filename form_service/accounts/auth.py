@@ -1,4 +1,9 @@
-"""Who is signed in, and what they may do. Every view states its rule; the rule is checked on the server."""
+"""Who is signed in, and what they may do. Every view states its rule; the rule is checked on the server.
+
+Every area's views take their rules from here (`signed_in`, `la_only`, `school_member`). It reads people, their
+sessions and schools' teams, so it lives beside them in `accounts` rather than in the core, which stands on
+nothing outside itself. Also here: where someone goes once signed in (`home_for`, `safe_next`).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_wtf.csrf import CSRFError
@@ -14,11 +20,11 @@ from flask_wtf.csrf import CSRFError
 from quality_mark.model import LONDON
 from quality_mark.wording import clock_time
 
-from . import accounts
-from .accounts import User
-from .core import clock, kept_text
-from .core.errors import error_response, wants_json
-from .store import get_store
+from .. import accounts
+from ..core import clock, kept_text
+from ..core.errors import error_response, wants_json
+from ..store import get_store
+from .people import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_URN = 20  # characters: URNs are six or seven digits; anything much longer is not one
@@ -117,7 +123,7 @@ def keep_refused_post(reason: str) -> Any | None:
         return redirect(page, 303)  # the page says what was kept, and why
     flash(KEPT_WHILE_SIGNED_OUT, "info")
     session["after_sign_in"] = page  # as the sign-in page does with `next`: back to the page once signed in
-    return redirect(url_for("public.sign_in", next=page), 303)
+    return redirect(url_for("accounts.sign_in", next=page), 303)
 
 
 def init_app(app: Flask) -> None:
@@ -154,6 +160,25 @@ def this_address() -> str:
     return request.script_root + request.path + (f"?{query}" if query else "")
 
 
+def home_for(user: accounts.User) -> str:
+    """Where a person goes once signed in: LA staff to the dashboard of every school, others to their schools."""
+    return url_for("programme.dashboard") if user.is_la else url_for("home.my_schools")
+
+
+def safe_next(target: str | None) -> str | None:
+    """Only a path on this service, from the origin's root and so under its mount point (/app/): never
+    another host (no open redirect), nor a page of the site beside the service."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    # Browsers read "/\host" as "//host", another site: refuse backslashes and control characters too.
+    if parts.scheme or parts.netloc or not target.startswith(request.script_root + "/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(character) < 32 for character in target) or len(target) > 500:
+        return None
+    return target
+
+
 def signed_in(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -162,7 +187,7 @@ def signed_in(view: F) -> F:
                 abort(401)  # the API answers in JSON; a redirect to a sign-in page means nothing to a script
             if request.method == "POST" and (kept := keep_refused_post("signed_out")) is not None:
                 return kept
-            return redirect(url_for("public.sign_in", next=this_address() if request.method == "GET" else None))
+            return redirect(url_for("accounts.sign_in", next=this_address() if request.method == "GET" else None))
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -205,3 +230,9 @@ def school_member(roles: tuple[str, ...], la_roles: tuple[str, ...]) -> Callable
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def can_manage_team() -> bool:
+    """Whether the person may change the team of the school in the URL (after `school_member`): its admins, and
+    LA admins (LA reviewers may look, not change)."""
+    return g.school_role == "admin" or g.user.la_role == "admin"
