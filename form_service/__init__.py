@@ -47,9 +47,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     reminders.init_app(app)
 
     from .actions.views import blueprint as actions_pages
-    from .analysis_pages import analysis
-    from .answers import answers
-    from .api import api
+    from .api.views import blueprint as api_endpoints
     from .evidence.views import blueprint as evidence_pages
     from .insight.views import blueprint as insight_pages
     from .la import la
@@ -59,16 +57,16 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .register.views import blueprint as register_pages
     from .reminders.views import blueprint as reminders_pages
     from .school import school
+    from .self_evaluation.views import blueprint as self_evaluation_pages
     from .versions.views import blueprint as versions_pages
     from .year_on_year.views import blueprint as year_on_year_pages
 
     app.register_blueprint(public)
     app.register_blueprint(school)
     app.register_blueprint(la)
-    app.register_blueprint(answers)
+    app.register_blueprint(self_evaluation_pages)
     app.register_blueprint(actions_pages)
-    app.register_blueprint(analysis)
-    app.register_blueprint(api)
+    app.register_blueprint(api_endpoints)
     app.register_blueprint(evidence_pages)
     app.register_blueprint(programme_pages)
     app.register_blueprint(insight_pages)
