@@ -43,13 +43,12 @@ from .analysis import (
     school_self_evaluation,
 )
 
+# Pages -----------------------------------------------------------------------------------------------------
+
 
 def _download(body: str, mimetype: str, evaluation: SchoolSelfEvaluation, extension: str) -> Response:
     filename = f"{evaluation.school['urn']}-{evaluation.cycle.id}-self-evaluation.{extension}"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-# Pages -----------------------------------------------------------------------------------------------------
 
 
 def _current() -> SchoolSelfEvaluation:
