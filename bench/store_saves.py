@@ -71,6 +71,7 @@ from flask import Flask  # noqa: E402
 
 from form_service import db, self_evaluation  # noqa: E402
 from form_service.core import clock  # noqa: E402
+from form_service.self_evaluation import saving  # noqa: E402
 from form_service.store import SQLStore, encode, open_store  # noqa: E402
 from quality_mark.loader import load_content  # noqa: E402
 from quality_mark.model import Content, Cycle, Framework  # noqa: E402
@@ -125,12 +126,12 @@ class Workload:
         school = {"urn": urn, "framework": framework.id}
         self_evaluation.start(store, self.content, school, self.cycle)
         rng = random.Random(framework.id)
-        real_now = self_evaluation.now_utc
+        real_now = saving.now_utc  # the moment each save is stamped with
         try:
             for session in range(self.sessions):
                 # Earlier sessions a week apart, so each leaves its own history entry; the last one is now.
                 moment = datetime.now(UTC) - timedelta(days=7 * (self.sessions - 1 - session))
-                self_evaluation.now_utc = lambda moment=moment: moment
+                saving.now_utc = lambda moment=moment: moment
                 for criterion in framework.criteria:
                     answer = {"rating": rng.randint(1, 4), "commentary": commentary(rng), "evidence": EVIDENCE[0]}
                     result = self_evaluation.save_answer(
@@ -138,7 +139,7 @@ class Workload:
                     )
                     assert result.status == "saved", (result.status, result.errors)
         finally:
-            self_evaluation.now_utc = real_now
+            saving.now_utc = real_now
         document = self_evaluation.load(store, urn, self.cycle.id)
         assert document is not None
         return document

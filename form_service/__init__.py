@@ -49,9 +49,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
 
     from .accounts.views import blueprint as accounts_pages
     from .actions.views import blueprint as actions_pages
-    from .analysis_pages import analysis
-    from .answers import answers
-    from .api import api
+    from .api.views import blueprint as api_endpoints
     from .evidence.views import blueprint as evidence_pages
     from .home.views import blueprint as home_pages
     from .insight.views import blueprint as insight_pages
@@ -61,6 +59,7 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     from .register.views import blueprint as register_pages
     from .registration.views import blueprint as registration_pages
     from .reminders.views import blueprint as reminders_pages
+    from .self_evaluation.views import blueprint as self_evaluation_pages
     from .versions.views import blueprint as versions_pages
     from .year_on_year.views import blueprint as year_on_year_pages
 
@@ -68,10 +67,9 @@ def create_app(config: type[Config] | None = None, overrides: dict[str, Any] | N
     app.register_blueprint(accounts_pages)
     app.register_blueprint(registration_pages)
     app.register_blueprint(la)
-    app.register_blueprint(answers)
+    app.register_blueprint(self_evaluation_pages)
     app.register_blueprint(actions_pages)
-    app.register_blueprint(analysis)
-    app.register_blueprint(api)
+    app.register_blueprint(api_endpoints)
     app.register_blueprint(evidence_pages)
     app.register_blueprint(programme_pages)
     app.register_blueprint(insight_pages)

@@ -23,9 +23,9 @@ import pytest
 from flask import url_for
 
 from form_service import accounts, schools, self_evaluation
-from form_service.analysis_pages import csv_safe, submitted_answer_sets
 from form_service.core.charts import LA_BAR, SCHOOL_BAR, heading_chart_svg
 from form_service.core.content import get_content
+from form_service.self_evaluation.analysis import csv_safe, submitted_answer_sets
 from form_service.store import get_store
 from quality_mark.analysis import analyse
 from quality_mark.loader import load_content

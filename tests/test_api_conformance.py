@@ -20,10 +20,10 @@ from schemathesis.config import SchemathesisConfig
 
 from form_service import create_app, self_evaluation
 from form_service.accounts import get_school
+from form_service.api.openapi import CSRF_HEADER
 from form_service.commands import seed_demo
 from form_service.config import TestConfig
 from form_service.core.content import get_content
-from form_service.openapi import CSRF_HEADER
 from form_service.site_files import site_and_service
 from form_service.store import get_store
 from tests.conftest import REPO_ROOT, Outbox, SignIn

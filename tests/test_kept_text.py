@@ -209,6 +209,25 @@ def test_text_sent_with_a_csrf_token_that_does_not_match_comes_back_on_the_page(
     assert answers(app)["PRI-LEAD-01"]["commentary"] == COMMENTARY
 
 
+def test_text_kept_under_the_forms_earlier_view_names_comes_back_all_the_same(app: Flask, senco: FlaskClient) -> None:
+    """Kept text names the view it was posted to. The form's views were `answers.*` before they moved into the
+    self-evaluation's package: what was kept under those names comes back, for as long as it is kept."""
+    form = typed(heading_form(senco))
+    del form["csrf_token"]
+    assert senco.post(LEADERSHIP, data=form, headers=ORIGIN).status_code == 303
+    with app.app_context():
+        store = get_store()
+        for key, record in store.scan(KEPT_IN):
+            assert record["endpoint"] == "self_evaluation.heading"
+            store.write(KEPT_IN, key, {**record, "endpoint": "answers.heading"})
+
+    page = senco.get(LEADERSHIP)
+
+    assert "It was not saved because the page had expired." in text(page)
+    assert shown_commentary(page) == COMMENTARY
+    assert answers(app) == {}
+
+
 def test_a_form_posted_from_another_site_is_refused_and_nothing_it_sent_is_kept(app: Flask, senco: FlaskClient) -> None:
     form = typed(heading_form(senco))
     del form["csrf_token"]

@@ -159,7 +159,9 @@ def plan(urn: str) -> str:
         today=today(),
         is_overdue=actions.is_overdue,
         criterion_of=lambda action: actions.criterion_or_none(setting.framework, action.get("criterion_id")),
-        analysis_endpoint="analysis.analysis" if "analysis.analysis" in current_app.view_functions else None,
+        analysis_endpoint=(
+            "self_evaluation.analysis" if "self_evaluation.analysis" in current_app.view_functions else None
+        ),
     )
 
 

@@ -45,11 +45,11 @@ def site_stylesheets(site_dir: Path) -> tuple[str, ...]:
 # A school's sections, in order: (endpoint, title). Each area's blueprint provides its endpoint.
 SCHOOL_SECTIONS = (
     ("home.school", "Overview"),
-    ("answers.overview", "Self-evaluation"),
-    ("analysis.analysis", "Strengths and development"),
+    ("self_evaluation.overview", "Self-evaluation"),
+    ("self_evaluation.analysis", "Strengths and development"),
     ("actions.plan", "Action plan"),
     ("evidence.checklist", "Evidence"),
-    ("answers.check", "Check and submit"),
+    ("self_evaluation.check", "Check and submit"),
     ("programme.school_view", "Stages and funded hours"),
     ("moderation.feedback", "LA feedback"),
     ("accounts.team", "Team"),

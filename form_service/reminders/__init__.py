@@ -97,7 +97,7 @@ def compose(reminder: Reminder, today: date, content: Content) -> mail.Email:
         assert reminder.deadline is not None
         context |= {
             "deadline": deadline_words(reminder.deadline),
-            "link": service_link("answers.overview", urn=reminder.urn),
+            "link": service_link("self_evaluation.overview", urn=reminder.urn),
         }
     text = render_template(f"email/{template}.txt", **context)
     return mail.Email(to=reminder.recipient.email, subject=subject, text=text, written_at=clock.now())

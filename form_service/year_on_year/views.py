@@ -26,10 +26,11 @@ from quality_mark.year_on_year import Comparison, CycleRatings, LaComparison, co
 
 from .. import self_evaluation, workflow
 from ..accounts.auth import la_only, school_member
-from ..analysis_pages import READ, STATUS_NAMES
 from ..core.charts import score_text
 from ..core.clock import today
 from ..core.content import get_content
+from ..self_evaluation import READ
+from ..self_evaluation.analysis import STATUS_NAMES
 from ..store import Store, get_store
 from . import index
 from .chart import year_on_year_chart_svg

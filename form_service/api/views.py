@@ -1,4 +1,5 @@
-"""The JSON API under /app/api/: the self-evaluation's answers, saved one criterion at a time.
+"""The JSON API's endpoints (blueprint `api`, under /app/api/): the self-evaluation's answers, saved one criterion
+at a time.
 
 Every write carries the CSRF token in the X-CSRFToken header and the revision it was based on. Answers
 are checked with the JSON Schema generated from the same YAML as the form and the public site.
@@ -14,14 +15,14 @@ from flask_wtf.csrf import generate_csrf
 
 from quality_mark.personal_data import describe as describe_personal_data
 
-from . import self_evaluation
-from .accounts.auth import school_member
-from .core.clock import today
-from .core.content import get_content
+from .. import self_evaluation
+from ..accounts.auth import school_member
+from ..core.clock import today
+from ..core.content import get_content
+from ..store import get_store
 from .openapi import openapi_document
-from .store import get_store
 
-api = Blueprint("api", __name__, url_prefix="/api")
+blueprint = Blueprint("api", __name__, url_prefix="/api")
 
 READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
 EDIT = {"roles": ("admin", "contributor"), "la_roles": ()}
@@ -90,7 +91,7 @@ def _public_answer(answer: dict[str, Any] | None) -> dict[str, Any] | None:
     return {name: answer.get(name) for name in ("rating", "commentary", "evidence", "revision", "updated_at")}
 
 
-@api.get("/schools/<urn>/self-evaluation")
+@blueprint.get("/schools/<urn>/self-evaluation")
 @school_member(**READ)
 def read_self_evaluation(urn: str) -> Response | tuple[Response, int]:
     cycle = self_evaluation.current_cycle(get_content(), today())
@@ -109,7 +110,7 @@ def read_self_evaluation(urn: str) -> Response | tuple[Response, int]:
     )
 
 
-@api.post("/schools/<urn>/self-evaluation/answers/<criterion_id>/confirm")
+@blueprint.post("/schools/<urn>/self-evaluation/answers/<criterion_id>/confirm")
 @school_member(**EDIT)
 def confirm_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
     """ "This is still right": clear a flagged criterion's flag without changing its answer."""
@@ -132,7 +133,7 @@ def confirm_answer(urn: str, criterion_id: str) -> Response | tuple[Response, in
     return problem(code, (message or "Not confirmed") + ".")
 
 
-@api.put("/schools/<urn>/self-evaluation/answers/<criterion_id>")
+@blueprint.put("/schools/<urn>/self-evaluation/answers/<criterion_id>")
 @school_member(**EDIT)
 def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
     body = _json_object("The answer is too large to save.", "Send the answer as a JSON object.")
@@ -179,7 +180,7 @@ def save_answer(urn: str, criterion_id: str) -> Response | tuple[Response, int]:
     return problem(422, "The answer was not saved: " + "; ".join(result.errors) + ".", errors=result.errors)
 
 
-@api.get("/session")
+@blueprint.get("/session")
 def session_info() -> Response:
     """Whether this browser is signed in, and a CSRF token for its current session.
 
@@ -188,7 +189,7 @@ def session_info() -> Response:
     return jsonify(signed_in=g.user is not None, csrf_token=generate_csrf() if g.user is not None else None)
 
 
-@api.get("/openapi.json")
+@blueprint.get("/openapi.json")
 def openapi() -> Response:
     """An OpenAPI 3.1 description of this API (answers use the framework's own JSON Schema)."""
     return jsonify(openapi_document(get_content(), current_app.config["SESSION_COOKIE_NAME"]))

@@ -1,42 +1,26 @@
-"""What a school's self-evaluation says: strengths and areas for development, a summary for governors,
-a printable report, and exports of everything the school has entered (JSON and CSV).
+"""What a school's self-evaluation says, worked out for the pages and exports: the self-evaluation of the current
+cycle with its analysis (or an empty one before the school starts), the LA's average of submitted ones, the names
+of the people who changed answers, and everything the school has entered as one JSON document or CSV rows.
 
-Read-only: nothing here writes to the store. Until a school starts its self-evaluation the pages show
-empty answers against the newest version of its framework; after that, always the version it was made
-with. The figures come from `quality_mark.analysis`, the same functions the LA's figures use.
+Read-only: nothing here writes to the store. The figures come from `quality_mark.analysis`, the same functions
+the LA's figures use. The pages that show them are in `analysis_views.py`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, render_template, url_for
-from markupsafe import Markup
-
-from quality_mark import site_map
-from quality_mark.analysis import Analysis, Answers, analyse, group_average, is_reviewed
-from quality_mark.model import LONDON, Content, Criterion, Cycle, Framework
-from quality_mark.spreadsheet import csv_safe, csv_text
-from quality_mark.text import printable
+from quality_mark.analysis import Analysis, Answers, analyse, group_average
+from quality_mark.model import LONDON, Content, Cycle, Framework
+from quality_mark.spreadsheet import csv_safe
 from quality_mark.wording import clock_time, long_date, short_date
 
-from . import accounts, self_evaluation
-from .accounts.auth import school_member
-from .answers import SUBMISSIONS
-from .core import clock
-from .core.charts import heading_chart_svg, score_text
-from .core.clock import today
-from .core.content import get_content
-from .core.theme import doc_url
-from .store import Store, get_store
-
-analysis = Blueprint("analysis", __name__, url_prefix="/school/<urn>")
-
-READ = {"roles": ("admin", "contributor", "viewer"), "la_roles": ("reviewer", "admin")}
+from .. import accounts
+from ..store import Store
+from .documents import COLLECTION, SUBMISSIONS, current_cycle, deadline_for, framework_of, load
 
 # A self-evaluation counts towards the LA average once it has been submitted (see submitted_answer_sets).
 SUBMITTED_STATUSES = ("submitted",)
@@ -86,7 +70,7 @@ class SchoolSelfEvaluation:
     @property
     def deadline(self) -> datetime:
         """The cycle's deadline, or the school's extension."""
-        return self_evaluation.deadline_for(self.document or {}, self.cycle)
+        return deadline_for(self.document or {}, self.cycle)
 
     @property
     def rated(self) -> int:
@@ -95,9 +79,9 @@ class SchoolSelfEvaluation:
 
 def school_self_evaluation(store: Store, content: Content, school: dict[str, Any], day: date) -> SchoolSelfEvaluation:
     """The school's current self-evaluation (or an empty one, which is not stored) and its analysis."""
-    cycle = self_evaluation.current_cycle(content, day)
-    document = self_evaluation.load(store, school["urn"], cycle.id)
-    framework = self_evaluation.framework_of(content, document) if document else content.framework(school["framework"])
+    cycle = current_cycle(content, day)
+    document = load(store, school["urn"], cycle.id)
+    framework = framework_of(content, document) if document else content.framework(school["framework"])
     answers = document["answers"] if document else {}
     return SchoolSelfEvaluation(school, cycle, document, framework, analyse(framework, answers))
 
@@ -110,7 +94,7 @@ def submitted_answer_sets(store: Store, framework: Framework) -> list[Answers]:
     submitted are used. A school with several such cycles counts once, with its latest.
     """
     latest: dict[str, tuple[str, Answers]] = {}
-    for _, document in store.scan(self_evaluation.COLLECTION):
+    for _, document in store.scan(COLLECTION):
         if document.get("framework") != framework.id or document.get("framework_version") != framework.version:
             continue
         if document.get("status") not in SUBMITTED_STATUSES and not document.get("submissions"):
@@ -217,127 +201,3 @@ def export_rows(evaluation: SchoolSelfEvaluation, names: Mapping[str, str]) -> l
             ]
             rows.append([csv_safe(cell) for cell in row])
     return rows
-
-
-def _download(body: str, mimetype: str, evaluation: SchoolSelfEvaluation, extension: str) -> Response:
-    filename = f"{evaluation.school['urn']}-{evaluation.cycle.id}-self-evaluation.{extension}"
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-# Pages -----------------------------------------------------------------------------------------------------
-
-
-def _current() -> SchoolSelfEvaluation:
-    return school_self_evaluation(get_store(), get_content(), g.school, today())
-
-
-def _site_version(framework: Framework) -> int | None:
-    """Where the public site keeps this version: None for the current one, else its number."""
-    return None if get_content().framework(framework.id).version == framework.version else framework.version
-
-
-def _question_link(evaluation: SchoolSelfEvaluation, criterion: Criterion) -> str:
-    """The criterion's question in the form, or its guidance on the public site while there is no form."""
-    anchor = "#" + criterion.id.lower()
-    if evaluation.document is not None and "answers.heading" in current_app.view_functions:
-        return url_for("answers.heading", urn=evaluation.school["urn"], heading_id=criterion.heading_id) + anchor
-    framework = evaluation.framework
-    return doc_url(site_map.heading_path(framework.id, criterion.heading_id, _site_version(framework))) + anchor
-
-
-def _plan_link(evaluation: SchoolSelfEvaluation, criterion: Criterion) -> str | None:
-    if "actions.new" not in current_app.view_functions:
-        return None
-    return url_for("actions.new", urn=evaluation.school["urn"], criterion=criterion.id)
-
-
-def _endpoint_link(endpoint: str, urn: str) -> str | None:
-    return url_for(endpoint, urn=urn) if endpoint in current_app.view_functions else None
-
-
-def _render(template: str, evaluation: SchoolSelfEvaluation, **extra: Any) -> str:
-    framework = evaluation.framework
-    scale, thresholds = framework.rating_scale, framework.thresholds
-    return render_template(
-        template,
-        school=evaluation.school,
-        evaluation=evaluation,
-        framework=framework,
-        analysis=evaluation.analysis,
-        answers=evaluation.answers,
-        strength_levels=[level for level in scale.levels if thresholds.judge(level.value) == "strength"],
-        development_levels=[level for level in scale.levels if thresholds.judge(level.value) == "development"],
-        score_text=score_text,
-        question_link=lambda criterion: _question_link(evaluation, criterion),
-        plan_link=lambda criterion: _plan_link(evaluation, criterion),
-        framework_link=doc_url(site_map.framework_index(framework.id, _site_version(framework))),
-        form_link=_endpoint_link("answers.overview", evaluation.school["urn"]),
-        can_plan="actions.new" in current_app.view_functions,
-        **extra,
-    )
-
-
-@analysis.get("/analysis", endpoint="analysis")
-@school_member(**READ)
-def strengths_and_development(urn: str) -> str:
-    evaluation = _current()
-    average = la_average(get_store(), evaluation.framework) if evaluation.rated else None
-    return _render(
-        "analysis/analysis.html",
-        evaluation,
-        la_average=average,
-        chart=Markup(heading_chart_svg(evaluation.analysis, average)),
-    )
-
-
-@analysis.get("/governor-summary")
-@school_member(**READ)
-def governor_summary(urn: str) -> str:
-    evaluation = _current()
-    day = today()
-    return _render(
-        "analysis/governor_summary.html",
-        evaluation,
-        deadline=deadline_text(evaluation.deadline),
-        deadline_passed=clock.now_london() > evaluation.deadline,
-        submitted_on=london_time(evaluation.document["submitted_at"])
-        if evaluation.document and evaluation.document.get("submitted_at")
-        else None,
-        coming_up=[event for event in evaluation.cycle.events if event.date >= day],
-        short_date=short_date,
-        action_plan_link=_endpoint_link("actions.plan", urn),
-    )
-
-
-@analysis.get("/report")
-@school_member(**READ)
-def report(urn: str) -> str:
-    evaluation = _current()
-    names = people_names(get_store(), evaluation.document)
-    return _render(
-        "analysis/report.html",
-        evaluation,
-        names=names,
-        unknown_person=UNKNOWN_PERSON,
-        london_time=london_time,
-        deadline=deadline_text(evaluation.deadline),
-        made_at=london_time(clock.now_london().isoformat()),
-        is_reviewed=is_reviewed,
-    )
-
-
-@analysis.get("/export.json")
-@school_member(**READ)
-def export_json(urn: str) -> Response:
-    evaluation = _current()
-    exported = export_document(evaluation, people_names(get_store(), evaluation.document))
-    body = printable(json.dumps(exported, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
-    return _download(body, "application/json", evaluation, "json")
-
-
-@analysis.get("/export.csv")
-@school_member(**READ)
-def export_csv(urn: str) -> Response:
-    evaluation = _current()
-    rows = export_rows(evaluation, people_names(get_store(), evaluation.document))
-    return _download(csv_text(rows), "text/csv", evaluation, "csv")
